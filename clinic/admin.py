@@ -1,0 +1,24 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from clinic.models import User
+
+
+@admin.register(User)
+class ClinicUserAdmin(UserAdmin):
+    list_display = ("username", "first_name", "last_name", "email", "is_active", "role_list")
+    list_filter = ("groups", "is_active", "is_staff")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description="Roles")
+    def role_list(self, user):
+        return ", ".join(group.name for group in user.groups.all())
+
+
+class NoDeleteAdmin(admin.ModelAdmin):
+    """Clinical records and catalogues are archived or deactivated, never deleted, also from the admin."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False

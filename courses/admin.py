@@ -1,0 +1,84 @@
+from django.contrib import admin
+
+from clinic.admin import NoDeleteAdmin
+from courses.models import (
+    Condition,
+    InjectionSite,
+    Lot,
+    OutcomeInstrument,
+    Product,
+    ProtocolSettings,
+    SideEffectTerm,
+)
+
+
+@admin.register(Condition)
+class ConditionAdmin(NoDeleteAdmin):
+    list_display = ("name", "icd10_code", "active")
+    list_filter = ("active",)
+    search_fields = ("name", "icd10_code")
+
+
+@admin.register(InjectionSite)
+class InjectionSiteAdmin(NoDeleteAdmin):
+    list_display = ("name", "region", "structure_type", "needs_spinal_level", "risk_note", "active")
+    list_filter = ("region", "structure_type", "needs_spinal_level", "active")
+    search_fields = ("name",)
+
+
+class LotInline(admin.TabularInline):
+    model = Lot
+    extra = 0
+    can_delete = False
+
+
+@admin.register(Product)
+class ProductAdmin(NoDeleteAdmin):
+    list_display = ("name", "product_type", "stock_concentration_percent", "active")
+    list_filter = ("product_type", "active")
+    search_fields = ("name",)
+    inlines = [LotInline]
+
+
+@admin.register(Lot)
+class LotAdmin(NoDeleteAdmin):
+    list_display = (
+        "lot_number",
+        "product",
+        "expiry_date",
+        "multi_dose",
+        "opened_on",
+        "beyond_use_date",
+        "recalled",
+    )
+    list_filter = ("recalled", "multi_dose", "product")
+    search_fields = ("lot_number", "product__name")
+    list_select_related = ("product",)
+
+
+@admin.register(SideEffectTerm)
+class SideEffectTermAdmin(NoDeleteAdmin):
+    list_display = ("name", "category", "active")
+    list_filter = ("category", "active")
+
+
+@admin.register(OutcomeInstrument)
+class OutcomeInstrumentAdmin(NoDeleteAdmin):
+    list_display = (
+        "code",
+        "name",
+        "min_score",
+        "max_score",
+        "higher_is_better",
+        "mcid_absolute",
+        "mcid_relative_percent",
+    )
+
+
+@admin.register(ProtocolSettings)
+class ProtocolSettingsAdmin(NoDeleteAdmin):
+    list_display = ("__str__", "slot_minutes", "screening_valid_days", "reminder_hours_before")
+
+    def has_add_permission(self, request):
+        # One row only: the clinic's protocol.
+        return not ProtocolSettings.objects.exists()

@@ -1,0 +1,759 @@
+import datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from clinic.choices import BodyRegion, Laterality
+from clinic.records import ClinicalRecord
+
+PAIN_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
+MAX_VOLUME_ML = Decimal("20")
+
+
+# --- Catalogues: seeded from DOMAIN.md by data migrations, edited by clinic admins -----------------
+
+
+class Condition(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    icd10_code = models.CharField("ICD-10 code", max_length=10, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class InjectionSite(models.Model):
+    class StructureType(models.TextChoices):
+        LIGAMENT = "ligament", "Ligament attachment"
+        TENDON = "tendon", "Tendon attachment"
+        CAPSULE = "capsule", "Joint capsule"
+        INTRA_ARTICULAR = "intra_articular", "Intra-articular"
+        PERINEURAL = "perineural", "Perineural / subcutaneous"
+        EPIDURAL = "epidural", "Epidural"
+        INTRATENDINOUS = "intratendinous", "Intratendinous"
+
+    region = models.CharField(max_length=20, choices=BodyRegion.choices)
+    name = models.CharField(max_length=120)
+    structure_type = models.CharField(max_length=20, choices=StructureType.choices)
+    needs_spinal_level = models.BooleanField("spine site (needs a level)", default=False)
+    risk_note = models.CharField(max_length=200, blank=True, help_text="e.g. pneumothorax risk")
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["region", "name"]
+        constraints = [models.UniqueConstraint(fields=["region", "name"], name="site_unique_in_region")]
+
+    def __str__(self):
+        return f"{self.get_region_display()}: {self.name}"
+
+
+class Product(models.Model):
+    class ProductType(models.TextChoices):
+        DEXTROSE = "dextrose", "Dextrose"
+        ANAESTHETIC = "anaesthetic", "Local anaesthetic"
+        SCLEROSANT = "sclerosant", "Sclerosant (morrhuate, polidocanol)"
+        P2G = "p2g", "P2G (phenol-glycerine-glucose)"
+        DILUENT = "diluent", "Diluent (saline, water)"
+        BIOLOGIC = "biologic", "Biologic (PRP)"
+        OTHER = "other", "Other"
+
+    name = models.CharField(max_length=120, unique=True)
+    product_type = models.CharField(max_length=16, choices=ProductType.choices)
+    stock_concentration_percent = models.DecimalField(
+        "stock concentration (%)",
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["product_type", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stock_concentration_percent__gte=0, stock_concentration_percent__lte=100),
+                name="product_concentration_0_100",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class LotQuerySet(models.QuerySet):
+    def usable_on(self, day):
+        """Lots a practitioner may draw from on `day`: in date, inside beyond-use, not recalled."""
+        return self.filter(recalled=False, expiry_date__gte=day, product__active=True).filter(
+            Q(beyond_use_date__isnull=True) | Q(beyond_use_date__gte=day)
+        )
+
+
+class Lot(models.Model):
+    # A multi-dose vial is discarded this many days after first puncture unless the maker says otherwise.
+    MULTI_DOSE_DAYS = 28
+
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="lots")
+    lot_number = models.CharField(max_length=40)
+    expiry_date = models.DateField()
+    multi_dose = models.BooleanField("multi-dose vial", default=False)
+    opened_on = models.DateField(null=True, blank=True)
+    beyond_use_date = models.DateField(
+        null=True, blank=True, help_text="Left blank, a multi-dose vial gets opened date + 28 days."
+    )
+    recalled = models.BooleanField(default=False)
+    recall_note = models.CharField(max_length=200, blank=True)
+
+    objects = LotQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["product__name", "expiry_date", "lot_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "lot_number"], name="lot_unique_per_product"),
+        ]
+
+    def __str__(self):
+        return f"{self.product.name} lot {self.lot_number} (exp {self.expiry_date:%d %b %Y})"
+
+    def clean(self):
+        if self.multi_dose and self.opened_on and not self.beyond_use_date:
+            self.beyond_use_date = self.opened_on + datetime.timedelta(days=self.MULTI_DOSE_DAYS)
+        if self.opened_on and self.beyond_use_date and self.beyond_use_date < self.opened_on:
+            raise ValidationError(
+                {"beyond_use_date": "The beyond-use date cannot be before the opened date."}
+            )
+
+    def unusable_reason(self, day):
+        """Why this lot cannot be used on `day`, or '' when it can."""
+        if self.recalled:
+            return "recalled"
+        if self.expiry_date < day:
+            return f"expired on {self.expiry_date:%d %b %Y}"
+        if self.beyond_use_date and self.beyond_use_date < day:
+            return f"past its beyond-use date ({self.beyond_use_date:%d %b %Y})"
+        return ""
+
+
+class SideEffectTerm(models.Model):
+    class Category(models.TextChoices):
+        LOCAL = "local", "Local"
+        SYSTEMIC = "systemic", "Systemic"
+        PROCEDURAL = "procedural", "Procedural"
+
+    name = models.CharField(max_length=120, unique=True)
+    category = models.CharField(max_length=12, choices=Category.choices)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["category", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class OutcomeInstrument(models.Model):
+    """An outcome measure with its range, direction and minimal clinically important difference."""
+
+    PAIN_NRS_CODE = "NRS"
+
+    code = models.CharField(max_length=20, unique=True)
+    name = models.CharField(max_length=120)
+    min_score = models.DecimalField(max_digits=6, decimal_places=1)
+    max_score = models.DecimalField(max_digits=6, decimal_places=1)
+    higher_is_better = models.BooleanField(default=False)
+    mcid_absolute = models.DecimalField("MCID (absolute)", max_digits=6, decimal_places=1)
+    mcid_relative_percent = models.DecimalField(
+        "MCID (% of baseline)", max_digits=5, decimal_places=1, null=True, blank=True
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(max_score__gt=F("min_score")), name="instrument_range_ordered"
+            ),
+            models.CheckConstraint(condition=Q(mcid_absolute__gt=0), name="instrument_mcid_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+    def improvement(self, baseline, latest):
+        """Change from baseline in the instrument's 'better' direction (positive = better)."""
+        return (latest - baseline) if self.higher_is_better else (baseline - latest)
+
+
+class ProtocolSettings(models.Model):
+    """The clinic's standard protocol. A single row, edited by clinic admins."""
+
+    min_sessions = models.PositiveSmallIntegerField(default=3)
+    max_sessions = models.PositiveSmallIntegerField(default=8)
+    min_interval_days = models.PositiveSmallIntegerField(default=14)
+    max_interval_days = models.PositiveSmallIntegerField(default=21)
+    slot_minutes = models.PositiveSmallIntegerField("appointment slot (minutes)", default=30)
+    screening_valid_days = models.PositiveSmallIntegerField("screening valid for (days)", default=180)
+    reminder_hours_before = models.PositiveSmallIntegerField("send reminders (hours before)", default=24)
+
+    class Meta:
+        verbose_name = "protocol settings"
+        verbose_name_plural = "protocol settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_sessions__gte=1, max_sessions__gte=F("min_sessions")),
+                name="protocol_sessions_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_interval_days__gte=1, max_interval_days__gte=F("min_interval_days")),
+                name="protocol_interval_ordered",
+            ),
+            models.CheckConstraint(condition=Q(slot_minutes__gte=5), name="protocol_slot_min_5"),
+        ]
+
+    def __str__(self):
+        return (
+            f"{self.min_sessions}–{self.max_sessions} sessions, "
+            f"{self.min_interval_days}–{self.max_interval_days} days apart"
+        )
+
+    @classmethod
+    def load(cls):
+        settings_row, _ = cls.objects.get_or_create(pk=1)
+        return settings_row
+
+    def sessions_in_protocol(self, count):
+        return self.min_sessions <= count <= self.max_sessions
+
+    def interval_in_protocol(self, days):
+        return self.min_interval_days <= days <= self.max_interval_days
+
+
+# --- Courses and sessions ---------------------------------------------------------------------------
+
+
+class CourseStatus(models.TextChoices):
+    PLANNED = "planned", "Planned"
+    ACTIVE = "active", "Active"
+    COMPLETED = "completed", "Completed"
+    STOPPED = "stopped", "Stopped"
+
+
+COURSE_STATUS_BADGES = {
+    CourseStatus.PLANNED: "secondary",
+    CourseStatus.ACTIVE: "primary",
+    CourseStatus.COMPLETED: "success",
+    CourseStatus.STOPPED: "dark",
+}
+
+
+class StopReason(models.TextChoices):
+    GOAL_MET = "goal_met", "Goal met"
+    NO_RESPONSE = "no_response", "No response"
+    ADVERSE_EVENT = "adverse_event", "Adverse event"
+    PATIENT_CHOICE = "patient_choice", "Patient choice"
+    LOST_TO_FOLLOW_UP = "lost_to_follow_up", "Lost to follow-up"
+
+
+class TreatmentCourse(models.Model):
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="courses")
+    condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="courses")
+    body_region = models.CharField(max_length=20, choices=BodyRegion.choices)
+    laterality = models.CharField(max_length=10, choices=Laterality.choices)
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="treated_courses"
+    )
+    planned_sessions = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(20)]
+    )
+    interval_days = models.PositiveSmallIntegerField(
+        "planned interval (days)", validators=[MinValueValidator(1), MaxValueValidator(180)]
+    )
+    outcome_instrument = models.ForeignKey(
+        OutcomeInstrument,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="courses",
+        help_text="Optional primary outcome measure besides pain NRS.",
+    )
+    baseline_pain = models.PositiveSmallIntegerField("baseline pain (NRS 0–10)", validators=PAIN_VALIDATORS)
+    baseline_instrument_score = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
+    goals = models.TextField(blank=True)
+    consent = models.ForeignKey(
+        "patients.Consent", on_delete=models.PROTECT, null=True, blank=True, related_name="courses"
+    )
+    status = models.CharField(max_length=12, choices=CourseStatus.choices, default=CourseStatus.PLANNED)
+    stop_reason = models.CharField(max_length=20, choices=StopReason.choices, blank=True)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    deviation_reason = models.TextField(
+        "protocol deviation reason",
+        blank=True,
+        help_text="Required when the plan is outside the clinic protocol.",
+    )
+    is_protocol_deviation = models.BooleanField(default=False, editable=False)
+
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", editable=False
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-start_date", "-id"]
+        permissions = [
+            ("view_clinical", "Can see clinical entries (injections, side effects, notes)"),
+            ("view_outcomes", "Can view outcome reports"),
+            ("view_all_outcomes", "Can view outcome reports for every practitioner"),
+            ("export_research", "Can download de-identified research exports"),
+        ]
+        indexes = [
+            models.Index(fields=["patient", "-start_date"], name="course_patient_idx"),
+            models.Index(fields=["status", "start_date"], name="course_status_idx"),
+            models.Index(fields=["practitioner", "status"], name="course_practitioner_idx"),
+            models.Index(fields=["condition", "start_date"], name="course_condition_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(baseline_pain__gte=0, baseline_pain__lte=10), name="course_baseline_pain_0_10"
+            ),
+            models.CheckConstraint(
+                condition=Q(planned_sessions__gte=1), name="course_planned_sessions_positive"
+            ),
+            models.CheckConstraint(condition=Q(interval_days__gte=1), name="course_interval_positive"),
+            models.CheckConstraint(
+                condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
+                name="course_dates_ordered",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=CourseStatus.STOPPED) | ~Q(stop_reason=""), name="course_stop_has_reason"
+            ),
+        ]
+
+    def __str__(self):
+        side = (
+            ""
+            if self.laterality in (Laterality.NOT_APPLICABLE, Laterality.MIDLINE)
+            else f"{self.get_laterality_display()} "
+        )
+        return f"{side}{self.condition.name}".strip()
+
+    @property
+    def status_badge(self):
+        return COURSE_STATUS_BADGES[self.status]
+
+    @property
+    def is_open(self):
+        return self.status in (CourseStatus.PLANNED, CourseStatus.ACTIVE)
+
+    def clean(self):
+        if self.end_date and self.start_date and self.end_date < self.start_date:
+            raise ValidationError({"end_date": "The end date cannot be before the start date."})
+        if self.status == CourseStatus.STOPPED and not self.stop_reason:
+            raise ValidationError({"stop_reason": "Say why the course was stopped."})
+        protocol = ProtocolSettings.load()
+        outside = []
+        if self.planned_sessions and not protocol.sessions_in_protocol(self.planned_sessions):
+            outside.append(
+                f"{self.planned_sessions} sessions (protocol {protocol.min_sessions}–{protocol.max_sessions})"
+            )
+        if self.interval_days and not protocol.interval_in_protocol(self.interval_days):
+            outside.append(
+                f"{self.interval_days} days apart "
+                f"(protocol {protocol.min_interval_days}–{protocol.max_interval_days})"
+            )
+        self.is_protocol_deviation = bool(outside)
+        if outside and not self.deviation_reason.strip():
+            message = f"Outside the clinic protocol ({'; '.join(outside)}): record the reason."
+            raise ValidationError({"deviation_reason": message})
+
+
+class CourseExtension(models.Model):
+    """A course's planned session count changed after it began, with the reason."""
+
+    course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="extensions")
+    from_sessions = models.PositiveSmallIntegerField()
+    to_sessions = models.PositiveSmallIntegerField()
+    reason = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(to_sessions__gt=F("from_sessions")), name="extension_increases"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Extended from {self.from_sessions} to {self.to_sessions} sessions"
+
+
+class SessionStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    CHECKED_IN = "checked_in", "Checked in"
+    COMPLETED = "completed", "Completed"
+    CANCELLED = "cancelled", "Cancelled"
+    NO_SHOW = "no_show", "No-show"
+
+
+SESSION_STATUS_BADGES = {
+    SessionStatus.SCHEDULED: "secondary",
+    SessionStatus.CHECKED_IN: "info",
+    SessionStatus.COMPLETED: "success",
+    SessionStatus.CANCELLED: "light",
+    SessionStatus.NO_SHOW: "warning",
+}
+# Sessions that hold a place in the course's sequence and in the calendar.
+LIVE_SESSION_STATUSES = (SessionStatus.SCHEDULED, SessionStatus.CHECKED_IN, SessionStatus.COMPLETED)
+
+
+class Guidance(models.TextChoices):
+    LANDMARK = "landmark", "Landmark (palpation)"
+    ULTRASOUND = "ultrasound", "Ultrasound"
+    FLUOROSCOPY = "fluoroscopy", "Fluoroscopy"
+    CT = "ct", "CT"
+
+
+class AnaestheticUse(models.TextChoices):
+    NONE = "none", "None"
+    TOPICAL = "topical", "Topical cream"
+    BLEB = "bleb", "Injected skin bleb"
+    IN_PREPARATION = "in_preparation", "Mixed into the preparation"
+
+
+class TreatmentSession(models.Model):
+    """One visit of a course: an appointment until it is completed, then the injection record."""
+
+    course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="sessions")
+    sequence = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sessions"
+    )
+    status = models.CharField(max_length=12, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED)
+
+    pain_pre = models.PositiveSmallIntegerField(
+        "pain before injection (NRS 0–10)", null=True, blank=True, validators=PAIN_VALIDATORS
+    )
+    pain_post = models.PositiveSmallIntegerField(
+        "pain after injection (NRS 0–10)", null=True, blank=True, validators=PAIN_VALIDATORS
+    )
+    guidance = models.CharField(max_length=12, choices=Guidance.choices, blank=True)
+    anaesthetic_use = models.CharField(
+        "anaesthetic used", max_length=16, choices=AnaestheticUse.choices, blank=True
+    )
+    took_nsaids = models.BooleanField("NSAIDs since last session", default=False)
+    took_anticoagulants = models.BooleanField("anticoagulants since last session", default=False)
+    took_opioids = models.BooleanField("opioids since last session", default=False)
+    medication_notes = models.CharField("other medications", max_length=200, blank=True)
+
+    aftercare_nsaid_avoid_days = models.PositiveSmallIntegerField(
+        "avoid NSAIDs (days)", null=True, blank=True
+    )
+    aftercare_no_ice_days = models.PositiveSmallIntegerField("no ice (days)", null=True, blank=True)
+    aftercare_activity_restriction_days = models.PositiveSmallIntegerField(
+        "restrict activity (days)", null=True, blank=True
+    )
+    aftercare_heat = models.BooleanField("heat packs advised", default=False)
+    aftercare_notes = models.CharField("other aftercare advice", max_length=300, blank=True)
+    notes = models.TextField("clinical notes", blank=True)
+
+    # Final concentrations of the syringe, computed from the preparation components (never typed).
+    final_dextrose_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, editable=False
+    )
+    final_anaesthetic_percent = models.DecimalField(
+        max_digits=5, decimal_places=3, null=True, blank=True, editable=False
+    )
+    total_volume_ml = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True, editable=False
+    )
+
+    # Reasons recorded when the practitioner confirmed past a warning.
+    screening_override_reason = models.CharField(max_length=300, blank=True)
+    spacing_override_reason = models.CharField(max_length=300, blank=True)
+    count_override_reason = models.CharField(max_length=300, blank=True)
+
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.CharField(max_length=200, blank=True)
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+
+    # Optimistic locking: a save must name the version it was edited from.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", editable=False
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["course", "sequence", "starts_at"]
+        indexes = [
+            models.Index(fields=["practitioner", "starts_at"], name="session_practitioner_time_idx"),
+            models.Index(fields=["starts_at"], name="session_time_idx"),
+            models.Index(fields=["course", "status", "sequence"], name="session_course_idx"),
+            models.Index(fields=["status", "starts_at"], name="session_status_time_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "sequence"],
+                condition=Q(status__in=LIVE_SESSION_STATUSES),
+                name="session_unique_live_sequence",
+            ),
+            models.CheckConstraint(condition=Q(sequence__gte=1), name="session_sequence_positive"),
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="session_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(pain_pre__isnull=True) | Q(pain_pre__gte=0, pain_pre__lte=10),
+                name="session_pain_pre_0_10",
+            ),
+            models.CheckConstraint(
+                condition=Q(pain_post__isnull=True) | Q(pain_post__gte=0, pain_post__lte=10),
+                name="session_pain_post_0_10",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=SessionStatus.COMPLETED) | Q(pain_pre__isnull=False),
+                name="session_completed_has_pain",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=SessionStatus.CANCELLED) | ~Q(cancel_reason=""),
+                name="session_cancel_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Session {self.sequence} of {self.course}"
+
+    @property
+    def status_badge(self):
+        return SESSION_STATUS_BADGES[self.status]
+
+    @property
+    def is_live(self):
+        return self.status in LIVE_SESSION_STATUSES
+
+    @property
+    def duration_minutes(self):
+        return int((self.ends_at - self.starts_at).total_seconds() // 60)
+
+    def clean(self):
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            raise ValidationError({"ends_at": "The appointment must end after it starts."})
+        if self.status == SessionStatus.COMPLETED and self.pain_pre is None:
+            raise ValidationError(
+                {"pain_pre": "Record the pain score before injecting to complete the session."}
+            )
+        if self.status == SessionStatus.CANCELLED and not self.cancel_reason.strip():
+            raise ValidationError({"cancel_reason": "Say why the session was cancelled."})
+
+
+class PreparationComponent(ClinicalRecord):
+    """One ingredient of the session's syringe mix: a product lot and the volume drawn."""
+
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="components")
+    lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="components")
+    volume_ml = models.DecimalField("volume (mL)", max_digits=6, decimal_places=2)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["lot"], name="component_lot_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(volume_ml__gt=0, volume_ml__lte=200), name="component_volume_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.volume_ml} mL {self.lot}"
+
+
+class Injection(ClinicalRecord):
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="injections")
+    site = models.ForeignKey(InjectionSite, on_delete=models.PROTECT, related_name="injections")
+    laterality = models.CharField(max_length=10, choices=Laterality.choices)
+    spinal_level = models.CharField(max_length=20, blank=True, help_text="e.g. L4–L5")
+    volume_ml = models.DecimalField(
+        "volume (mL)",
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(MAX_VOLUME_ML)],
+    )
+    needle_gauge = models.PositiveSmallIntegerField(
+        "needle gauge (G)", null=True, blank=True, validators=[MinValueValidator(18), MaxValueValidator(34)]
+    )
+    passes = models.PositiveSmallIntegerField("number of passes", null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["session"], name="injection_session_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(volume_ml__gt=0, volume_ml__lte=20), name="injection_volume_0_20"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.site.name} ({self.get_laterality_display()}) {self.volume_ml} mL"
+
+    def clean(self):
+        if self.site_id and self.site.needs_spinal_level and not self.spinal_level.strip():
+            raise ValidationError({"spinal_level": "This is a spine site: give the level, e.g. L4–L5."})
+
+
+class Severity(models.IntegerChoices):
+    MILD = 1, "1 – Mild"
+    MODERATE = 2, "2 – Moderate"
+    SEVERE = 3, "3 – Severe or hospitalised"
+    LIFE_THREATENING = 4, "4 – Life-threatening"
+    DEATH = 5, "5 – Death"
+
+
+class SideEffect(ClinicalRecord):
+    class SeriousCriterion(models.TextChoices):
+        DEATH = "death", "Death"
+        LIFE_THREATENING = "life_threatening", "Life-threatening"
+        HOSPITALISATION = "hospitalisation", "Hospitalisation"
+        DISABILITY = "disability", "Persistent disability"
+        MEDICALLY_IMPORTANT = "medically_important", "Medically important"
+
+    class Action(models.TextChoices):
+        NONE = "none", "None"
+        ADVICE = "advice", "Advice / reassurance"
+        MEDICATION = "medication", "Medication"
+        REVIEW = "review", "Medical review"
+        REFERRAL = "referral", "Hospital referral"
+        COURSE_CHANGED = "course_changed", "Course paused or stopped"
+
+    class Outcome(models.TextChoices):
+        RESOLVED = "resolved", "Resolved"
+        RESOLVING = "resolving", "Resolving"
+        NOT_RESOLVED = "not_resolved", "Not resolved"
+        SEQUELAE = "sequelae", "Resolved with sequelae"
+        FATAL = "fatal", "Fatal"
+        UNKNOWN = "unknown", "Unknown"
+
+    class Relatedness(models.TextChoices):
+        RELATED = "related", "Related"
+        POSSIBLY = "possibly", "Possibly related"
+        UNLIKELY = "unlikely", "Unlikely related"
+        UNRELATED = "unrelated", "Not related"
+
+    reported_session = models.ForeignKey(
+        TreatmentSession,
+        on_delete=models.PROTECT,
+        related_name="reported_side_effects",
+        help_text="The visit at which it was reported.",
+    )
+    attributed_session = models.ForeignKey(
+        TreatmentSession,
+        on_delete=models.PROTECT,
+        related_name="side_effects",
+        help_text="The session that caused it (usually the previous one).",
+    )
+    term = models.ForeignKey(SideEffectTerm, on_delete=models.PROTECT, related_name="side_effects")
+    onset_date = models.DateField()
+    resolved_date = models.DateField(null=True, blank=True)
+    severity = models.PositiveSmallIntegerField(choices=Severity.choices)
+    serious = models.BooleanField(default=False)
+    serious_criterion = models.CharField(max_length=20, choices=SeriousCriterion.choices, blank=True)
+    site = models.ForeignKey(InjectionSite, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    laterality = models.CharField(max_length=10, choices=Laterality.choices, blank=True)
+    action_taken = models.CharField(max_length=16, choices=Action.choices, default=Action.NONE)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.RESOLVED)
+    relatedness = models.CharField(max_length=12, choices=Relatedness.choices, default=Relatedness.POSSIBLY)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["onset_date", "id"]
+        indexes = [
+            models.Index(fields=["attributed_session"], name="side_effect_attributed_idx"),
+            models.Index(fields=["reported_session"], name="side_effect_reported_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(severity__gte=1, severity__lte=5), name="side_effect_severity_1_5"
+            ),
+            models.CheckConstraint(
+                condition=Q(resolved_date__isnull=True) | Q(resolved_date__gte=F("onset_date")),
+                name="side_effect_dates_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(serious=False, serious_criterion="")
+                | (Q(serious=True) & ~Q(serious_criterion="")),
+                name="side_effect_serious_has_criterion",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.term} (grade {self.severity})"
+
+    def clean(self):
+        if self.resolved_date and self.onset_date and self.resolved_date < self.onset_date:
+            raise ValidationError({"resolved_date": "Resolution cannot be before onset."})
+        if self.serious and not self.serious_criterion:
+            raise ValidationError({"serious_criterion": "Say which seriousness criterion applies."})
+        if not self.serious and self.serious_criterion:
+            raise ValidationError({"serious": "Tick 'serious' or clear the criterion."})
+        if self.severity and self.severity >= Severity.LIFE_THREATENING and not self.serious:
+            raise ValidationError({"serious": "Grade 4 and 5 events are serious."})
+
+
+class Timepoint(models.TextChoices):
+    BASELINE = "baseline", "Baseline"
+    SESSION = "session", "At a session"
+    BETWEEN = "between", "Between sessions"
+    WEEK_6 = "w6", "6 weeks after last session"
+    WEEK_12 = "w12", "12 weeks after last session"
+    WEEK_26 = "w26", "26 weeks after last session"
+    WEEK_52 = "w52", "52 weeks after last session"
+
+
+FOLLOW_UP_WEEKS = {Timepoint.WEEK_6: 6, Timepoint.WEEK_12: 12, Timepoint.WEEK_26: 26, Timepoint.WEEK_52: 52}
+
+
+class OutcomeScore(ClinicalRecord):
+    """A pain or instrument score taken between or after sessions."""
+
+    class Source(models.TextChoices):
+        CLINIC = "clinic", "In clinic"
+        PHONE = "phone", "Phone"
+        PATIENT = "patient", "Patient-reported"
+
+    course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="scores")
+    instrument = models.ForeignKey(OutcomeInstrument, on_delete=models.PROTECT, related_name="scores")
+    score = models.DecimalField(max_digits=6, decimal_places=1)
+    recorded_on = models.DateField(default=timezone.localdate)
+    timepoint = models.CharField(max_length=10, choices=Timepoint.choices)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.CLINIC)
+    session = models.ForeignKey(
+        TreatmentSession, on_delete=models.PROTECT, null=True, blank=True, related_name="scores"
+    )
+
+    class Meta:
+        ordering = ["recorded_on", "id"]
+        indexes = [models.Index(fields=["course", "instrument", "recorded_on"], name="score_course_idx")]
+
+    def __str__(self):
+        return f"{self.instrument.code} {self.score} on {self.recorded_on:%d %b %Y}"
+
+    def clean(self):
+        if self.instrument_id and self.score is not None:
+            low, high = self.instrument.min_score, self.instrument.max_score
+            if not low <= self.score <= high:
+                raise ValidationError({"score": f"{self.instrument.code} scores run from {low} to {high}."})
+        if self.recorded_on and self.recorded_on > timezone.localdate():
+            raise ValidationError({"recorded_on": "A score cannot be recorded in the future."})

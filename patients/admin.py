@@ -1,0 +1,36 @@
+from django.contrib import admin
+
+from clinic.admin import NoDeleteAdmin
+from patients.models import Consent, Patient, Screening
+
+
+@admin.register(Patient)
+class PatientAdmin(NoDeleteAdmin):
+    list_display = (
+        "mrn",
+        "family_name",
+        "given_name",
+        "date_of_birth",
+        "phone",
+        "primary_practitioner",
+        "archived",
+    )
+    list_filter = ("archived", "primary_practitioner")
+    search_fields = ("mrn", "family_name", "given_name", "preferred_name", "phone")
+    list_select_related = ("primary_practitioner",)
+    readonly_fields = ("mrn", "created_at", "updated_at")
+
+
+@admin.register(Screening)
+class ScreeningAdmin(NoDeleteAdmin):
+    list_display = ("patient", "screened_on", "outcome", "screened_by")
+    list_filter = ("outcome",)
+    list_select_related = ("patient", "screened_by")
+    raw_id_fields = ("patient",)
+
+
+@admin.register(Consent)
+class ConsentAdmin(NoDeleteAdmin):
+    list_display = ("patient", "consented_on", "form_version", "taken_by")
+    list_select_related = ("patient", "taken_by")
+    raw_id_fields = ("patient",)
