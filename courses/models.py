@@ -434,6 +434,9 @@ class TreatmentSession(models.Model):
     """One visit of a course: an appointment until it is completed, then the injection record."""
 
     course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="sessions")
+    # The course's patient, repeated here so the diary can check "one place at a time" per patient
+    # with an index (and a PostgreSQL exclusion constraint) instead of a join.
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="sessions")
     sequence = models.PositiveSmallIntegerField(validators=[MinValueValidator(1)])
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
@@ -505,6 +508,7 @@ class TreatmentSession(models.Model):
         ordering = ["course", "sequence", "starts_at"]
         indexes = [
             models.Index(fields=["practitioner", "starts_at"], name="session_practitioner_time_idx"),
+            models.Index(fields=["patient", "starts_at"], name="session_patient_time_idx"),
             models.Index(fields=["starts_at"], name="session_time_idx"),
             models.Index(fields=["course", "status", "sequence"], name="session_course_idx"),
             models.Index(fields=["status", "starts_at"], name="session_status_time_idx"),
@@ -553,6 +557,8 @@ class TreatmentSession(models.Model):
     def clean(self):
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             raise ValidationError({"ends_at": "The appointment must end after it starts."})
+        if self.course_id and self.patient_id and self.patient_id != self.course.patient_id:
+            raise ValidationError("A session belongs to its course's patient.")
         if self.status == SessionStatus.COMPLETED and self.pain_pre is None:
             raise ValidationError(
                 {"pain_pre": "Record the pain score before injecting to complete the session."}

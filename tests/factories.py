@@ -154,6 +154,7 @@ class TreatmentSessionFactory(DjangoModelFactory):
         model = courses.TreatmentSession
 
     course = factory.SubFactory(TreatmentCourseFactory)
+    patient = factory.LazyAttribute(lambda s: s.course.patient)
     sequence = factory.Sequence(lambda n: n + 1)
     starts_at = factory.LazyAttribute(_session_start)
     ends_at = factory.LazyAttribute(lambda s: s.starts_at + datetime.timedelta(minutes=30))
