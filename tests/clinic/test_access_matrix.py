@@ -13,7 +13,11 @@ ROWS = [
         {"anonymous": 302, "front_desk": 302, "practitioner": 302, "clinic_admin": 302},
         method="post",
     ),
-    Row("logout", {"anonymous": 405, "front_desk": 405, "practitioner": 405, "clinic_admin": 405}),
+    # Sign-out is POST only; anonymous visitors are sent to sign in first.
+    Row(
+        "logout",
+        {"anonymous": REDIRECT_TO_LOGIN, "front_desk": 405, "practitioner": 405, "clinic_admin": 405},
+    ),
     Row("password_change", {"anonymous": REDIRECT_TO_LOGIN, **ALL_SIGNED_IN}),
     Row("password_change_done", {"anonymous": REDIRECT_TO_LOGIN, **ALL_SIGNED_IN}),
 ]
