@@ -32,6 +32,8 @@ run: seed
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 test: install
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+		echo "NOTE: Chromium is not installed: the browser journeys in tests/browser will be SKIPPED."
 	$(BIN)/python -m pytest
 
 lint: install

@@ -1,0 +1,116 @@
+"""Browser journeys in Debian's Chromium, driven by Playwright against Django's live server.
+
+Skipped, with a clear notice, where Chromium is not installed. Each test fails on any JavaScript
+error or failed request for a static file, and leaves a full-page screenshot in artifacts/.
+"""
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
+AXE_JS = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+
+# Playwright's sync API runs an event loop in this thread; the ORM calls that set up test data
+# are still plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+def pytest_collection_modifyitems(config, items):
+    if CHROMIUM:
+        return
+    skip = pytest.mark.skip(
+        reason="Chromium not installed: browser journeys skipped (apt-get install chromium)"
+    )
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "viewport": {"width": 1366, "height": 900}, "accept_downloads": True}
+
+
+@pytest.fixture
+def problems():
+    return []
+
+
+@pytest.fixture
+def page(page, problems, request, live_server):
+    """A page that records JavaScript errors and failed static requests, and screenshots its end."""
+    page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"console.{message.type}: {message.text}") if message.type == "error" else None
+        ),
+    )
+    page.on(
+        "requestfailed",
+        lambda req: (
+            problems.append(f"request failed: {req.url} ({req.failure})") if "/static/" in req.url else None
+        ),
+    )
+    page.on(
+        "response",
+        lambda resp: (
+            problems.append(f"{resp.status} for {resp.url}")
+            if "/static/" in resp.url and resp.status >= 400
+            else None
+        ),
+    )
+    page.set_default_timeout(10_000)
+    yield page
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    name = re.sub(r"[^\w.-]+", "_", request.node.name)
+    failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
+    page.screenshot(path=str(ARTIFACTS / f"{name}{'-FAILED' if failed else ''}.png"), full_page=True)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+def sign_in(page, live_server, username, password="prolotrack-demo"):
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def axe_violations(page, *, impacts=("serious", "critical")):
+    """Run axe-core (from npm) on the current page; return the violations of the given impacts."""
+    page.evaluate(AXE_JS.read_text())
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in impacts
+    ]
