@@ -198,6 +198,8 @@ class ProtocolSettings(models.Model):
     max_sessions = models.PositiveSmallIntegerField(default=8)
     min_interval_days = models.PositiveSmallIntegerField(default=14)
     max_interval_days = models.PositiveSmallIntegerField(default=21)
+    default_sessions = models.PositiveSmallIntegerField("sessions in a new course", default=6)
+    default_interval_days = models.PositiveSmallIntegerField("days apart in a new course", default=14)
     slot_minutes = models.PositiveSmallIntegerField("appointment slot (minutes)", default=30)
     screening_valid_days = models.PositiveSmallIntegerField("screening valid for (days)", default=180)
     reminder_hours_before = models.PositiveSmallIntegerField("send reminders (hours before)", default=24)
@@ -215,6 +217,17 @@ class ProtocolSettings(models.Model):
                 name="protocol_interval_ordered",
             ),
             models.CheckConstraint(condition=Q(slot_minutes__gte=5), name="protocol_slot_min_5"),
+            models.CheckConstraint(
+                condition=Q(default_sessions__gte=F("min_sessions"), default_sessions__lte=F("max_sessions")),
+                name="protocol_default_sessions_inside",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    default_interval_days__gte=F("min_interval_days"),
+                    default_interval_days__lte=F("max_interval_days"),
+                ),
+                name="protocol_default_interval_inside",
+            ),
         ]
 
     def __str__(self):
@@ -222,6 +235,25 @@ class ProtocolSettings(models.Model):
             f"{self.min_sessions}–{self.max_sessions} sessions, "
             f"{self.min_interval_days}–{self.max_interval_days} days apart"
         )
+
+    def clean(self):
+        errors = {}
+        if None in (self.min_sessions, self.max_sessions, self.min_interval_days, self.max_interval_days):
+            return
+        if self.max_sessions < self.min_sessions:
+            errors["max_sessions"] = "The maximum cannot be below the minimum."
+        elif self.default_sessions is not None and not (
+            self.min_sessions <= self.default_sessions <= self.max_sessions
+        ):
+            errors["default_sessions"] = "A new course's length must be inside the protocol range."
+        if self.max_interval_days < self.min_interval_days:
+            errors["max_interval_days"] = "The maximum cannot be below the minimum."
+        elif self.default_interval_days is not None and not (
+            self.min_interval_days <= self.default_interval_days <= self.max_interval_days
+        ):
+            errors["default_interval_days"] = "A new course's spacing must be inside the protocol range."
+        if errors:
+            raise ValidationError(errors)
 
     @classmethod
     def load(cls):
@@ -259,6 +291,25 @@ class StopReason(models.TextChoices):
     ADVERSE_EVENT = "adverse_event", "Adverse event"
     PATIENT_CHOICE = "patient_choice", "Patient choice"
     LOST_TO_FOLLOW_UP = "lost_to_follow_up", "Lost to follow-up"
+
+
+class CourseQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=(CourseStatus.PLANNED, CourseStatus.ACTIVE))
+
+    def with_progress(self):
+        """Lists: completed and live session counts in the same query as the courses."""
+        return self.annotate(
+            completed_count=models.Count(
+                "sessions", filter=Q(sessions__status=SessionStatus.COMPLETED), distinct=True
+            ),
+            last_completed_at=models.Max(
+                "sessions__starts_at", filter=Q(sessions__status=SessionStatus.COMPLETED)
+            ),
+        )
+
+    def for_list(self):
+        return self.select_related("patient", "condition", "practitioner").with_progress()
 
 
 class TreatmentCourse(models.Model):
@@ -299,12 +350,17 @@ class TreatmentCourse(models.Model):
         help_text="Required when the plan is outside the clinic protocol.",
     )
     is_protocol_deviation = models.BooleanField(default=False, editable=False)
+    closing_note = models.TextField(
+        blank=True, help_text="What happened when the course was completed or stopped."
+    )
 
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", editable=False
     )
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CourseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-start_date", "-id"]

@@ -1,0 +1,281 @@
+"""Reads for the course pages: progress, timeline, pain trend, responder status, lot recall."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from courses.models import (
+    FOLLOW_UP_WEEKS,
+    LIVE_SESSION_STATUSES,
+    Injection,
+    OutcomeInstrument,
+    OutcomeScore,
+    PreparationComponent,
+    ProtocolSettings,
+    SessionStatus,
+    SideEffect,
+    Timepoint,
+    TreatmentCourse,
+)
+
+HUNDRED = Decimal("100")
+
+
+# --- Courses --------------------------------------------------------------------------------------
+
+
+def course_for_page(pk):
+    """The course with what its header shows, in one query."""
+    return TreatmentCourse.objects.select_related(
+        "patient", "condition", "practitioner", "outcome_instrument", "consent"
+    ).get(pk=pk)
+
+
+def course_sessions(course, *, clinical):
+    """The course's sessions in time order; with clinical detail prefetched (a fixed number of queries)."""
+    sessions = course.sessions.select_related("practitioner").order_by("starts_at", "sequence")
+    if clinical:
+        sessions = sessions.prefetch_related(
+            Prefetch(
+                "components",
+                queryset=PreparationComponent.objects.select_related("lot__product").order_by("id"),
+            ),
+            Prefetch("injections", queryset=Injection.objects.select_related("site").order_by("id")),
+            Prefetch(
+                "side_effects",
+                queryset=SideEffect.objects.select_related("term", "reported_session").order_by(
+                    "onset_date", "id"
+                ),
+            ),
+        )
+    return list(sessions)
+
+
+@dataclass(frozen=True)
+class Progress:
+    completed: int
+    planned: int
+    booked: int
+    next_due_from: datetime.date | None
+    next_due_to: datetime.date | None
+    last_completed_on: datetime.date | None
+
+    @property
+    def percent(self):
+        return min(100, round(100 * self.completed / self.planned)) if self.planned else 0
+
+    @property
+    def remaining(self):
+        return max(0, self.planned - self.completed)
+
+
+def course_progress(course, sessions, protocol=None):
+    """'3 of 6 sessions' and the window in which the next session is due.
+
+    The window runs from the last completed session plus the protocol's minimum interval to plus its
+    maximum, narrowed to the course's own interval when that lies inside the protocol.
+    """
+    protocol = protocol or ProtocolSettings.load()
+    completed = [s for s in sessions if s.status == SessionStatus.COMPLETED]
+    booked = sum(1 for s in sessions if s.status in (SessionStatus.SCHEDULED, SessionStatus.CHECKED_IN))
+    last_on = timezone.localtime(max(s.starts_at for s in completed)).date() if completed else None
+    due_from = due_to = None
+    if course.is_open and len(completed) < course.planned_sessions:
+        if last_on is None:
+            due_from = due_to = None if completed else course.start_date
+        else:
+            low, high = protocol.min_interval_days, protocol.max_interval_days
+            if protocol.interval_in_protocol(course.interval_days):
+                low = course.interval_days
+            else:
+                low = high = course.interval_days
+            due_from = last_on + datetime.timedelta(days=low)
+            due_to = last_on + datetime.timedelta(days=max(low, high))
+    return Progress(
+        completed=len(completed),
+        planned=course.planned_sessions,
+        booked=booked,
+        next_due_from=due_from,
+        next_due_to=due_to,
+        last_completed_on=last_on,
+    )
+
+
+def next_sequence(sessions):
+    live = [s.sequence for s in sessions if s.status in LIVE_SESSION_STATUSES]
+    return max(live, default=0) + 1
+
+
+# --- Outcomes -------------------------------------------------------------------------------------
+
+
+def pain_instrument():
+    return OutcomeInstrument.objects.filter(code=OutcomeInstrument.PAIN_NRS_CODE).first()
+
+
+def course_scores(course):
+    return list(
+        OutcomeScore.objects.filter(course=course)
+        .select_related("instrument", "session", "created_by")
+        .order_by("recorded_on", "id")
+    )
+
+
+@dataclass(frozen=True)
+class Response:
+    instrument: OutcomeInstrument
+    baseline: Decimal
+    latest: Decimal | None
+    latest_on: datetime.date | None
+    improvement: Decimal | None
+    percent: Decimal | None  # share of the possible improvement achieved
+
+    @property
+    def meets_mcid(self):
+        if self.improvement is None:
+            return False
+        if self.improvement >= self.instrument.mcid_absolute:
+            return True
+        relative = self.instrument.mcid_relative_percent
+        return bool(relative is not None and self.percent is not None and self.percent >= relative)
+
+    @property
+    def meets_half(self):
+        return self.percent is not None and self.percent >= 50
+
+    @property
+    def is_responder(self):
+        return self.meets_mcid and self.meets_half
+
+    @property
+    def has_follow_up(self):
+        return self.latest is not None
+
+
+def response(instrument, baseline, latest, latest_on=None):
+    """Direction-aware change from baseline to the latest score.
+
+    The percentage is of the room there was to improve (baseline to the best end of the scale): a
+    pain NRS from 8 to 4 is 50%, a VISA-A from 40 to 70 is 50% of the 60 points possible. A baseline
+    already at the best end leaves no room, so no percentage (and no responder).
+    """
+    baseline = Decimal(baseline)
+    if latest is None:
+        return Response(instrument, baseline, None, None, None, None)
+    latest = Decimal(latest)
+    improvement = instrument.improvement(baseline, latest)
+    room = (
+        (instrument.max_score - baseline)
+        if instrument.higher_is_better
+        else (baseline - instrument.min_score)
+    )
+    percent = (improvement * HUNDRED / room).quantize(Decimal("0.1")) if room > 0 else None
+    return Response(instrument, baseline, latest, latest_on, improvement, percent)
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    on: datetime.date
+    label: str
+    nrs: Decimal
+    kind: str  # "session" or "follow-up"
+
+
+def pain_points(course, sessions, scores, nrs):
+    """Pain NRS over the course: each completed session's pre-injection score and each NRS score."""
+    points = [
+        TrendPoint(
+            timezone.localtime(s.starts_at).date(), f"Session {s.sequence}", Decimal(s.pain_pre), "session"
+        )
+        for s in sessions
+        if s.status == SessionStatus.COMPLETED and s.pain_pre is not None
+    ]
+    points += [
+        TrendPoint(score.recorded_on, score.get_timepoint_display(), score.score, "follow-up")
+        for score in scores
+        if nrs is not None and score.instrument_id == nrs.pk and score.timepoint != Timepoint.BASELINE
+    ]
+    return sorted(points, key=lambda p: (p.on, p.kind != "session"))
+
+
+def course_responses(course, sessions, scores, nrs=None):
+    """Responder status for pain NRS and the course's own instrument, from baseline to the latest score."""
+    nrs = nrs or pain_instrument()
+    results = []
+    if nrs is not None:
+        points = pain_points(course, sessions, scores, nrs)
+        last = points[-1] if points else None
+        results.append(
+            response(nrs, course.baseline_pain, last.nrs if last else None, last.on if last else None)
+        )
+    instrument = course.outcome_instrument
+    if instrument is not None and (nrs is None or instrument.pk != nrs.pk):
+        own = [s for s in scores if s.instrument_id == instrument.pk and s.timepoint != Timepoint.BASELINE]
+        baseline = course.baseline_instrument_score
+        if baseline is None:
+            baselines = [
+                s for s in scores if s.instrument_id == instrument.pk and s.timepoint == Timepoint.BASELINE
+            ]
+            baseline = baselines[0].score if baselines else None
+        if baseline is not None:
+            last = own[-1] if own else None
+            results.append(
+                response(
+                    instrument, baseline, last.score if last else None, last.recorded_on if last else None
+                )
+            )
+    return results
+
+
+def course_trend(course, sessions, scores, nrs=None):
+    """The pain-trend chart's data: NRS points against the baseline and the MCID line."""
+    nrs = nrs or pain_instrument()
+    points = pain_points(course, sessions, scores, nrs)
+    mcid = nrs.mcid_absolute if nrs else Decimal("2")
+    baseline = Decimal(course.baseline_pain)
+    return {
+        "baseline": float(baseline),
+        "mcid": float(mcid),
+        "mcid_line": float(max(Decimal("0"), baseline - mcid)),
+        "start_date": course.start_date.isoformat(),
+        "points": [
+            {
+                "date": p.on.isoformat(),
+                "label": p.label,
+                "nrs": float(p.nrs),
+                "improvement": float(baseline - p.nrs),
+                "kind": p.kind,
+            } for p in points
+        ],
+    }
+
+
+def follow_up_due(course, progress):
+    """The 6/12/26/52-week follow-up dates after the last completed session, for a closed course."""
+    if progress.last_completed_on is None:
+        return []
+    return [
+        (Timepoint(tp).label, progress.last_completed_on + datetime.timedelta(weeks=weeks))
+        for tp, weeks in FOLLOW_UP_WEEKS.items()
+    ]
+
+
+# --- Lot recall -----------------------------------------------------------------------------------
+
+
+def lot_recipients(lot):
+    """Every current preparation component drawn from the lot, with its session and patient (one query)."""
+    return (
+        PreparationComponent.objects.filter(lot=lot)
+        .exclude(session__status=SessionStatus.CANCELLED)
+        .select_related("session__patient", "session__course__condition", "session__practitioner")
+        .order_by("session__patient__family_name", "session__patient__given_name", "session__starts_at")
+    )
+
+
+def session_volume(session):
+    """Total injected volume of a session from its prefetched injections."""
+    return sum((i.volume_ml for i in session.injections.all()), Decimal("0"))

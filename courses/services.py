@@ -1,0 +1,342 @@
+"""Writes for courses: planning, status changes, extensions, follow-up scores, walk-in sessions.
+
+Every function is keyword-only, runs in one transaction and validates with full_clean(), so views,
+the admin and the demo seeder share the same rules.
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F, Max
+from django.utils import timezone
+
+from courses.diary import slot_claim
+from courses.models import (
+    LIVE_SESSION_STATUSES,
+    CourseExtension,
+    CourseStatus,
+    OutcomeScore,
+    ProtocolSettings,
+    SessionStatus,
+    TreatmentCourse,
+    TreatmentSession,
+)
+
+# Plan fields a practitioner may set when creating or editing a course.
+PLAN_FIELDS = (
+    "condition",
+    "body_region",
+    "laterality",
+    "practitioner",
+    "planned_sessions",
+    "interval_days",
+    "outcome_instrument",
+    "baseline_pain",
+    "baseline_instrument_score",
+    "goals",
+    "consent",
+    "start_date",
+    "deviation_reason",
+)
+OPEN_SESSION_STATUSES = (SessionStatus.SCHEDULED, SessionStatus.CHECKED_IN)
+
+
+def _check_consent(course):
+    if course.consent_id and course.consent.patient_id != course.patient_id:
+        raise ValidationError({"consent": "This consent belongs to another patient."})
+
+
+def _check_instrument_baseline(course):
+    if course.baseline_instrument_score is None:
+        return
+    instrument = course.outcome_instrument
+    if instrument is None:
+        raise ValidationError(
+            {"baseline_instrument_score": "Choose the outcome instrument this baseline score belongs to."}
+        )
+    if not instrument.min_score <= course.baseline_instrument_score <= instrument.max_score:
+        raise ValidationError(
+            {
+                "baseline_instrument_score": (
+                    f"{instrument.code} scores run from {instrument.min_score} to {instrument.max_score}."
+                )
+            }
+        )
+
+
+@transaction.atomic
+def course_create(
+    *,
+    patient,
+    condition,
+    body_region,
+    laterality,
+    practitioner,
+    baseline_pain,
+    created_by,
+    planned_sessions=None,
+    interval_days=None,
+    outcome_instrument=None,
+    baseline_instrument_score=None,
+    goals="",
+    consent=None,
+    start_date=None,
+    deviation_reason="",
+):
+    """Plan a new course for a patient. Session count and spacing default to the clinic protocol."""
+    protocol = ProtocolSettings.load()
+    if patient.archived:
+        raise ValidationError("This patient is archived: restore the record before planning a course.")
+    course = TreatmentCourse(
+        patient=patient,
+        condition=condition,
+        body_region=body_region,
+        laterality=laterality,
+        practitioner=practitioner,
+        planned_sessions=planned_sessions or protocol.default_sessions,
+        interval_days=interval_days or protocol.default_interval_days,
+        outcome_instrument=outcome_instrument,
+        baseline_pain=baseline_pain,
+        baseline_instrument_score=baseline_instrument_score,
+        goals=goals,
+        consent=consent,
+        start_date=start_date or timezone.localdate(),
+        deviation_reason=deviation_reason.strip(),
+        status=CourseStatus.PLANNED,
+        created_by=created_by,
+    )
+    _check_consent(course)
+    _check_instrument_baseline(course)
+    course.full_clean()
+    course.save()
+    return course
+
+
+@transaction.atomic
+def course_update(*, course, updated_by, **changes):
+    """Edit the plan of an open course. Completed and stopped courses are a closed record."""
+    unknown = set(changes) - set(PLAN_FIELDS)
+    if unknown:
+        raise TypeError(f"Not plan fields: {', '.join(sorted(unknown))}")
+    course = TreatmentCourse.objects.select_for_update().get(pk=course.pk)
+    if not course.is_open:
+        raise ValidationError(f"This course is {course.get_status_display().lower()}: its plan is closed.")
+    for name, value in changes.items():
+        setattr(course, name, value.strip() if name == "deviation_reason" else value)
+    live = course.sessions.filter(status__in=LIVE_SESSION_STATUSES).count()
+    if course.planned_sessions < live:
+        raise ValidationError(
+            {"planned_sessions": f"The course already has {live} booked or completed sessions."}
+        )
+    first = course.sessions.filter(status__in=LIVE_SESSION_STATUSES).order_by("starts_at").first()
+    if first and course.start_date > timezone.localtime(first.starts_at).date():
+        raise ValidationError({"start_date": "The course cannot start after its first session."})
+    _check_consent(course)
+    _check_instrument_baseline(course)
+    course.full_clean()
+    course.save()
+    return course
+
+
+@transaction.atomic
+def course_activate(*, course, by):
+    """A planned course starts: the patient has agreed and sessions are being booked or given."""
+    course = TreatmentCourse.objects.select_for_update().get(pk=course.pk)
+    if course.status != CourseStatus.PLANNED:
+        raise ValidationError(
+            f"Only a planned course can be started; this one is {course.get_status_display()}."
+        )
+    course.status = CourseStatus.ACTIVE
+    course.full_clean()
+    course.save(update_fields=["status", "is_protocol_deviation", "updated_at"])
+    return course
+
+
+def _close_open_sessions(course, *, reason, by):
+    """Cancel the scheduled and checked-in sessions of a course being closed, or refuse without a reason."""
+    open_sessions = list(
+        course.sessions.select_for_update().filter(status__in=OPEN_SESSION_STATUSES).order_by("starts_at")
+    )
+    if not open_sessions:
+        return 0
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(
+            {
+                "cancel_reason": (
+                    f"{len(open_sessions)} session(s) are still booked. Give a reason to cancel them "
+                    "with the course, or log or cancel them first."
+                )
+            }
+        )
+    now = timezone.now()
+    for session in open_sessions:
+        session.status = SessionStatus.CANCELLED
+        session.cancel_reason = reason[:200]
+        session.cancelled_at = now
+        session.version = F("version") + 1
+        session.save(update_fields=["status", "cancel_reason", "cancelled_at", "version", "updated_at"])
+    return len(open_sessions)
+
+
+def _end_date(course, end_date):
+    end_date = end_date or timezone.localdate()
+    if end_date < course.start_date:
+        raise ValidationError({"end_date": "The end date cannot be before the start date."})
+    if end_date > timezone.localdate():
+        raise ValidationError({"end_date": "The end date cannot be in the future."})
+    return end_date
+
+
+@transaction.atomic
+def course_complete(*, course, by, end_date=None, note="", cancel_reason=""):
+    """Close an active course as finished. Sessions still booked are cancelled only with a reason."""
+    course = TreatmentCourse.objects.select_for_update().get(pk=course.pk)
+    if course.status != CourseStatus.ACTIVE:
+        raise ValidationError(
+            f"Only an active course can be completed; this one is {course.get_status_display().lower()}."
+        )
+    if not course.sessions.filter(status=SessionStatus.COMPLETED).exists():
+        raise ValidationError("No session has been given yet: stop the course instead, with its reason.")
+    _close_open_sessions(course, reason=cancel_reason, by=by)
+    course.status = CourseStatus.COMPLETED
+    course.end_date = _end_date(course, end_date)
+    course.closing_note = note.strip()
+    course.full_clean()
+    course.save()
+    return course
+
+
+@transaction.atomic
+def course_stop(*, course, by, stop_reason, end_date=None, note="", cancel_reason=""):
+    """Stop a planned or active course early, saying why. Sessions still booked need a cancel reason."""
+    course = TreatmentCourse.objects.select_for_update().get(pk=course.pk)
+    if not course.is_open:
+        raise ValidationError(f"This course is already {course.get_status_display().lower()}.")
+    if not stop_reason:
+        raise ValidationError({"stop_reason": "Say why the course was stopped."})
+    _close_open_sessions(course, reason=cancel_reason, by=by)
+    course.status = CourseStatus.STOPPED
+    course.stop_reason = stop_reason
+    course.end_date = _end_date(course, end_date)
+    course.closing_note = note.strip()
+    course.full_clean()
+    course.save()
+    return course
+
+
+@transaction.atomic
+def course_extend(*, course, by, to_sessions, reason, deviation_reason=""):
+    """Plan more sessions for an open course, recording why. Past the protocol maximum is a deviation."""
+    course = TreatmentCourse.objects.select_for_update().get(pk=course.pk)
+    if not course.is_open:
+        raise ValidationError(f"This course is {course.get_status_display().lower()}: it cannot be extended.")
+    reason = (reason or "").strip()
+    errors = {}
+    if to_sessions is None or to_sessions <= course.planned_sessions:
+        errors["to_sessions"] = (
+            f"An extension must plan more than the current {course.planned_sessions} sessions."
+        )
+    if not reason:
+        errors["reason"] = "Say why the course is extended."
+    if errors:
+        raise ValidationError(errors)
+    protocol = ProtocolSettings.load()
+    deviation_reason = (deviation_reason or "").strip()
+    if to_sessions > protocol.max_sessions and not deviation_reason:
+        raise ValidationError(
+            {
+                "deviation_reason": (
+                    f"{to_sessions} sessions is beyond the protocol maximum of {protocol.max_sessions}: "
+                    "record the reason for the deviation."
+                )
+            }
+        )
+    if deviation_reason:
+        course.deviation_reason = (
+            f"{course.deviation_reason.strip()}\n{deviation_reason}".strip()
+            if course.deviation_reason.strip()
+            else deviation_reason
+        )
+    extension = CourseExtension(
+        course=course,
+        from_sessions=course.planned_sessions,
+        to_sessions=to_sessions,
+        reason=reason,
+        created_by=by,
+    )
+    course.planned_sessions = to_sessions
+    course.full_clean()
+    course.save()
+    extension.full_clean()
+    extension.save()
+    return extension
+
+
+@transaction.atomic
+def outcome_score_record(
+    *,
+    course,
+    instrument,
+    score,
+    timepoint,
+    recorded_by,
+    recorded_on=None,
+    source=OutcomeScore.Source.CLINIC,
+    session=None,
+):
+    """A follow-up pain or instrument score for a course."""
+    if session is not None and session.course_id != course.pk:
+        raise ValidationError({"session": "That session belongs to another course."})
+    if recorded_on and recorded_on < course.start_date - datetime.timedelta(days=90):
+        raise ValidationError({"recorded_on": "This date is long before the course started."})
+    entry = OutcomeScore(
+        course=course,
+        instrument=instrument,
+        score=score,
+        timepoint=timepoint,
+        source=source,
+        session=session,
+        recorded_on=recorded_on or timezone.localdate(),
+        created_by=recorded_by,
+    )
+    entry.full_clean()
+    entry.save()
+    return entry
+
+
+@transaction.atomic
+def session_start_unscheduled(*, course, practitioner, starts_at, by):
+    """A walk-in session now, when nothing was booked: checked in, ready to be logged.
+
+    Takes the course's next sequence number and one protocol slot, and claims the diary like any
+    booking. A planned course becomes active with its first session.
+    """
+    course = TreatmentCourse.objects.select_for_update().get(pk=course.pk)
+    if not course.is_open:
+        raise ValidationError(f"This course is {course.get_status_display().lower()}: no new sessions.")
+    if not practitioner.is_practitioner:
+        raise ValidationError({"practitioner": "Sessions are given by a practitioner."})
+    protocol = ProtocolSettings.load()
+    ends_at = starts_at + datetime.timedelta(minutes=protocol.slot_minutes)
+    slot_claim(starts_at=starts_at, ends_at=ends_at, practitioner=practitioner, patient=course.patient)
+    last = course.sessions.filter(status__in=LIVE_SESSION_STATUSES).aggregate(last=Max("sequence"))["last"]
+    session = TreatmentSession(
+        course=course,
+        patient=course.patient,
+        sequence=(last or 0) + 1,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        practitioner=practitioner,
+        status=SessionStatus.CHECKED_IN,
+        checked_in_at=timezone.now(),
+        created_by=by,
+    )
+    session.full_clean()
+    session.save()
+    if course.status == CourseStatus.PLANNED:
+        course.status = CourseStatus.ACTIVE
+        course.full_clean()
+        course.save(update_fields=["status", "is_protocol_deviation", "updated_at"])
+    return session
