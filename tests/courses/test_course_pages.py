@@ -94,3 +94,11 @@ def test_the_course_page_shows_the_plan_timeline_and_responder_status(client_for
     assert "1 of 6 sessions" in response.text
     assert "MCL femoral" in response.text
     assert "Responder" in response.text
+
+
+def test_the_home_page_lists_the_practitioners_open_courses(client_for, practitioner):
+    mine = TreatmentCourseFactory(practitioner=practitioner)
+    other = TreatmentCourseFactory()
+    response = client_for(practitioner).get(reverse("home"))
+    assert reverse("courses:course-detail", args=[mine.pk]) in response.text
+    assert reverse("courses:course-detail", args=[other.pk]) not in response.text
