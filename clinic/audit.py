@@ -1,0 +1,48 @@
+"""What the audit trail (django-auditlog) records: every change to clinical rows, catalogues and staff.
+
+Registration lives here, called from ClinicConfig.ready(), so each app's models are audited without the
+app doing anything: every model of the clinical apps is registered unless listed in NOT_AUDITED.
+"""
+
+from auditlog.registry import auditlog
+from django.apps import apps
+
+# The apps whose rows are health data, catalogues or staff accounts.
+AUDITED_APPS = ("clinic", "patients", "courses", "scheduling", "outcomes")
+
+# Rows that carry no clinical or personal data, written by counters rather than people.
+NOT_AUDITED = {"patients.MrnSequence"}
+
+# Per-model options: secrets and derived columns stay out of the diffs; role changes are logged.
+# `updated_at` is left out everywhere: the entry's own timestamp says when.
+OPTIONS = {
+    "clinic.User": {
+        "exclude_fields": ["password", "last_login"],
+        "m2m_fields": {"groups", "user_permissions"},
+    },
+    "patients.Patient": {"exclude_fields": ["search_name", "phone_digits"]},
+    "courses.TreatmentSession": {"exclude_fields": ["version"]},
+    # The feed token is a secret: the trail records that a feed was made or revoked, not the token.
+    "scheduling.CalendarFeed": {"exclude_fields": ["token"]},
+}
+
+
+def audited_models():
+    for app_label in AUDITED_APPS:
+        if not apps.is_installed(app_label):
+            continue
+        for model in apps.get_app_config(app_label).get_models():
+            label = f"{model._meta.app_label}.{model.__name__}"
+            if label not in NOT_AUDITED and not model._meta.proxy:
+                yield label, model
+
+
+def register_models():
+    for label, model in audited_models():
+        if auditlog.contains(model):
+            continue
+        options = {key: (value.copy()) for key, value in OPTIONS.get(label, {}).items()}
+        options.setdefault("exclude_fields", [])
+        if any(field.name == "updated_at" for field in model._meta.get_fields()):
+            options["exclude_fields"].append("updated_at")
+        auditlog.register(model, **options)

@@ -1,0 +1,15 @@
+"""Audit trail pages, under the "clinic" namespace (clinic:history, clinic:patient-access, ...)."""
+
+from django.urls import path
+
+from clinic import audit_views
+
+app_name = "clinic"
+
+urlpatterns = [
+    path("history/<int:content_type_id>/<int:object_id>/", audit_views.history, name="history"),
+    path("patients/<int:pk>/access/", audit_views.patient_access_log, name="patient-access"),
+    path("staff/<int:pk>/access/", audit_views.user_access_log, name="user-access"),
+    path("lockouts/", audit_views.lockouts, name="lockouts"),
+    path("lockouts/<int:pk>/unlock/", audit_views.lockout_unlock, name="lockout-unlock"),
+]

@@ -1,0 +1,317 @@
+"""Forms of the session-logging page: the session's own fields and one formset per kind of row."""
+
+from decimal import Decimal
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms import formset_factory
+
+from clinic.choices import Laterality
+from courses.models import (
+    MAX_VOLUME_ML,
+    InjectionSite,
+    Lot,
+    Severity,
+    SideEffect,
+    SideEffectTerm,
+    TreatmentSession,
+)
+from courses.session_services import SESSION_FIELDS, session_day
+
+BLANK = [("", "---------")]
+
+
+class SessionCatalogue:
+    """Every choice list of the page, loaded once per request and shared by all rows of the formsets."""
+
+    def __init__(self, session, *, attributable_sessions):
+        self.day = session_day(session)
+        usable = list(
+            Lot.objects.usable_on(self.day).select_related("product").order_by("product__name", "expiry_date")
+        )
+        self.lots = {lot.pk: lot for lot in usable}
+        self.lot_choices = BLANK + _grouped(usable, lambda lot: lot.product.name, _lot_label)
+        sites = list(InjectionSite.objects.filter(active=True))
+        self.sites = {site.pk: site for site in sites}
+        self.site_choices = BLANK + _grouped(sites, lambda s: s.get_region_display(), _site_label)
+        terms = list(SideEffectTerm.objects.filter(active=True))
+        self.terms = {term.pk: term for term in terms}
+        self.term_choices = BLANK + _grouped(terms, lambda t: t.get_category_display(), str)
+        self.sessions = {s.pk: s for s in attributable_sessions}
+        self.session_choices = [
+            (
+                s.pk,
+                f"Session {s.sequence} – {session_day(s):%d %b %Y}"
+                + (" (this visit)" if s.pk == session.pk else ""),
+            )
+            for s in attributable_sessions
+        ]
+        self.spine_site_ids = [site.pk for site in sites if site.needs_spinal_level]
+        self.lot_data = {
+            str(lot.pk): {
+                "type": lot.product.product_type,
+                "percent": str(lot.product.stock_concentration_percent),
+            }
+            for lot in usable
+        }
+
+
+def _lot_label(lot):
+    opened = f", opened {lot.opened_on:%d %b}" if lot.opened_on else ""
+    return f"Lot {lot.lot_number} (exp {lot.expiry_date:%d %b %Y}{opened})"
+
+
+def _site_label(site):
+    return f"{site.name} ⚠ {site.risk_note}" if site.risk_note else site.name
+
+
+def _grouped(items, group_of, label_of):
+    groups = {}
+    for item in items:
+        groups.setdefault(group_of(item), []).append((item.pk, label_of(item)))
+    return list(groups.items())
+
+
+class CatalogueChoiceField(forms.TypedChoiceField):
+    """A choice among rows already loaded by SessionCatalogue; returns the row itself."""
+
+    def __init__(self, *, rows=None, lookup=None, **kwargs):
+        self.rows = rows or {}
+        self.lookup = lookup
+        super().__init__(**kwargs)
+
+    def valid_value(self, value):
+        return True  # membership is decided in clean(), which can say why a row is not offered
+
+    def clean(self, value):
+        value = super().clean(value)
+        if value in self.empty_values:
+            return None
+        try:
+            key = int(value)
+        except (TypeError, ValueError):
+            raise ValidationError("Select a valid choice.", code="invalid_choice") from None
+        if key in self.rows:
+            return self.rows[key]
+        if self.lookup is not None:
+            return self.lookup(key)
+        raise ValidationError("Select a valid choice.", code="invalid_choice")
+
+
+class SessionForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = TreatmentSession
+        fields = SESSION_FIELDS
+        widgets = {
+            "pain_pre": forms.NumberInput(attrs={"min": 0, "max": 10, "inputmode": "numeric"}),
+            "pain_post": forms.NumberInput(attrs={"min": 0, "max": 10, "inputmode": "numeric"}),
+            "aftercare_nsaid_avoid_days": forms.NumberInput(attrs={"min": 0, "max": 60}),
+            "aftercare_no_ice_days": forms.NumberInput(attrs={"min": 0, "max": 60}),
+            "aftercare_activity_restriction_days": forms.NumberInput(attrs={"min": 0, "max": 60}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {"pain_pre": "Required to complete the session."}
+
+    def clean(self):
+        cleaned = super().clean()
+        for field in (
+            "aftercare_nsaid_avoid_days",
+            "aftercare_no_ice_days",
+            "aftercare_activity_restriction_days",
+        ):
+            if (cleaned.get(field) or 0) > 60:
+                self.add_error(field, "At most 60 days.")
+        return cleaned
+
+
+class ConfirmationForm(forms.Form):
+    """Reasons the practitioner gives to go past a warning; recorded on the session."""
+
+    screening = forms.CharField(
+        label="Reason to inject despite the screening", max_length=300, required=False
+    )
+    spacing = forms.CharField(label="Reason for the spacing", max_length=300, required=False)
+    count = forms.CharField(label="Reason for the extra session", max_length=300, required=False)
+
+    def __init__(self, *args, session, **kwargs):
+        initial = {
+            code: getattr(session, f"{code}_override_reason") for code in ("screening", "spacing", "count")
+        }
+        super().__init__(*args, initial=initial, prefix="confirm", **kwargs)
+
+
+class RowForm(forms.Form):
+    """A new row; saved rows are listed separately and can only be voided with a reason."""
+
+    def __init__(self, *args, catalogue, **kwargs):
+        self.catalogue = catalogue
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.CheckboxInput):
+                field.widget.attrs.setdefault("class", "form-check-input")
+            elif isinstance(field.widget, forms.Select):
+                field.widget.attrs.setdefault("class", "form-select form-select-sm")
+            else:
+                field.widget.attrs.setdefault("class", "form-control form-control-sm")
+
+    def row(self):
+        """The cleaned values as the service expects them."""
+        return {name: value for name, value in self.cleaned_data.items() if name != "DELETE"}
+
+
+class ComponentForm(RowForm):
+    lot = CatalogueChoiceField(label="Product lot")
+    volume_ml = forms.DecimalField(
+        label="Volume (mL)",
+        max_digits=6,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=Decimal("200"),
+    )
+
+    def __init__(self, *args, catalogue, **kwargs):
+        super().__init__(*args, catalogue=catalogue, **kwargs)
+        lot = self.fields["lot"]
+        lot.rows, lot.lookup, lot.choices = catalogue.lots, self._unusable_lot, catalogue.lot_choices
+        lot.widget.attrs["data-role"] = "lot"
+        self.fields["volume_ml"].widget.attrs.update({"data-role": "component-volume", "step": "0.01"})
+
+    def _unusable_lot(self, pk):
+        """A lot id that is not offered: say why, so a stale page or a crafted request gets a clear answer."""
+        lot = Lot.objects.select_related("product").filter(pk=pk).first()
+        if lot is None:
+            raise ValidationError("That lot does not exist.", code="invalid_choice")
+        reason = lot.unusable_reason(self.catalogue.day) or "its product is withdrawn from use"
+        raise ValidationError(f"{lot} cannot be used: {reason}.", code="unusable_lot")
+
+
+class InjectionForm(RowForm):
+    site = CatalogueChoiceField(label="Site")
+    laterality = forms.ChoiceField(label="Side", choices=Laterality.choices)
+    spinal_level = forms.CharField(label="Spinal level", max_length=20, required=False)
+    volume_ml = forms.DecimalField(
+        label="Volume (mL)",
+        max_digits=5,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        max_value=MAX_VOLUME_ML,
+    )
+    needle_gauge = forms.IntegerField(label="Needle (G)", min_value=18, max_value=34, required=False)
+    passes = forms.IntegerField(label="Passes", min_value=1, max_value=100, required=False)
+
+    def __init__(self, *args, catalogue, **kwargs):
+        super().__init__(*args, catalogue=catalogue, **kwargs)
+        site = self.fields["site"]
+        site.rows, site.choices = catalogue.sites, catalogue.site_choices
+        site.widget.attrs["data-role"] = "site"
+        self.fields["spinal_level"].widget.attrs.update(
+            {"placeholder": "e.g. L4–L5", "data-role": "spinal-level"}
+        )
+        self.fields["volume_ml"].widget.attrs.update({"data-role": "injection-volume", "step": "0.1"})
+
+    def clean(self):
+        cleaned = super().clean()
+        site = cleaned.get("site")
+        if site and site.needs_spinal_level and not (cleaned.get("spinal_level") or "").strip():
+            self.add_error("spinal_level", "This is a spine site: give the level, e.g. L4–L5.")
+        return cleaned
+
+
+class SideEffectForm(RowForm):
+    term = CatalogueChoiceField(label="Side effect")
+    attributed_session = CatalogueChoiceField(label="Attributed to")
+    onset_date = forms.DateField(label="Onset", widget=forms.DateInput(attrs={"type": "date"}))
+    resolved_date = forms.DateField(
+        label="Resolved", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    severity = forms.TypedChoiceField(label="Grade", choices=Severity.choices, coerce=int)
+    serious = forms.BooleanField(label="Serious", required=False)
+    serious_criterion = forms.ChoiceField(
+        label="Seriousness criterion", choices=BLANK + SideEffect.SeriousCriterion.choices, required=False
+    )
+    site = CatalogueChoiceField(label="Site", required=False)
+    laterality = forms.ChoiceField(label="Side", choices=BLANK + Laterality.choices, required=False)
+    action_taken = forms.ChoiceField(label="Action taken", choices=SideEffect.Action.choices)
+    outcome = forms.ChoiceField(label="Outcome", choices=SideEffect.Outcome.choices)
+    relatedness = forms.ChoiceField(label="Relatedness", choices=SideEffect.Relatedness.choices)
+    notes = forms.CharField(label="Notes", required=False, max_length=1000)
+
+    def __init__(self, *args, catalogue, default_attribution=None, **kwargs):
+        super().__init__(*args, catalogue=catalogue, **kwargs)
+        term, attributed, site = self.fields["term"], self.fields["attributed_session"], self.fields["site"]
+        term.rows, term.choices = catalogue.terms, catalogue.term_choices
+        attributed.rows, attributed.choices = catalogue.sessions, catalogue.session_choices
+        site.rows, site.choices = catalogue.sites, catalogue.site_choices
+        self.fields["attributed_session"].initial = default_attribution
+        self.fields["action_taken"].initial = SideEffect.Action.NONE
+        self.fields["outcome"].initial = SideEffect.Outcome.RESOLVED
+        self.fields["relatedness"].initial = SideEffect.Relatedness.POSSIBLY
+        self.fields["severity"].initial = Severity.MILD
+
+    def clean(self):
+        cleaned = super().clean()
+        onset, resolved = cleaned.get("onset_date"), cleaned.get("resolved_date")
+        if onset and resolved and resolved < onset:
+            self.add_error("resolved_date", "Resolution cannot be before onset.")
+        if cleaned.get("serious") and not cleaned.get("serious_criterion"):
+            self.add_error("serious_criterion", "Say which seriousness criterion applies.")
+        if not cleaned.get("serious") and cleaned.get("serious_criterion"):
+            self.add_error("serious", "Tick 'serious' or clear the criterion.")
+        severity = cleaned.get("severity")
+        if severity and severity >= Severity.LIFE_THREATENING and not cleaned.get("serious"):
+            self.add_error("serious", "Grade 4 and 5 events are serious.")
+        return cleaned
+
+
+ComponentFormSet = formset_factory(ComponentForm, extra=1, can_delete=True, max_num=30, absolute_max=60)
+InjectionFormSet = formset_factory(InjectionForm, extra=1, can_delete=True, max_num=100, absolute_max=150)
+SideEffectFormSet = formset_factory(SideEffectForm, extra=0, can_delete=True, max_num=30, absolute_max=60)
+FORMSETS = (
+    ("components", ComponentFormSet),
+    ("injections", InjectionFormSet),
+    ("side_effects", SideEffectFormSet),
+)
+
+
+class VoidForm(forms.Form):
+    """Voiding saved rows: one checkbox and one reason per row, named '<kind>-void-<pk>'."""
+
+    def __init__(self, *args, saved, **kwargs):
+        super().__init__(*args, prefix="void", **kwargs)
+        self.saved = saved  # {kind: [row, ...]}
+        for kind, rows in saved.items():
+            for row in rows:
+                self.fields[f"{kind}-{row.pk}"] = forms.BooleanField(
+                    label="Void",
+                    required=False,
+                    widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+                )
+                self.fields[f"{kind}-{row.pk}-reason"] = forms.CharField(
+                    label="Reason",
+                    required=False,
+                    max_length=200,
+                    widget=forms.TextInput(attrs={"class": "form-control form-control-sm"}),
+                )
+
+    def clean(self):
+        cleaned = super().clean()
+        for kind, rows in self.saved.items():
+            for row in rows:
+                if (
+                    cleaned.get(f"{kind}-{row.pk}")
+                    and not (cleaned.get(f"{kind}-{row.pk}-reason") or "").strip()
+                ):
+                    self.add_error(f"{kind}-{row.pk}-reason", "Say why this entry is voided.")
+        return cleaned
+
+    def rows(self, kind):
+        return [
+            {"id": row.pk, "void_reason": self.cleaned_data[f"{kind}-{row.pk}-reason"]}
+            for row in self.saved[kind]
+            if self.cleaned_data.get(f"{kind}-{row.pk}")
+        ]
+
+    def bound(self, kind, row):
+        return self[f"{kind}-{row.pk}"], self[f"{kind}-{row.pk}-reason"]

@@ -1,0 +1,495 @@
+"""Recording a treatment session: the preparation, the injections and the side effects, in one save."""
+
+import datetime
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from courses.models import (
+    CourseStatus,
+    Injection,
+    PreparationComponent,
+    Product,
+    ProtocolSettings,
+    SessionStatus,
+    SideEffect,
+    TreatmentCourse,
+    TreatmentSession,
+)
+from patients.models import Screening
+
+# Session fields the practitioner types on the logging page.
+SESSION_FIELDS = (
+    "pain_pre",
+    "pain_post",
+    "guidance",
+    "anaesthetic_use",
+    "took_nsaids",
+    "took_anticoagulants",
+    "took_opioids",
+    "medication_notes",
+    "aftercare_nsaid_avoid_days",
+    "aftercare_no_ice_days",
+    "aftercare_activity_restriction_days",
+    "aftercare_heat",
+    "aftercare_notes",
+    "notes",
+)
+COMPONENT_FIELDS = ("lot", "volume_ml")
+INJECTION_FIELDS = ("site", "laterality", "spinal_level", "volume_ml", "needle_gauge", "passes")
+SIDE_EFFECT_FIELDS = (
+    "attributed_session",
+    "term",
+    "onset_date",
+    "resolved_date",
+    "severity",
+    "serious",
+    "serious_criterion",
+    "site",
+    "laterality",
+    "action_taken",
+    "outcome",
+    "relatedness",
+    "notes",
+)
+FOREIGN_KEYS = ("session", "reported_session", "lot", "site", "term", "attributed_session")
+# When the course's own interval is outside the protocol, a visit within this many days of it is on time.
+SPACING_WINDOW_DAYS = 3
+
+TWO_PLACES = Decimal("0.01")
+THREE_PLACES = Decimal("0.001")
+
+
+# --- Preparation arithmetic ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PreparationSummary:
+    volume_ml: Decimal | None
+    final_dextrose_percent: Decimal | None
+    final_anaesthetic_percent: Decimal | None
+
+
+def preparation_summary(components):
+    """Final concentrations of a syringe mix.
+
+    `components` are PreparationComponent rows (saved or not) or anything with `volume_ml` and
+    `lot.product`. Final % of an agent = Σ(volume × stock %) over that agent's components / total volume.
+    """
+    total = Decimal("0")
+    dextrose = Decimal("0")
+    anaesthetic = Decimal("0")
+    for component in components:
+        volume = Decimal(component.volume_ml)
+        product = component.lot.product
+        total += volume
+        if product.product_type == Product.ProductType.DEXTROSE:
+            dextrose += volume * product.stock_concentration_percent
+        elif product.product_type == Product.ProductType.ANAESTHETIC:
+            anaesthetic += volume * product.stock_concentration_percent
+    if not total:
+        return PreparationSummary(None, None, None)
+    return PreparationSummary(
+        volume_ml=total.quantize(TWO_PLACES, rounding=ROUND_HALF_UP),
+        final_dextrose_percent=(dextrose / total).quantize(TWO_PLACES, rounding=ROUND_HALF_UP),
+        final_anaesthetic_percent=(anaesthetic / total).quantize(THREE_PLACES, rounding=ROUND_HALF_UP),
+    )
+
+
+def injected_volume(injections):
+    """The session's total volume: what was injected across every site, or None before any injection."""
+    volumes = [Decimal(injection.volume_ml) for injection in injections]
+    return sum(volumes, Decimal("0")).quantize(TWO_PLACES) if volumes else None
+
+
+# --- Warnings that need a recorded reason -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SessionWarning:
+    code: str  # "screening", "spacing" or "count": names the confirmation and the reason field
+    title: str
+    details: tuple
+
+    @property
+    def reason_field(self):
+        return f"{self.code}_override_reason"
+
+
+class SessionConflict(Exception):
+    """The session changed since the practitioner opened it."""
+
+    def __init__(self, *, changed_by, changed_at):
+        self.changed_by = changed_by
+        self.changed_at = changed_at
+        when = timezone.localtime(changed_at).strftime("%H:%M") if changed_at else "a moment ago"
+        who = (changed_by.get_full_name() or changed_by.get_username()) if changed_by else "someone else"
+        super().__init__(
+            f"This session was changed by {who} at {when} — reload to see their changes; "
+            "your entries are kept below."
+        )
+
+
+class ConfirmationRequired(Exception):
+    """The save is valid but crosses a clinical warning that needs a recorded reason first."""
+
+    def __init__(self, warnings):
+        self.warnings = warnings
+        super().__init__("; ".join(warning.title for warning in warnings))
+
+
+def session_day(session):
+    return timezone.localtime(session.starts_at).date()
+
+
+def latest_screening(patient):
+    return Screening.objects.filter(patient=patient).order_by("-screened_on", "-id").first()
+
+
+def previous_completed_session(session):
+    return (
+        TreatmentSession.objects.filter(course_id=session.course_id, status=SessionStatus.COMPLETED)
+        .filter(starts_at__lt=session.starts_at)
+        .exclude(pk=session.pk)
+        .order_by("-starts_at")
+        .first()
+    )
+
+
+def allergy_clashes(screening, products):
+    """Allergies on the screening that a product in the syringe would trigger."""
+    clashes = []
+    for product in products:
+        name = product.name.lower()
+        if screening.allergy_fish and "morrhuate" in name:
+            clashes.append(f"fish allergy and {product.name} (fish-derived)")
+        if screening.allergy_corn_dextrose and (
+            product.product_type in (Product.ProductType.DEXTROSE, Product.ProductType.P2G)
+        ):
+            clashes.append(f"corn / dextrose allergy and {product.name}")
+        if screening.allergy_local_anaesthetic and product.product_type == Product.ProductType.ANAESTHETIC:
+            clashes.append(f"local anaesthetic allergy and {product.name}")
+    return clashes
+
+
+def session_warnings(
+    *, session, screening, protocol, previous, completed_before, completing, injecting, products
+):
+    """Warnings for this save. All inputs are already loaded, so this runs no queries."""
+    warnings = []
+    day = session_day(session)
+    if injecting:
+        details = []
+        if screening is None:
+            details.append("There is no intake screening on record.")
+        else:
+            if screening.is_due(valid_days=protocol.screening_valid_days, today=day):
+                details.append(
+                    f"The screening of {screening.screened_on:%d %b %Y} is older than "
+                    f"{protocol.screening_valid_days} days: screen again."
+                )
+            if screening.defer_reasons:
+                details.append(f"Defer injection: {', '.join(screening.defer_reasons)}.")
+            if screening.outcome != Screening.Outcome.ELIGIBLE:
+                details.append(f"Screening outcome: {screening.get_outcome_display()}.")
+            if screening.precautions:
+                details.append(f"Precautions: {', '.join(screening.precautions)}.")
+            for clash in allergy_clashes(screening, products):
+                details.append(f"Allergy: {clash}.")
+        if details:
+            warnings.append(
+                SessionWarning("screening", "Injecting needs a screening override", tuple(details))
+            )
+    if completing and session.status != SessionStatus.COMPLETED:
+        course = session.course
+        if previous is not None:
+            gap = (day - session_day(previous)).days
+            if protocol.interval_in_protocol(course.interval_days):
+                low, high = protocol.min_interval_days, protocol.max_interval_days
+            else:
+                low = max(1, course.interval_days - SPACING_WINDOW_DAYS)
+                high = course.interval_days + SPACING_WINDOW_DAYS
+            if not low <= gap <= high:
+                warnings.append(
+                    SessionWarning(
+                        "spacing",
+                        "Outside the planned spacing",
+                        (
+                            f"{gap} days since session {previous.sequence} on "
+                            f"{session_day(previous):%d %b %Y}; planned {low}–{high} days.",
+                        ),
+                    )
+                )
+        if completed_before + 1 > course.planned_sessions:
+            warnings.append(
+                SessionWarning(
+                    "count",
+                    "More sessions than planned",
+                    (
+                        f"Completing this makes {completed_before + 1} completed sessions; "
+                        f"the course is planned for {course.planned_sessions}.",
+                    ),
+                )
+            )
+    return warnings
+
+
+# --- The save -------------------------------------------------------------------------------------------
+
+
+def _last_editor(session):
+    """Who most probably made the session's latest change: the newest author among its rows."""
+    candidates = []
+    if session.completed_at:
+        candidates.append((session.completed_at, session.completed_by))
+    for model, link in (
+        (PreparationComponent, "session"),
+        (Injection, "session"),
+        (SideEffect, "reported_session"),
+    ):
+        rows = model.all_objects.filter(**{link: session}).select_related("created_by", "voided_by")
+        for row in rows.order_by("-created_at")[:1]:
+            candidates.append((row.created_at, row.created_by))
+        for row in rows.filter(voided_at__isnull=False).order_by("-voided_at")[:1]:
+            candidates.append((row.voided_at, row.voided_by))
+    candidates = [c for c in candidates if c[1] is not None]
+    return max(candidates, key=lambda c: c[0])[1] if candidates else None
+
+
+def _row_errors(errors, kind, index, error):
+    for field, messages in (
+        error.message_dict.items() if hasattr(error, "error_dict") else [(NON_FIELD_ERRORS, error.messages)]
+    ):
+        errors.setdefault(f"{kind}.{index}.{field}", []).extend(messages)
+
+
+def _voids(kind, rows, existing, errors):
+    """Split `rows` into new rows and (instance, reason) pairs to void."""
+    new, voids = [], []
+    for index, row in enumerate(rows):
+        if not row.get("id"):
+            new.append((index, row))
+            continue
+        instance = existing.get(row["id"])
+        if instance is None:
+            errors.setdefault(f"{kind}.{index}.{NON_FIELD_ERRORS}", []).append(
+                "This entry no longer belongs to the session; reload the page."
+            )
+        elif not (row.get("void_reason") or "").strip():
+            errors.setdefault(f"{kind}.{index}.void_reason", []).append("Say why this entry is voided.")
+        else:
+            voids.append((instance, row["void_reason"].strip()))
+    return new, voids
+
+
+@transaction.atomic
+def session_record(
+    *,
+    session,
+    data,
+    components,
+    injections,
+    side_effects,
+    recorded_by,
+    expected_version,
+    confirmations,
+):
+    """Save a whole session visit: its fields, new and voided rows, completion, computed totals.
+
+    `data` holds the SESSION_FIELDS plus "complete" (bool). Each row list holds dicts: a new row has its
+    fields and no "id"; a saved row to void has "id" and "void_reason". `confirmations` maps a warning code
+    ("screening", "spacing", "count") to the practitioner's reason.
+
+    Raises SessionConflict when `expected_version` is stale, ValidationError keyed by session field or by
+    "<kind>.<row index>.<field>", and ConfirmationRequired when a warning still lacks its reason.
+    Nothing is saved in any of those cases.
+    """
+    claimed = TreatmentSession.objects.filter(pk=session.pk, version=expected_version).update(
+        version=expected_version + 1
+    )
+    current = TreatmentSession.objects.select_related("course", "patient", "completed_by").get(pk=session.pk)
+    if not claimed:
+        raise SessionConflict(changed_by=_last_editor(current), changed_at=current.updated_at)
+    session = current
+    if session.status in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW):
+        raise ValidationError(f"A {session.get_status_display().lower()} session cannot be logged.")
+
+    errors = {}
+    complete = bool(data.get("complete"))
+    for field in SESSION_FIELDS:
+        if field in data:
+            setattr(session, field, data[field])
+    session.version = expected_version + 1
+
+    existing = {
+        "components": {c.pk: c for c in session.components.select_related("lot__product")},
+        "injections": {i.pk: i for i in session.injections.all()},
+        "side_effects": {s.pk: s for s in session.reported_side_effects.all()},
+    }
+    new_components, void_components = _voids("components", components, existing["components"], errors)
+    new_injections, void_injections = _voids("injections", injections, existing["injections"], errors)
+    new_side_effects, void_side_effects = _voids(
+        "side_effects", side_effects, existing["side_effects"], errors
+    )
+
+    day = session_day(session)
+    built_components = []
+    for index, row in new_components:
+        component = PreparationComponent(
+            session=session, created_by=recorded_by, **{f: row.get(f) for f in COMPONENT_FIELDS}
+        )
+        if component.lot_id and (reason := component.lot.unusable_reason(day)):
+            errors.setdefault(f"components.{index}.lot", []).append(
+                f"{component.lot} cannot be used: {reason}."
+            )
+        built_components.append((index, component))
+    built_injections = []
+    for index, row in new_injections:
+        values = {f: row.get(f) for f in INJECTION_FIELDS}
+        values["spinal_level"] = (values["spinal_level"] or "").strip()
+        built_injections.append((index, Injection(session=session, created_by=recorded_by, **values)))
+    built_side_effects = []
+    for index, row in new_side_effects:
+        values = {f: row.get(f) for f in SIDE_EFFECT_FIELDS}
+        for text in ("serious_criterion", "laterality", "notes"):
+            values[text] = values[text] or ""
+        values["serious"] = bool(values["serious"])
+        side_effect = SideEffect(reported_session=session, created_by=recorded_by, **values)
+        attributed = values["attributed_session"]
+        if attributed is not None and not (
+            attributed.pk == session.pk
+            or (
+                attributed.patient_id == session.patient_id
+                and attributed.status == SessionStatus.COMPLETED
+                and attributed.starts_at < session.starts_at
+            )
+        ):
+            errors.setdefault(f"side_effects.{index}.attributed_session", []).append(
+                "Attribute it to this visit or an earlier completed session of this patient."
+            )
+        built_side_effects.append((index, side_effect))
+
+    # Field validators and clean() run here. Foreign keys arrive as loaded catalogue rows and the
+    # CheckConstraints mirror the validators and are enforced by the database in this same transaction, so
+    # neither is re-queried: a save runs a fixed number of queries however many rows it has.
+    for kind, built, required in (
+        ("components", built_components, ("lot",)),
+        ("injections", built_injections, ("site",)),
+        ("side_effects", built_side_effects, ("term", "attributed_session")),
+    ):
+        for index, row in built:
+            for field in required:
+                if getattr(row, f"{field}_id") is None:
+                    errors.setdefault(f"{kind}.{index}.{field}", []).append("This field is required.")
+            try:
+                row.full_clean(exclude=[*FOREIGN_KEYS, *required], validate_constraints=False)
+            except ValidationError as error:
+                _row_errors(errors, kind, index, error)
+        if kind == "components":
+            for index, component in built:
+                if component.volume_ml is not None and component.volume_ml > 200:
+                    errors.setdefault(f"components.{index}.volume_ml", []).append(
+                        "A component is at most 200 mL."
+                    )
+
+    if complete and session.status != SessionStatus.COMPLETED:
+        session.status = SessionStatus.COMPLETED
+        session.completed_at = timezone.now()
+        session.completed_by = recorded_by
+    try:
+        session.full_clean()
+    except ValidationError as error:
+        for field, messages in error.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+
+    voided_ids = {
+        "components": {c.pk for c, _ in void_components},
+        "injections": {i.pk for i, _ in void_injections},
+    }
+    kept_components = [c for pk, c in existing["components"].items() if pk not in voided_ids["components"]]
+    kept_injections = [i for pk, i in existing["injections"].items() if pk not in voided_ids["injections"]]
+    all_components = kept_components + [c for _, c in built_components]
+    all_injections = kept_injections + [i for _, i in built_injections]
+
+    protocol = ProtocolSettings.load()
+    completed_before = (
+        TreatmentSession.objects.filter(course_id=session.course_id, status=SessionStatus.COMPLETED)
+        .exclude(pk=session.pk)
+        .count()
+    )
+    warnings = session_warnings(
+        session=session,
+        screening=latest_screening(session.patient),
+        protocol=protocol,
+        previous=previous_completed_session(session),
+        completed_before=completed_before,
+        completing=complete,
+        injecting=bool(all_components or all_injections),
+        products={c.lot.product for c in all_components},
+    )
+    missing = []
+    for warning in warnings:
+        reason = (confirmations.get(warning.code) or "").strip()
+        if not reason and not getattr(session, warning.reason_field):
+            missing.append(warning)
+        elif reason:
+            setattr(session, warning.reason_field, reason[:300])
+    if missing:
+        raise ConfirmationRequired(missing)
+
+    summary = preparation_summary(all_components)
+    session.final_dextrose_percent = summary.final_dextrose_percent
+    session.final_anaesthetic_percent = summary.final_anaesthetic_percent
+    session.total_volume_ml = injected_volume(all_injections)
+    session.save()
+
+    for instance, reason in void_components + void_injections + void_side_effects:
+        instance.void(by=recorded_by, reason=reason)
+    PreparationComponent.objects.bulk_create([c for _, c in built_components])
+    Injection.objects.bulk_create([i for _, i in built_injections])
+    SideEffect.objects.bulk_create([s for _, s in built_side_effects])
+
+    if complete:
+        # The first completed visit starts the course.
+        TreatmentCourse.objects.filter(pk=session.course_id, status=CourseStatus.PLANNED).update(
+            status=CourseStatus.ACTIVE
+        )
+    return session
+
+
+def next_appointment(session):
+    """The course's next scheduled or checked-in session after this one, or None."""
+    return (
+        TreatmentSession.objects.filter(
+            course_id=session.course_id,
+            status__in=(SessionStatus.SCHEDULED, SessionStatus.CHECKED_IN),
+            starts_at__gt=session.starts_at,
+        )
+        .select_related("practitioner")
+        .order_by("starts_at")
+        .first()
+    )
+
+
+def handout_days(session):
+    """The longest restriction advised, so the handout can say when normal life resumes."""
+    days = [
+        d
+        for d in (
+            session.aftercare_nsaid_avoid_days,
+            session.aftercare_no_ice_days,
+            session.aftercare_activity_restriction_days,
+        )
+        if d
+    ]
+    return max(days) if days else 0
+
+
+def resume_date(session):
+    days = handout_days(session)
+    return session_day(session) + datetime.timedelta(days=days) if days else None

@@ -1,0 +1,314 @@
+"""The session-logging page (with the patient in the chair) and the patient's aftercare handout."""
+
+from django.contrib import messages
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from courses.models import (
+    Injection,
+    PreparationComponent,
+    ProtocolSettings,
+    SessionStatus,
+    SideEffect,
+    TreatmentSession,
+)
+from courses.session_forms import FORMSETS, ConfirmationForm, SessionCatalogue, SessionForm, VoidForm
+from courses.session_services import (
+    ConfirmationRequired,
+    SessionConflict,
+    allergy_clashes,
+    injected_volume,
+    latest_screening,
+    next_appointment,
+    preparation_summary,
+    resume_date,
+    session_day,
+    session_record,
+    session_warnings,
+)
+
+EDIT_PERMISSIONS = ("courses.change_treatmentsession", "courses.view_clinical", "courses.add_injection")
+
+
+def _reverse_or_none(name, *args):
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def _load_session(pk):
+    """The session with everything the page shows, in a fixed number of queries."""
+    return get_object_or_404(
+        TreatmentSession.objects.select_related(
+            "course__condition", "course__practitioner", "patient", "practitioner", "completed_by"
+        ).prefetch_related(
+            Prefetch(
+                "components",
+                queryset=PreparationComponent.objects.select_related("lot__product", "created_by"),
+            ),
+            Prefetch("injections", queryset=Injection.objects.select_related("site", "created_by")),
+            Prefetch(
+                "reported_side_effects",
+                queryset=SideEffect.objects.select_related(
+                    "term", "site", "attributed_session", "created_by"
+                ),
+            ),
+        ),
+        pk=pk,
+    )
+
+
+def _course_sessions(session):
+    return list(
+        TreatmentSession.objects.filter(course_id=session.course_id).order_by("starts_at", "sequence")
+    )
+
+
+def _context(
+    request, session, *, forms, course_sessions, screening, protocol, can_edit, editing, warnings=()
+):
+    earlier = [s for s in course_sessions if s.starts_at < session.starts_at and s.pk != session.pk]
+    completed_earlier = [s for s in earlier if s.status == SessionStatus.COMPLETED]
+    components = list(session.components.all())
+    injections = list(session.injections.all())
+    products = {c.lot.product for c in components}
+    if "void_form" in forms:
+        for kind, rows in forms["void_form"].saved.items():
+            for row in rows:
+                row.void_controls = forms["void_form"].bound(kind, row)
+    return {
+        "page_title": f"Session {session.sequence}",
+        "warning_codes": [warning.code for warning in warnings],
+        "session": session,
+        "course": session.course,
+        "patient": session.patient,
+        "screening": screening,
+        "screening_due": screening is None
+        or screening.is_due(valid_days=protocol.screening_valid_days, today=session_day(session)),
+        "allergy_clashes": allergy_clashes(screening, products) if screening else [],
+        "previous_session": completed_earlier[-1] if completed_earlier else None,
+        "completed_count": sum(1 for s in course_sessions if s.status == SessionStatus.COMPLETED),
+        "components": components,
+        "injections": injections,
+        "side_effects": list(session.reported_side_effects.all()),
+        "summary": preparation_summary(components),
+        "injected_volume": injected_volume(injections),
+        "can_edit": can_edit,
+        "editing": editing,
+        "warnings": warnings,
+        "course_url": _reverse_or_none("courses:course-detail", session.course_id),
+        "patient_url": _reverse_or_none("patients:patient-detail", session.patient_id),
+        "handout_url": reverse("courses:session-handout", args=[session.pk]),
+        **forms,
+    }
+
+
+def _build_forms(request, session, catalogue, default_attribution, data=None):
+    saved = {
+        "components": list(session.components.all()),
+        "injections": list(session.injections.all()),
+        "side_effects": list(session.reported_side_effects.all()),
+    }
+    forms = {
+        "form": SessionForm(data, instance=session, initial={"version": session.version}),
+        "confirm_form": ConfirmationForm(data, session=session),
+        "void_form": VoidForm(data, saved=saved),
+    }
+    for prefix, formset_class in FORMSETS:
+        kwargs = {"catalogue": catalogue}
+        if prefix == "side_effects":
+            kwargs["default_attribution"] = default_attribution
+        forms[f"{prefix}_formset"] = formset_class(data, prefix=prefix, form_kwargs=kwargs)
+    forms["catalogue"] = catalogue
+    return forms
+
+
+def _apply_errors(forms, error):
+    """Put service errors beside the fields they name: '<kind>.<index>.<field>' or a session field."""
+    form = forms["form"]
+    rows = forms.pop("_rows")
+    for key, messages_ in error.message_dict.items():
+        kind, _, rest = key.partition(".")
+        if rest and kind in rows:
+            index, _, field = rest.partition(".")
+            target = rows[kind][int(index)]
+            if target is None or field == "void_reason":
+                form.add_error(None, messages_)
+                continue
+            field = None if field == NON_FIELD_ERRORS or field not in target.fields else field
+            target.add_error(field, messages_)
+        elif key in form.fields:
+            form.add_error(key, messages_)
+        else:
+            form.add_error(None, messages_)
+
+
+@require_http_methods(["GET", "POST"])
+def session_log(request, pk):
+    """Log a visit: session fields, preparation, injections and side effects since the last visit."""
+    if not request.user.has_perms(("courses.view_treatmentsession", "courses.view_clinical")):
+        raise PermissionDenied
+    can_edit = request.user.has_perms(EDIT_PERMISSIONS)
+    if request.method == "POST" and not can_edit:
+        raise PermissionDenied
+
+    session = _load_session(pk)
+    course_sessions = _course_sessions(session)
+    protocol = ProtocolSettings.load()
+    screening = latest_screening(session.patient)
+    loggable = session.status not in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW)
+    attributable = [
+        s
+        for s in course_sessions
+        if s.pk == session.pk or (s.status == SessionStatus.COMPLETED and s.starts_at < session.starts_at)
+    ]
+    previous = [s for s in attributable if s.pk != session.pk]
+    default_attribution = (previous[-1] if previous else session).pk
+    editing = (
+        can_edit
+        and loggable
+        and (
+            session.status != SessionStatus.COMPLETED
+            or request.GET.get("edit") == "1"
+            or request.method == "POST"
+        )
+    )
+    context_kwargs = {
+        "course_sessions": course_sessions,
+        "screening": screening,
+        "protocol": protocol,
+        "can_edit": can_edit and loggable,
+        "editing": editing,
+    }
+
+    if request.method == "GET" or not editing:
+        if request.method == "POST":
+            messages.error(request, f"A {session.get_status_display().lower()} session cannot be logged.")
+            return redirect("courses:session-log", session.pk)
+        forms = {}
+        if editing:
+            catalogue = SessionCatalogue(session, attributable_sessions=attributable)
+            forms = _build_forms(request, session, catalogue, default_attribution)
+        return render(
+            request, "courses/session_log.html", _context(request, session, forms=forms, **context_kwargs)
+        )
+
+    catalogue = SessionCatalogue(session, attributable_sessions=attributable)
+    forms = _build_forms(request, session, catalogue, default_attribution, data=request.POST)
+    complete = request.POST.get("action") == "complete"
+    valid = all(
+        f.is_valid()
+        for f in (
+            forms["form"],
+            forms["confirm_form"],
+            forms["void_form"],
+            *(forms[f"{prefix}_formset"] for prefix, _ in FORMSETS),
+        )
+    )
+    warnings = ()
+    if valid:
+        rows, row_forms = {}, {}
+        for prefix, _ in FORMSETS:
+            formset = forms[f"{prefix}_formset"]
+            kept = [f for f in formset.forms if f.has_changed() and f not in formset.deleted_forms]
+            voids = forms["void_form"].rows(prefix)
+            rows[prefix] = voids + [f.row() for f in kept]
+            row_forms[prefix] = [None] * len(voids) + kept
+        data = {name: forms["form"].cleaned_data.get(name) for name in forms["form"].Meta.fields}
+        data["complete"] = complete
+        try:
+            session_record(
+                session=session,
+                data=data,
+                components=rows["components"],
+                injections=rows["injections"],
+                side_effects=rows["side_effects"],
+                recorded_by=request.user,
+                expected_version=forms["form"].cleaned_data["version"],
+                confirmations=forms["confirm_form"].cleaned_data,
+            )
+        except SessionConflict as conflict:
+            messages.error(request, str(conflict))
+        except ConfirmationRequired as needed:
+            warnings = needed.warnings
+            messages.warning(request, "Check the warnings below and give a reason for each to save.")
+        except ValidationError as error:
+            forms["_rows"] = row_forms
+            _apply_errors(forms, error)
+            messages.error(request, "Nothing was saved: correct the entries marked below.")
+        else:
+            done = "completed" if complete else "saved"
+            messages.success(request, f"Session {session.sequence} {done}.")
+            return redirect("courses:session-log", session.pk)
+    else:
+        messages.error(request, "Nothing was saved: correct the entries marked below.")
+    if not warnings:
+        warnings = _preview_warnings(session, forms, course_sessions, screening, protocol, complete)
+    context = _context(request, session, forms=forms, warnings=warnings, **context_kwargs)
+    context["complete_requested"] = complete
+    return render(request, "courses/session_log.html", context)
+
+
+def _preview_warnings(session, forms, course_sessions, screening, protocol, complete):
+    """The warnings this save will meet, so their reason fields are on the page next time."""
+    new_components = []
+    injecting = bool(session.components.all()) or bool(session.injections.all())
+    for prefix in ("components", "injections"):
+        formset = forms[f"{prefix}_formset"]
+        for form in formset.forms:
+            if form.has_changed() and form.is_valid() and not form.cleaned_data.get("DELETE"):
+                injecting = True
+                if prefix == "components" and form.cleaned_data.get("lot"):
+                    new_components.append(form.cleaned_data["lot"].product)
+    earlier = [
+        s
+        for s in course_sessions
+        if s.status == SessionStatus.COMPLETED and s.starts_at < session.starts_at and s.pk != session.pk
+    ]
+    return session_warnings(
+        session=session,
+        screening=screening,
+        protocol=protocol,
+        previous=earlier[-1] if earlier else None,
+        completed_before=sum(
+            1 for s in course_sessions if s.status == SessionStatus.COMPLETED and s.pk != session.pk
+        ),
+        completing=complete,
+        injecting=injecting,
+        products={c.lot.product for c in session.components.all()} | set(new_components),
+    )
+
+
+@require_GET
+def session_handout(request, pk):
+    """The patient's aftercare sheet: advice given, what to expect, warning signs, next appointment."""
+    if not request.user.has_perms(("courses.view_treatmentsession", "courses.view_clinical")):
+        raise PermissionDenied
+    session = get_object_or_404(
+        TreatmentSession.objects.select_related(
+            "course__condition", "patient", "practitioner"
+        ).prefetch_related(Prefetch("injections", queryset=Injection.objects.select_related("site"))),
+        pk=pk,
+    )
+    injections = list(session.injections.all())
+    regions = {injection.site.region for injection in injections}
+    risk_notes = sorted({injection.site.risk_note for injection in injections if injection.site.risk_note})
+    return render(
+        request,
+        "courses/session_handout.html",
+        {
+            "session": session,
+            "patient": session.patient,
+            "course": session.course,
+            "injections": injections,
+            "thoracic": "thoracic" in regions or any("pneumothorax" in note.lower() for note in risk_notes),
+            "spinal": bool(regions & {"cervical", "thoracic", "lumbar_pelvis"}),
+            "next_session": next_appointment(session),
+            "resume_on": resume_date(session),
+            "back_url": reverse("courses:session-log", args=[session.pk]),
+        },
+    )
