@@ -13,6 +13,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 CLINIC_NAME = os.environ.get("CLINIC_NAME", "ProloTrack Demo Clinic")
+# Printed in appointment reminders as the way to reschedule.
+CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "01632 960000")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -29,6 +31,7 @@ INSTALLED_APPS = [
     "clinic",
     "patients",
     "courses",
+    "scheduling",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("patients/", include("patients.urls")),
     path("courses/", include("courses.urls")),
+    path("schedule/", include("scheduling.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -210,3 +210,32 @@ class OutcomeScoreFactory(DjangoModelFactory):
     score = Decimal("4")
     recorded_on = factory.LazyFunction(timezone.localdate)
     timepoint = courses.Timepoint.WEEK_12
+
+
+# --- scheduling ------------------------------------------------------------------------------------
+
+
+class WorkingHoursFactory(DjangoModelFactory):
+    class Meta:
+        model = "scheduling.WorkingHours"
+
+    practitioner = factory.SubFactory(UserFactory, role="Practitioner")
+    weekday = 0
+    starts_at = datetime.time(9, 0)
+    ends_at = datetime.time(17, 0)
+
+
+class ClosureFactory(DjangoModelFactory):
+    class Meta:
+        model = "scheduling.Closure"
+
+    starts_on = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=30))
+    ends_on = factory.LazyAttribute(lambda c: c.starts_on)
+    reason = "Public holiday"
+
+
+class CalendarFeedFactory(DjangoModelFactory):
+    class Meta:
+        model = "scheduling.CalendarFeed"
+
+    practitioner = factory.SubFactory(UserFactory, role="Practitioner")

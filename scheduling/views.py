@@ -1,0 +1,477 @@
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required, permission_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from clinic.models import User
+from courses.models import LIVE_SESSION_STATUSES, ProtocolSettings, TreatmentCourse, TreatmentSession
+from scheduling import selectors, services
+from scheduling.feeds import practitioner_calendar
+from scheduling.forms import (
+    CancelForm,
+    ClosureForm,
+    FirstSlotForm,
+    ProposalFormSet,
+    RescheduleForm,
+    WorkingHoursForm,
+)
+from scheduling.models import CalendarFeed, Closure, WorkingHours
+
+
+def _error_text(error):
+    return " ".join(error.messages)
+
+
+def _parse_day(value):
+    try:
+        return datetime.date.fromisoformat(value) if value else timezone.localdate()
+    except ValueError:
+        return timezone.localdate()
+
+
+def _calendar_filter(request):
+    """(day, chosen practitioner or None for the whole clinic, practitioner choices)."""
+    day = _parse_day(request.GET.get("date"))
+    choices = list(selectors.practitioners())
+    wanted = request.GET.get("practitioner")
+    if wanted is None and request.user.is_practitioner:
+        wanted = str(request.user.pk)
+    chosen = next((p for p in choices if str(p.pk) == wanted), None)
+    return day, chosen, choices
+
+
+def _back_to(request, session):
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    day = timezone.localdate(session.starts_at)
+    return f"{reverse('scheduling:day')}?date={day:%Y-%m-%d}"
+
+
+# --- Calendars ---------------------------------------------------------------------------------------
+
+
+@require_GET
+@permission_required("scheduling.view_calendar", raise_exception=True)
+def day(request):
+    day, chosen, choices = _calendar_filter(request)
+    start, end = selectors.day_bounds(day)
+    appointments = list(selectors.appointments_between(start, end, chosen))
+    closures = list(Closure.objects.overlapping(day, day))
+    hours = WorkingHours.objects.filter(weekday=day.weekday()).select_related("practitioner")
+    if chosen:
+        hours = hours.filter(practitioner=chosen)
+    return render(
+        request,
+        "scheduling/day.html",
+        {
+            "day": day,
+            "chosen": chosen,
+            "practitioner_choices": choices,
+            "appointments": appointments,
+            "closures": closures,
+            "hours": list(hours),
+            "is_today": day == timezone.localdate(),
+            "previous_day": day - datetime.timedelta(days=1),
+            "next_day": day + datetime.timedelta(days=1),
+            "can_book": request.user.has_perm("scheduling.book_appointments"),
+            "here": request.get_full_path(),
+        },
+    )
+
+
+@require_GET
+@permission_required("scheduling.view_calendar", raise_exception=True)
+def week(request):
+    day, chosen, choices = _calendar_filter(request)
+    monday = day - datetime.timedelta(days=day.weekday())
+    days = [monday + datetime.timedelta(days=n) for n in range(7)]
+    start, _ = selectors.day_bounds(monday)
+    _, end = selectors.day_bounds(days[-1])
+    by_day = {d: [] for d in days}
+    for session in selectors.appointments_between(start, end, chosen):
+        by_day[timezone.localdate(session.starts_at)].append(session)
+    closures = list(Closure.objects.overlapping(monday, days[-1]))
+    columns = [
+        {
+            "day": d,
+            "appointments": by_day[d],
+            "closed": next((c.reason for c in closures if c.starts_on <= d <= c.ends_on), ""),
+        }
+        for d in days
+    ]
+    return render(
+        request,
+        "scheduling/week.html",
+        {
+            "day": day,
+            "monday": monday,
+            "columns": columns,
+            "chosen": chosen,
+            "practitioner_choices": choices,
+            "previous_week": monday - datetime.timedelta(days=7),
+            "next_week": monday + datetime.timedelta(days=7),
+            "today": timezone.localdate(),
+        },
+    )
+
+
+# --- Quick actions on an appointment (htmx swaps the row; without JS, POST then redirect) --------------
+
+
+def _row_response(request, session, *, error=""):
+    if request.htmx:
+        session = selectors.appointment(session.pk)
+        return render(
+            request,
+            "scheduling/_appointment_row.html",
+            {
+                "session": session,
+                "can_book": True,
+                "row_error": error,
+                "here": request.POST.get("next", ""),
+            },
+        )
+    if error:
+        messages.error(request, error)
+    return redirect(_back_to(request, session))
+
+
+def _quick_action(request, pk, action, done):
+    session = get_object_or_404(TreatmentSession, pk=pk)
+    try:
+        action(session)
+    except ValidationError as error:
+        return _row_response(request, session, error=_error_text(error))
+    if not request.htmx:
+        messages.success(request, done.format(name=session.patient.full_name))
+    return _row_response(request, session)
+
+
+@require_POST
+@permission_required("scheduling.book_appointments", raise_exception=True)
+def session_check_in(request, pk):
+    return _quick_action(
+        request,
+        pk,
+        lambda s: services.session_check_in(session=s, by=request.user),
+        "{name} checked in.",
+    )
+
+
+@require_POST
+@permission_required("scheduling.book_appointments", raise_exception=True)
+def session_no_show(request, pk):
+    return _quick_action(
+        request,
+        pk,
+        lambda s: services.session_mark_no_show(session=s, by=request.user),
+        "{name} marked as a no-show.",
+    )
+
+
+@require_POST
+@permission_required("scheduling.book_appointments", raise_exception=True)
+def session_cancel(request, pk):
+    form = CancelForm(request.POST)
+    reason = form.data.get("reason", "")
+    return _quick_action(
+        request,
+        pk,
+        lambda s: services.session_cancel(session=s, reason=reason, by=request.user),
+        "Appointment of {name} cancelled.",
+    )
+
+
+@permission_required("scheduling.book_appointments", raise_exception=True)
+def session_reschedule(request, pk):
+    session = get_object_or_404(
+        TreatmentSession.objects.select_related("patient", "practitioner", "course__condition"), pk=pk
+    )
+    course_sessions = session.course.sessions.order_by("sequence", "starts_at")
+    local = timezone.localtime(session.starts_at)
+    checks, clash_sequence = None, None
+    if request.method == "POST":
+        form = RescheduleForm(request.POST)
+        if form.is_valid():
+            starts_at = form.cleaned_data["starts_at"]
+            shift_later = form.cleaned_data["shift_later"]
+            checks = selectors.reschedule_checks(
+                session=session, new_start=starts_at, shift_later=shift_later
+            )
+            if request.POST.get("action") == "move":
+                try:
+                    moved = services.session_reschedule(
+                        session=session, starts_at=starts_at, shift_later=shift_later, by=request.user
+                    )
+                except ValidationError as error:
+                    clash_sequence = getattr(error, "sequence", None)
+                    form.add_error(None, _error_text(error))
+                else:
+                    fit = "; ".join(f"{c.label}: {c.message}" for c in checks)
+                    count = len(moved)
+                    what = "Appointment moved" if count == 1 else f"{count} appointments moved"
+                    messages.success(request, f"{what}. {fit}".strip())
+                    return redirect(_back_to(request, moved[0]))
+    else:
+        form = RescheduleForm(initial={"date": local.date(), "time": local.time()})
+    return render(
+        request,
+        "scheduling/reschedule.html",
+        {
+            "session": session,
+            "course_sessions": course_sessions,
+            "later": services.sessions_to_shift(session),
+            "form": form,
+            "checks": checks,
+            "clash_sequence": clash_sequence,
+            "next": request.GET.get("next") or request.POST.get("next", ""),
+        },
+    )
+
+
+# --- Booking a course ------------------------------------------------------------------------------
+
+
+@permission_required("scheduling.book_appointments", raise_exception=True)
+def course_book(request, pk):
+    course = get_object_or_404(
+        TreatmentCourse.objects.select_related("patient", "practitioner", "condition"), pk=pk
+    )
+    protocol = ProtocolSettings.load()
+    sequences = selectors.open_sequences(course)
+    existing = course.sessions.filter(status__in=LIVE_SESSION_STATUSES).order_by("sequence")
+    context = {
+        "course": course,
+        "existing": existing,
+        "sequences": sequences,
+        "window": selectors.spacing_window(course, protocol),
+        "slot_minutes": protocol.slot_minutes,
+    }
+    if not course.is_open:
+        messages.error(request, f"This course is {course.get_status_display().lower()}; it cannot be booked.")
+        return render(request, "scheduling/book.html", {**context, "first_form": None})
+    proposals, formset, clash_sequence = None, None, None
+    if request.method == "POST":
+        formset = ProposalFormSet(request.POST, prefix="rows")
+        first_form = FirstSlotForm(request.POST)
+        if formset.is_valid():
+            starts = {row["sequence"]: row["starts_at"] for row in formset.cleaned_data}
+            try:
+                created = services.course_book(course=course, starts=starts, booked_by=request.user)
+            except ValidationError as error:
+                clash_sequence = getattr(error, "sequence", None)
+                formset._non_form_errors = formset.error_class([_error_text(error)])
+            else:
+                messages.success(request, f"{len(created)} sessions booked for {course.patient.full_name}.")
+                first = timezone.localdate(created[0].starts_at)
+                return redirect(
+                    f"{reverse('scheduling:week')}?date={first:%Y-%m-%d}&practitioner={course.practitioner_id}"
+                )
+        proposals = _proposal_notes(request.POST)
+    else:
+        suggested = selectors.suggested_first_day(course, protocol)
+        first_form = FirstSlotForm(
+            request.GET or None, initial={"first_date": suggested, "first_time": "09:00"}
+        )
+        if request.GET and first_form.is_valid():
+            rows = selectors.course_proposal(
+                course=course, first_start=first_form.cleaned_data["first_start"]
+            )
+            initial = []
+            for row in rows:
+                local = timezone.localtime(row.starts_at) if row.starts_at else None
+                initial.append(
+                    {
+                        "sequence": row.sequence,
+                        "date": local.date() if local else row.target_date,
+                        "time": local.time() if local else first_form.cleaned_data["first_time"],
+                    }
+                )
+            formset = ProposalFormSet(initial=initial, prefix="rows")
+            proposals = {row.sequence: row for row in rows}
+    rows = []
+    if formset is not None:
+        for form in formset.forms:
+            sequence = form["sequence"].value()
+            try:
+                sequence = int(sequence)
+            except (TypeError, ValueError):
+                sequence = None
+            rows.append(
+                {
+                    "form": form,
+                    "sequence": sequence,
+                    "proposal": (proposals or {}).get(sequence),
+                    "clash": clash_sequence is not None and sequence == clash_sequence,
+                }
+            )
+    return render(
+        request,
+        "scheduling/book.html",
+        {**context, "first_form": first_form, "formset": formset, "rows": rows},
+    )
+
+
+def _proposal_notes(data):
+    """On a re-shown confirm form, keep the reasons the proposal gave (posted back as hidden notes)."""
+    notes = {}
+    for key, value in data.items():
+        if key.startswith("note-") and value:
+            try:
+                notes[int(key[5:])] = _Note(value.split(" | "))
+            except ValueError:
+                continue
+    return notes
+
+
+class _Note:
+    def __init__(self, reasons):
+        self.reasons = reasons
+        self.moved = bool(reasons)
+        self.unresolved = False
+
+
+# --- Work lists --------------------------------------------------------------------------------------
+
+
+@require_GET
+@permission_required("scheduling.view_worklists", raise_exception=True)
+def worklists(request):
+    lists = {
+        "to_book": selectors.courses_to_book(),
+        "overdue": selectors.overdue_sessions(),
+        "no_shows": selectors.no_shows_to_call(),
+    }
+    cap = selectors.WORKLIST_CAP
+    context = {name: list(qs[:cap]) for name, qs in lists.items()}
+    context.update({f"{name}_count": qs.count() for name, qs in lists.items()})
+    follow_ups = selectors.follow_ups_due()
+    context.update({"follow_ups": follow_ups[:cap], "follow_ups_count": len(follow_ups), "cap": cap})
+    context["can_book"] = request.user.has_perm("scheduling.book_appointments")
+    return render(request, "scheduling/worklists.html", context)
+
+
+# --- Working hours and closures ----------------------------------------------------------------------
+
+
+@permission_required("scheduling.view_workinghours", raise_exception=True)
+def working_hours(request):
+    can_edit = request.user.has_perm("scheduling.add_workinghours")
+    form = None
+    if can_edit:
+        form = WorkingHoursForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.working_hours_add(
+                    practitioner=data["practitioner"],
+                    weekday=data["weekday"],
+                    starts_at=data["starts_at"],
+                    ends_at=data["ends_at"],
+                )
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, "Working hours added.")
+                return redirect("scheduling:hours")
+    elif request.method == "POST":
+        raise PermissionDenied
+    team = User.objects.practitioners().prefetch_related(
+        Prefetch("working_hours", queryset=WorkingHours.objects.order_by("weekday", "starts_at"))
+    )
+    return render(request, "scheduling/hours.html", {"team": team, "form": form, "can_edit": can_edit})
+
+
+@require_POST
+@permission_required("scheduling.delete_workinghours", raise_exception=True)
+def working_hours_delete(request, pk):
+    hours = get_object_or_404(WorkingHours, pk=pk)
+    hours.delete()
+    messages.success(request, f"Removed {hours}.")
+    return redirect("scheduling:hours")
+
+
+@permission_required("scheduling.view_closure", raise_exception=True)
+def closures(request):
+    can_edit = request.user.has_perm("scheduling.add_closure")
+    if request.method == "POST" and not can_edit:
+        raise PermissionDenied
+    form = ClosureForm(request.POST or None) if can_edit else None
+    if form is not None and request.method == "POST" and form.is_valid():
+        services.closure_save(closure=form.save(commit=False))
+        messages.success(request, "Closure added.")
+        return redirect("scheduling:closures")
+    today = timezone.localdate()
+    upcoming = Closure.objects.filter(ends_on__gte=today)
+    page = Paginator(upcoming, 25).get_page(request.GET.get("page"))
+    past = Closure.objects.filter(ends_on__lt=today).order_by("-starts_on")[:10]
+    return render(
+        request,
+        "scheduling/closures.html",
+        {"page": page, "past": past, "form": form, "can_edit": can_edit},
+    )
+
+
+@permission_required("scheduling.change_closure", raise_exception=True)
+def closure_edit(request, pk):
+    closure = get_object_or_404(Closure, pk=pk)
+    form = ClosureForm(request.POST or None, instance=closure)
+    if request.method == "POST" and form.is_valid():
+        services.closure_save(closure=form.save(commit=False))
+        messages.success(request, "Closure saved.")
+        return redirect("scheduling:closures")
+    return render(request, "scheduling/closure_form.html", {"form": form, "closure": closure})
+
+
+@require_POST
+@permission_required("scheduling.delete_closure", raise_exception=True)
+def closure_delete(request, pk):
+    closure = get_object_or_404(Closure, pk=pk)
+    closure.delete()
+    messages.success(request, f"Removed closure {closure}.")
+    return redirect("scheduling:closures")
+
+
+# --- Calendar feed -----------------------------------------------------------------------------------
+
+
+@permission_required("scheduling.use_calendar_feed", raise_exception=True)
+def feed_settings(request):
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action in ("enable", "regenerate"):
+            services.calendar_feed_enable(practitioner=request.user)
+            messages.success(request, "Your calendar feed has a new private address.")
+        elif action == "disable":
+            services.calendar_feed_disable(practitioner=request.user)
+            messages.success(request, "Your calendar feed is off; its old address no longer works.")
+        return redirect("scheduling:feed-settings")
+    feed = CalendarFeed.objects.filter(practitioner=request.user).first()
+    feed_url = request.build_absolute_uri(reverse("scheduling:feed", args=[feed.token])) if feed else ""
+    return render(request, "scheduling/feed_settings.html", {"feed": feed, "feed_url": feed_url})
+
+
+@require_GET
+@never_cache
+@login_not_required
+def feed(request, token):
+    """The practitioner's appointments as iCalendar: initials and times only, for phone calendars."""
+    feed = CalendarFeed.objects.select_related("practitioner").filter(token=token).first()
+    if feed is None or not feed.practitioner.is_active:
+        raise Http404
+    response = HttpResponse(
+        practitioner_calendar(feed.practitioner), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'inline; filename="prolotrack.ics"'
+    return response

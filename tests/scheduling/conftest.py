@@ -1,0 +1,42 @@
+import datetime
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from scheduling.models import Weekday
+from tests.factories import TreatmentCourseFactory, WorkingHoursFactory
+
+
+@pytest.fixture(autouse=True)
+def _skip_postgres_only_on_sqlite(request):
+    if request.node.get_closest_marker("postgres_only") and connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL")
+
+
+@pytest.fixture
+def monday():
+    """A Monday one to two weeks ahead, so tests never depend on today's weekday."""
+    today = timezone.localdate()
+    return today + datetime.timedelta(days=14 - today.weekday())
+
+
+def at(day, hour, minute=0):
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
+
+
+@pytest.fixture
+def hale_hours(practitioner):
+    """Dr Hale works mornings and afternoons on every weekday but Wednesday."""
+    for weekday in (Weekday.MONDAY, Weekday.TUESDAY, Weekday.THURSDAY, Weekday.FRIDAY):
+        WorkingHoursFactory(
+            practitioner=practitioner, weekday=weekday, starts_at=datetime.time(9), ends_at=datetime.time(13)
+        )
+        WorkingHoursFactory(
+            practitioner=practitioner, weekday=weekday, starts_at=datetime.time(14), ends_at=datetime.time(17)
+        )
+
+
+@pytest.fixture
+def course(practitioner, hale_hours):
+    return TreatmentCourseFactory(practitioner=practitioner, planned_sessions=6, interval_days=14)
