@@ -13,3 +13,8 @@ STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.s
 # Serve static files straight from the finders: tests never run collectstatic.
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# The test client speaks plain HTTP; tests that check the redirect turn it back on.
+SECURE_SSL_REDIRECT = False
+# Django's test client signs in without a request, which django-axes refuses; tests/clinic/test_lockout.py
+# turns it on to prove the lockout.
+AXES_ENABLED = False

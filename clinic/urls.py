@@ -14,6 +14,8 @@ urlpatterns = [
     path("patients/", include("patients.urls")),
     path("courses/", include("courses.urls")),
     path("schedule/", include("scheduling.urls")),
+    path("outcomes/", include("outcomes.urls")),
+    path("audit/", include("clinic.audit_urls")),
     path("admin/", admin.site.urls),
 ]
 
