@@ -89,8 +89,8 @@ class Patient(models.Model):
     )
 
     # Search columns, derived from the fields above whenever the patient is saved.
-    search_name = models.CharField(max_length=320, editable=False, default="")
-    phone_digits = models.CharField(max_length=32, editable=False, default="", db_index=True)
+    search_name = models.CharField(max_length=320, editable=False, blank=True, default="")
+    phone_digits = models.CharField(max_length=32, editable=False, blank=True, default="", db_index=True)
 
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     created_by = models.ForeignKey(

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+import patients.demo
 from clinic.demo import seed_users
 
 
@@ -28,4 +29,4 @@ class Command(BaseCommand):
 
     def seeders(self):
         """Each app's demo step, in dependency order. Each one skips what already exists."""
-        return []
+        return [patients.demo.seed]

@@ -1,0 +1,235 @@
+import mimetypes
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from clinic.models import User
+from courses.models import ProtocolSettings
+from patients import selectors, services
+from patients.forms import ArchiveForm, ConsentForm, PatientForm, ScreeningForm
+from patients.models import Consent, Patient, Screening
+
+PAGE_SIZE = 25
+STATUS_FILTERS = {"active": "Active", "archived": "Archived", "all": "All"}
+
+
+def _patient(pk):
+    return get_object_or_404(Patient.objects.select_related("primary_practitioner", "archived_by"), pk=pk)
+
+
+def _apply_errors(form, error):
+    """Show a service's ValidationError on the form, by field where it names one."""
+    if hasattr(error, "error_dict"):
+        for field, messages_ in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, messages_)
+    else:
+        form.add_error(None, error.messages)
+
+
+@permission_required("patients.view_patient", raise_exception=True)
+def patient_list(request):
+    query = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "active")
+    if status not in STATUS_FILTERS:
+        status = "active"
+    sort = request.GET.get("sort", selectors.DEFAULT_SORT)
+    if sort.lstrip("-") not in selectors.SORTS:
+        sort = selectors.DEFAULT_SORT
+    practitioners = list(User.objects.practitioners())
+    practitioner = None
+    practitioner_id = request.GET.get("practitioner", "")
+    if practitioner_id.isdigit():
+        practitioner = next((p for p in practitioners if p.pk == int(practitioner_id)), None)
+    patients = selectors.patient_list(query=query, status=status, practitioner=practitioner, sort=sort)
+    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "query": query,
+        "status": status,
+        "status_filters": STATUS_FILTERS,
+        "sort": sort,
+        "practitioners": practitioners,
+        "practitioner": practitioner,
+    }
+    if request.htmx and not request.htmx.boosted:
+        return render(request, "patients/_patient_rows.html", context)
+    return render(request, "patients/patient_list.html", context)
+
+
+@permission_required("patients.view_patient", raise_exception=True)
+def patient_detail(request, pk):
+    patient = _patient(pk)
+    context = {"patient": patient}
+    if request.user.has_perm("patients.view_screening"):
+        screenings = list(Screening.objects.filter(patient=patient).select_related("screened_by"))
+        latest = screenings[0] if screenings else None
+        valid_days = ProtocolSettings.load().screening_valid_days
+        context.update(
+            screenings=screenings,
+            screening=latest,
+            screening_due=latest is None or latest.is_due(valid_days=valid_days),
+            screening_valid_days=valid_days,
+        )
+    if request.user.has_perm("patients.view_consent"):
+        context["consents"] = Consent.objects.filter(patient=patient).select_related("taken_by")
+    if request.user.has_perm("courses.view_treatmentcourse"):
+        courses = selectors.patient_courses(patient)
+        upcoming = [c.next_session_at for c in courses if c.next_session_at]
+        context.update(
+            current_courses=[c for c in courses if c.is_current],
+            past_courses=[c for c in courses if not c.is_current],
+            next_appointment=min(upcoming) if upcoming else None,
+        )
+    return render(request, "patients/patient_detail.html", context)
+
+
+@permission_required("patients.add_patient", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def patient_create(request):
+    # Set once the possible duplicates have been shown, so the confirmation box stays on the form.
+    asked = request.method == "POST" and request.POST.get("duplicates_shown") == "1"
+    form = PatientForm(request.POST or None, show_duplicate_confirmation=asked)
+    duplicates = []
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "confirm_not_duplicate"}
+        duplicates = selectors.possible_duplicates(
+            given_name=data["given_name"],
+            family_name=data["family_name"],
+            date_of_birth=data["date_of_birth"],
+            phone=data["phone"],
+        )
+        if duplicates and not form.cleaned_data.get("confirm_not_duplicate"):
+            if asked:
+                form.add_error(
+                    "confirm_not_duplicate",
+                    "Open the possible duplicates above, or tick this box if this is a different person.",
+                )
+            else:
+                form = PatientForm(request.POST, show_duplicate_confirmation=True)
+                form.is_valid()
+        else:
+            try:
+                patient = services.patient_create(created_by=request.user, **data)
+            except ValidationError as error:
+                _apply_errors(form, error)
+            else:
+                messages.success(request, f"{patient.full_name} registered as {patient.mrn}.")
+                return redirect("patients:patient-detail", pk=patient.pk)
+    return render(request, "patients/patient_form.html", {"form": form, "duplicates": duplicates})
+
+
+@permission_required("patients.change_patient", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def patient_edit(request, pk):
+    patient = _patient(pk)
+    if patient.archived:
+        messages.error(request, "Archived patients cannot be edited; restore the patient first.")
+        return redirect("patients:patient-detail", pk=patient.pk)
+    form = PatientForm(request.POST or None, instance=patient)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.patient_update(patient=patient, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, f"{patient.full_name}'s details saved.")
+            return redirect("patients:patient-detail", pk=patient.pk)
+    return render(request, "patients/patient_form.html", {"form": form, "patient": patient})
+
+
+@permission_required("patients.archive_patient", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def patient_archive(request, pk):
+    patient = _patient(pk)
+    if patient.archived:
+        messages.info(request, f"{patient.full_name} is already archived.")
+        return redirect("patients:patient-detail", pk=patient.pk)
+    form = ArchiveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.patient_archive(patient=patient, by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, f"{patient.full_name} archived. Every record is kept.")
+            return redirect("patients:patient-detail", pk=patient.pk)
+    return render(request, "patients/patient_archive.html", {"form": form, "patient": patient})
+
+
+@permission_required("patients.restore_patient", raise_exception=True)
+@require_POST
+def patient_restore(request, pk):
+    patient = _patient(pk)
+    try:
+        services.patient_restore(patient=patient, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{patient.full_name} restored to the active list.")
+    return redirect("patients:patient-detail", pk=patient.pk)
+
+
+@permission_required("patients.add_screening", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def screening_create(request, pk):
+    patient = _patient(pk)
+    if patient.archived:
+        messages.error(request, "Restore the patient before recording a screening.")
+        return redirect("patients:patient-detail", pk=patient.pk)
+    form = ScreeningForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.screening_record(patient=patient, screened_by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, "Screening recorded.")
+            return redirect(reverse("patients:patient-detail", args=[patient.pk]) + "#screening")
+    return render(request, "patients/screening_form.html", {"form": form, "patient": patient})
+
+
+@permission_required("patients.add_consent", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def consent_create(request, pk):
+    patient = _patient(pk)
+    if patient.archived:
+        messages.error(request, "Restore the patient before recording a consent.")
+        return redirect("patients:patient-detail", pk=patient.pk)
+    form = ConsentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consent_record(patient=patient, taken_by=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            _apply_errors(form, error)
+        else:
+            messages.success(request, "Consent recorded.")
+            return redirect(reverse("patients:patient-detail", args=[patient.pk]) + "#consents")
+    return render(request, "patients/consent_form.html", {"form": form, "patient": patient})
+
+
+@permission_required("patients.view_consent", raise_exception=True)
+def consent_document(request, pk):
+    """The scanned consent form, to signed-in staff allowed to see consents; never a public URL."""
+    consent = get_object_or_404(Consent.objects.select_related("patient"), pk=pk)
+    if not consent.document:
+        raise Http404("No scanned form for this consent.")
+    try:
+        handle = consent.document.open("rb")
+    except FileNotFoundError as error:
+        raise Http404("The scanned form is missing from storage.") from error
+    extension = consent.document.name.rsplit(".", 1)[-1]
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=f"consent-{consent.patient.mrn}-{consent.consented_on:%Y-%m-%d}.{extension}",
+        content_type=mimetypes.types_map.get(f".{extension}", "application/octet-stream"),
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
