@@ -3,6 +3,12 @@ import pytest
 from tests.access import REDIRECT_TO_LOGIN, Row, cases, check
 
 ALL_SIGNED_IN = {"front_desk": 200, "practitioner": 200, "clinic_admin": 200}
+CLINIC_ADMIN_ONLY = {
+    "anonymous": REDIRECT_TO_LOGIN,
+    "front_desk": 403,
+    "practitioner": 403,
+    "clinic_admin": 200,
+}
 
 ROWS = [
     Row("home", {"anonymous": REDIRECT_TO_LOGIN, **ALL_SIGNED_IN}),
@@ -20,6 +26,33 @@ ROWS = [
     ),
     Row("password_change", {"anonymous": REDIRECT_TO_LOGIN, **ALL_SIGNED_IN}),
     Row("password_change_done", {"anonymous": REDIRECT_TO_LOGIN, **ALL_SIGNED_IN}),
+    # Audit trail, access log and lockouts: clinic admins only.
+    *[
+        Row(name, {**CLINIC_ADMIN_ONLY}, args=args)
+        for name, args in [
+            ("clinic:history", lambda o: [o["patient_type"].pk, o["patient"].pk]),
+            ("clinic:patient-access", lambda o: [o["patient"].pk]),
+            ("clinic:user-access", lambda o: [o["staff"].pk]),
+            ("clinic:lockouts", None),
+        ]
+    ],
+    Row(
+        "clinic:history",
+        {"anonymous": REDIRECT_TO_LOGIN, "front_desk": 405, "practitioner": 405, "clinic_admin": 405},
+        method="post",
+        args=lambda o: [o["patient_type"].pk, o["patient"].pk],
+    ),
+    Row(
+        "clinic:lockout-unlock",
+        {**CLINIC_ADMIN_ONLY, "clinic_admin": 302},
+        method="post",
+        args=lambda o: [o["attempt"].pk],
+    ),
+    Row(
+        "clinic:lockout-unlock",
+        {"anonymous": REDIRECT_TO_LOGIN, "front_desk": 405, "practitioner": 405, "clinic_admin": 405},
+        args=lambda o: [o["attempt"].pk],
+    ),
 ]
 
 
@@ -28,6 +61,32 @@ def users(front_desk, practitioner, clinic_admin):
     return {"front_desk": front_desk, "practitioner": practitioner, "clinic_admin": clinic_admin}
 
 
+@pytest.fixture
+def objects(db):
+    from axes.models import AccessAttempt
+    from django.contrib.contenttypes.models import ContentType
+    from django.utils import timezone
+
+    from tests.factories import PatientFactory, UserFactory
+
+    patient = PatientFactory()
+    attempt = AccessAttempt.objects.create(
+        username="locked",
+        ip_address="192.0.2.1",
+        user_agent="",
+        get_data="",
+        post_data="",
+        failures_since_start=5,
+        attempt_time=timezone.now(),
+    )
+    return {
+        "patient": patient,
+        "patient_type": ContentType.objects.get_for_model(patient),
+        "staff": UserFactory(),
+        "attempt": attempt,
+    }
+
+
 @pytest.mark.parametrize(("row", "persona"), cases(ROWS))
-def test_access(row, persona, client, users):
-    check(row, persona, client=client, users=users, objects={})
+def test_access(row, persona, client, users, objects):
+    check(row, persona, client=client, users=users, objects=objects)
