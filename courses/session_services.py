@@ -178,7 +178,10 @@ def allergy_clashes(screening, products):
 def session_warnings(
     *, session, screening, protocol, previous, completed_before, completing, injecting, products
 ):
-    """Warnings for this save. All inputs are already loaded, so this runs no queries."""
+    """Warnings for this save. `completing` means the save completes the session for the first time.
+
+    All inputs are already loaded, so this runs no queries.
+    """
     warnings = []
     day = session_day(session)
     if injecting:
@@ -203,7 +206,7 @@ def session_warnings(
             warnings.append(
                 SessionWarning("screening", "Injecting needs a screening override", tuple(details))
             )
-    if completing and session.status != SessionStatus.COMPLETED:
+    if completing:
         course = session.course
         if previous is not None:
             gap = (day - session_day(previous)).days
@@ -395,7 +398,8 @@ def session_record(
                         "A component is at most 200 mL."
                     )
 
-    if complete and session.status != SessionStatus.COMPLETED:
+    first_completion = complete and session.status != SessionStatus.COMPLETED
+    if first_completion:
         session.status = SessionStatus.COMPLETED
         session.completed_at = timezone.now()
         session.completed_by = recorded_by
@@ -428,7 +432,7 @@ def session_record(
         protocol=protocol,
         previous=previous_completed_session(session),
         completed_before=completed_before,
-        completing=complete,
+        completing=first_completion,
         injecting=bool(all_components or all_injections),
         products={c.lot.product for c in all_components},
     )

@@ -277,7 +277,7 @@ def _preview_warnings(session, forms, course_sessions, screening, protocol, comp
         completed_before=sum(
             1 for s in course_sessions if s.status == SessionStatus.COMPLETED and s.pk != session.pk
         ),
-        completing=complete,
+        completing=complete and session.status != SessionStatus.COMPLETED,
         injecting=injecting,
         products={c.lot.product for c in session.components.all()} | set(new_components),
     )
