@@ -7,7 +7,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic.models import User
 from courses.models import ProtocolSettings
@@ -33,6 +33,7 @@ def _apply_errors(form, error):
 
 
 @permission_required("patients.view_patient", raise_exception=True)
+@require_safe
 def patient_list(request):
     query = request.GET.get("q", "").strip()
     status = request.GET.get("status", "active")
@@ -63,6 +64,7 @@ def patient_list(request):
 
 
 @permission_required("patients.view_patient", raise_exception=True)
+@require_safe
 def patient_detail(request, pk):
     patient = _patient(pk)
     context = {"patient": patient}
@@ -214,6 +216,7 @@ def consent_create(request, pk):
 
 
 @permission_required("patients.view_consent", raise_exception=True)
+@require_safe
 def consent_document(request, pk):
     """The scanned consent form, to signed-in staff allowed to see consents; never a public URL."""
     consent = get_object_or_404(Consent.objects.select_related("patient"), pk=pk)
