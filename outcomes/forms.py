@@ -1,0 +1,79 @@
+from django import forms
+from django.db.models import Q
+
+from clinic import roles
+from clinic.choices import BodyRegion
+from clinic.models import User
+from courses.models import Condition, CourseStatus, SideEffectTerm
+from outcomes.selectors import BANDS
+
+ANY = [("", "Any")]
+
+
+class OutcomeFilterForm(forms.Form):
+    """The dashboard filters. Hidden fields carry a drill-down group (sessions received, term, region)."""
+
+    start_from = forms.DateField(
+        label="Course started from", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    start_to = forms.DateField(
+        label="Course started up to", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    condition = forms.ModelChoiceField(Condition.objects.all(), required=False, empty_label="Any")
+    practitioner = forms.ModelChoiceField(User.objects.none(), required=False, empty_label="Any")
+    band = forms.ChoiceField(label="Dextrose band", choices=ANY + BANDS, required=False)
+    anaesthetic = forms.ChoiceField(
+        label="Anaesthetic in the preparation",
+        choices=[*ANY, ("yes", "With anaesthetic"), ("no", "Without anaesthetic")],
+        required=False,
+    )
+    status = forms.ChoiceField(label="Course status", choices=ANY + CourseStatus.choices, required=False)
+
+    sessions_received = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
+    term = forms.ModelChoiceField(SideEffectTerm.objects.all(), required=False, widget=forms.HiddenInput)
+    severity = forms.IntegerField(required=False, min_value=1, max_value=5, widget=forms.HiddenInput)
+    session_band = forms.ChoiceField(choices=ANY + BANDS, required=False, widget=forms.HiddenInput)
+    region = forms.ChoiceField(
+        choices=[*ANY, *BodyRegion.choices, ("none", "Not recorded")],
+        required=False,
+        widget=forms.HiddenInput,
+    )
+
+    # The keys a drill-down link may add; the dashboard's own filters are the rest.
+    DRILL_KEYS = ("sessions_received", "term", "severity", "session_band", "region")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        if user.has_perm("courses.view_all_outcomes"):
+            self.fields["practitioner"].queryset = (
+                User.objects.filter(Q(groups__name=roles.PRACTITIONER) | Q(treated_courses__isnull=False))
+                .distinct()
+                .order_by("last_name", "first_name", "username")
+            )
+        else:
+            # Practitioners only ever see their own courses.
+            del self.fields["practitioner"]
+
+    def clean(self):
+        cleaned = super().clean()
+        start_from, start_to = cleaned.get("start_from"), cleaned.get("start_to")
+        if start_from and start_to and start_to < start_from:
+            self.add_error("start_to", "The end of the range cannot be before its start.")
+        return cleaned
+
+    def filters(self):
+        """The valid filters (all of them when the form is unbound or invalid fields are dropped)."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        return {key: value for key, value in self.cleaned_data.items() if value not in (None, "")}
+
+    def query_params(self):
+        """The submitted filter values as strings, for building links that keep them."""
+        if not self.is_bound:
+            return {}
+        return {
+            name: self.data.get(name)
+            for name in self.fields
+            if name not in self.DRILL_KEYS and self.data.get(name) and name not in self.errors
+        }

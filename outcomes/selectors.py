@@ -1,0 +1,816 @@
+"""Outcome reports, computed by the database.
+
+Every figure starts from `outcome_courses()`: the courses the user may see, filtered, and annotated per course
+with its latest pain score, change from baseline and responder status. Grouped tables aggregate that queryset
+(GROUP BY in SQL); Python only arranges the few aggregated rows for display.
+"""
+
+import datetime
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, Lag, TruncDate
+from django.utils import timezone
+
+from clinic.choices import BodyRegion
+from courses.models import (
+    CourseStatus,
+    Injection,
+    OutcomeInstrument,
+    OutcomeScore,
+    ProtocolSettings,
+    SessionStatus,
+    SideEffect,
+    StopReason,
+    Timepoint,
+    TreatmentCourse,
+    TreatmentSession,
+)
+from outcomes.dbfunctions import DaysBetween, Median
+
+# Dextrose concentration bands of a preparation (final % in the syringe).
+BAND_NONE = "none"
+BANDS = [
+    (BAND_NONE, "No dextrose recorded"),
+    ("lt12_5", "< 12.5 %"),
+    ("12_5_20", "12.5 – < 20 %"),
+    ("20_25", "20 – 25 %"),
+    ("gt25", "> 25 %"),
+]
+BAND_LABELS = dict(BANDS)
+CLOSED = (CourseStatus.COMPLETED, CourseStatus.STOPPED)
+OPEN = (CourseStatus.PLANNED, CourseStatus.ACTIVE)
+DECIMAL = DecimalField(max_digits=8, decimal_places=2)
+
+
+def band_of(field_name):
+    """SQL CASE giving the dextrose band of a concentration column."""
+    return Case(
+        When(Q(**{f"{field_name}__isnull": True}) | Q(**{field_name: 0}), then=Value(BAND_NONE)),
+        When(**{f"{field_name}__lt": Decimal("12.5")}, then=Value("lt12_5")),
+        When(**{f"{field_name}__lt": Decimal("20")}, then=Value("12_5_20")),
+        When(**{f"{field_name}__lte": Decimal("25")}, then=Value("20_25")),
+        default=Value("gt25"),
+        output_field=CharField(),
+    )
+
+
+def pain_instrument():
+    """The pain NRS row of the catalogue (its MCID drives the pain responder definition)."""
+    return OutcomeInstrument.objects.filter(code=OutcomeInstrument.PAIN_NRS_CODE).first()
+
+
+def _completed_sessions():
+    return TreatmentSession.objects.filter(course=OuterRef("pk"), status=SessionStatus.COMPLETED)
+
+
+def _follow_up_scores(instrument):
+    # A baseline-timepoint score is the starting point, not a follow-up.
+    return (
+        OutcomeScore.objects.filter(course=OuterRef("pk"), instrument=instrument)
+        .exclude(timepoint=Timepoint.BASELINE)
+        .order_by("-recorded_on", "-id")
+    )
+
+
+def annotate_outcomes(courses, *, nrs_mcid):
+    """Per-course latest pain, change, responder flags, sessions received and preparation band."""
+    # Session 1's pre-injection score is taken before any treatment, so follow-up starts at session 2.
+    follow_up_sessions = _completed_sessions().filter(sequence__gt=1).order_by("-starts_at", "-id")
+    nrs_scores = _follow_up_scores(
+        OutcomeInstrument.objects.filter(code=OutcomeInstrument.PAIN_NRS_CODE).values("pk")[:1]
+    )
+    instrument_scores = _follow_up_scores(OuterRef("outcome_instrument"))
+    received = _completed_sessions().order_by().values("course").annotate(n=Count("pk")).values("n")[:1]
+    strongest = (
+        _completed_sessions()
+        .order_by()
+        .values("course")
+        .annotate(m=Max("final_dextrose_percent"))
+        .values("m")[:1]
+    )
+    courses = courses.annotate(
+        session_pain=Subquery(follow_up_sessions.values("pain_pre")[:1]),
+        session_day=Subquery(follow_up_sessions.annotate(day=TruncDate("starts_at")).values("day")[:1]),
+        score_pain=Subquery(nrs_scores.values("score")[:1]),
+        score_day=Subquery(nrs_scores.values("recorded_on")[:1]),
+        instrument_latest=Subquery(instrument_scores.values("score")[:1]),
+        sessions_received=Coalesce(Subquery(received, output_field=IntegerField()), 0),
+        max_dextrose=Subquery(strongest, output_field=DECIMAL),
+        with_anaesthetic=Exists(_completed_sessions().filter(final_anaesthetic_percent__gt=0)),
+    )
+    courses = courses.annotate(
+        latest_pain=Case(
+            When(score_day__isnull=True, then=F("session_pain")),
+            When(session_day__isnull=True, then=F("score_pain")),
+            When(score_day__gte=F("session_day"), then=F("score_pain")),
+            default=F("session_pain"),
+            output_field=DECIMAL,
+        ),
+        band=band_of("max_dextrose"),
+    )
+    courses = courses.annotate(
+        pain_change=ExpressionWrapper(F("latest_pain") - F("baseline_pain"), output_field=DECIMAL),
+        instrument_improvement=Case(
+            When(
+                outcome_instrument__higher_is_better=True,
+                then=F("instrument_latest") - F("baseline_instrument_score"),
+            ),
+            default=F("baseline_instrument_score") - F("instrument_latest"),
+            output_field=DECIMAL,
+        ),
+    )
+    return courses
+
+
+# Course categories, as Q objects over the annotations above (used in Count(filter=...) and drill-down lists).
+LOST = Q(stop_reason=StopReason.LOST_TO_FOLLOW_UP) | Q(latest_pain__isnull=True, status__in=CLOSED)
+AWAITING = Q(latest_pain__isnull=True, status__in=OPEN) & ~Q(stop_reason=StopReason.LOST_TO_FOLLOW_UP)
+EVALUABLE = Q(latest_pain__isnull=False) & ~Q(stop_reason=StopReason.LOST_TO_FOLLOW_UP)
+EVALUABLE_50 = EVALUABLE & Q(baseline_pain__gt=0)
+BASELINE_ZERO = EVALUABLE & Q(baseline_pain=0)
+
+
+def responder_mcid(mcid):
+    # Pain NRS: lower is better, so improvement = baseline - latest = -pain_change.
+    return EVALUABLE & Q(pain_change__lte=-mcid)
+
+
+RESPONDER_50 = EVALUABLE_50 & Q(pain_change__lte=F("baseline_pain") * Decimal("-0.5"))
+INSTRUMENT_EVALUABLE = Q(
+    outcome_instrument__isnull=False, baseline_instrument_score__isnull=False, instrument_latest__isnull=False
+) & ~Q(stop_reason=StopReason.LOST_TO_FOLLOW_UP)
+INSTRUMENT_RESPONDER = INSTRUMENT_EVALUABLE & Q(
+    instrument_improvement__gte=F("outcome_instrument__mcid_absolute")
+)
+
+
+def count_flag(condition):
+    """1 when the course meets `condition`, else 0 (for per-course export columns)."""
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+def evaluable_flag(evaluable, responder):
+    """1 responder, 0 non-responder, NULL when the course cannot be evaluated."""
+    return Case(
+        When(~evaluable, then=Value(None)),
+        When(responder, then=Value(1)),
+        default=Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def responder_aggregates(mcid):
+    return {
+        "n": Count("pk"),
+        "evaluable": Count("pk", filter=EVALUABLE),
+        "responders_mcid": Count("pk", filter=responder_mcid(mcid)),
+        "evaluable_50": Count("pk", filter=EVALUABLE_50),
+        "responders_50": Count("pk", filter=RESPONDER_50),
+        "baseline_zero": Count("pk", filter=BASELINE_ZERO),
+        "lost": Count("pk", filter=LOST),
+        "awaiting": Count("pk", filter=AWAITING),
+    }
+
+
+def rate(part, whole, per=100):
+    """part / whole × per, rounded to one decimal; None when there is nothing to divide by."""
+    if not whole:
+        return None
+    return round(float(part) * per / float(whole), 1)
+
+
+# --- Filters --------------------------------------------------------------------------------------------
+
+
+def visible_courses(user):
+    """Courses whose outcomes the user may see: the whole clinic, or their own courses."""
+    courses = TreatmentCourse.objects.all()
+    if not user.has_perm("courses.view_all_outcomes"):
+        courses = courses.filter(practitioner=user)
+    return courses
+
+
+def outcome_courses(user, filters, *, nrs_mcid):
+    """The user's visible courses, annotated with outcomes and narrowed by the dashboard filters."""
+    courses = visible_courses(user)
+    if filters.get("start_from"):
+        courses = courses.filter(start_date__gte=filters["start_from"])
+    if filters.get("start_to"):
+        courses = courses.filter(start_date__lte=filters["start_to"])
+    if filters.get("condition"):
+        courses = courses.filter(condition=filters["condition"])
+    if filters.get("practitioner") and user.has_perm("courses.view_all_outcomes"):
+        courses = courses.filter(practitioner=filters["practitioner"])
+    if filters.get("status"):
+        courses = courses.filter(status=filters["status"])
+    courses = annotate_outcomes(courses, nrs_mcid=nrs_mcid)
+    if filters.get("band"):
+        courses = courses.filter(band=filters["band"])
+    if filters.get("anaesthetic") in ("yes", "no"):
+        courses = courses.filter(with_anaesthetic=filters["anaesthetic"] == "yes")
+    if filters.get("sessions_received") is not None:
+        courses = courses.filter(sessions_received=filters["sessions_received"])
+    return courses
+
+
+# --- Tables ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Table:
+    """One report table: the dashboard renders it, the chart endpoint and the CSV download reuse it."""
+
+    name: str
+    title: str
+    columns: list  # [(key, label)]
+    rows: list = field(default_factory=list)  # dicts keyed by column; "_links" maps a column to a URL
+    chart: dict | None = None
+
+    def values(self):
+        return [[row.get(key) for key, _ in self.columns] for row in self.rows]
+
+    def cells(self):
+        """Rows as (value, drill-down URL or None) pairs, in column order, for templates."""
+        return [
+            [(row.get(key), row.get("_links", {}).get(key)) for key, _ in self.columns] for row in self.rows
+        ]
+
+
+RESPONDER_COLUMNS = [
+    ("n", "Courses"),
+    ("evaluable", "Evaluable"),
+    ("responders_mcid", "Responders ≥ MCID"),
+    ("rate_mcid", "≥ MCID rate (%)"),
+    ("evaluable_50", "Evaluable for ≥ 50 %"),
+    ("responders_50", "Responders ≥ 50 %"),
+    ("rate_50", "≥ 50 % rate (%)"),
+    ("baseline_zero", "Baseline 0 (not evaluable for ≥ 50 %)"),
+    ("lost", "Lost to follow-up"),
+    ("awaiting", "Awaiting follow-up"),
+]
+RESPONDER_FIGURES = {
+    "n": "all",
+    "evaluable": "evaluable",
+    "responders_mcid": "responders-mcid",
+    "evaluable_50": "evaluable-50",
+    "responders_50": "responders-50",
+    "baseline_zero": "baseline-zero",
+    "lost": "lost",
+    "awaiting": "awaiting",
+}
+
+
+def _responder_row(label, counts, link, params):
+    row = {"group": label, **{key: counts[key] for key in RESPONDER_FIGURES}}
+    row["rate_mcid"] = rate(counts["responders_mcid"], counts["evaluable"])
+    row["rate_50"] = rate(counts["responders_50"], counts["evaluable_50"])
+    row["_links"] = {key: link(figure, **params) for key, figure in RESPONDER_FIGURES.items()}
+    return row
+
+
+RESPONDER_DIMENSIONS = {
+    # name: (title, grouping expression, label function, drill-down parameter)
+    "condition": ("Responders by condition", "condition__name", "condition"),
+    "band": ("Responders by dextrose band (strongest in the course)", "band", "band"),
+    "anaesthetic": ("Responders by anaesthetic in the preparation", "with_anaesthetic", "anaesthetic"),
+    "sessions": ("Responders by number of sessions received", "sessions_received", "sessions_received"),
+    "practitioner": ("Responders by practitioner", "practitioner", "practitioner"),
+}
+
+
+def responders_by(courses, dimension, *, mcid, link):
+    title, key, param = RESPONDER_DIMENSIONS[dimension]
+    group_fields = [key]
+    if dimension == "condition":
+        group_fields = ["condition", "condition__name"]
+    if dimension == "practitioner":
+        group_fields = ["practitioner", "practitioner__first_name", "practitioner__last_name"]
+    grouped = courses.values(*group_fields).annotate(**responder_aggregates(mcid)).order_by(*group_fields)
+    rows = []
+    for counts in grouped:
+        if dimension == "condition":
+            label, value = counts["condition__name"], counts["condition"]
+        elif dimension == "practitioner":
+            label = f"{counts['practitioner__first_name']} {counts['practitioner__last_name']}".strip()
+            value = counts["practitioner"]
+        elif dimension == "band":
+            label, value = BAND_LABELS[counts["band"]], counts["band"]
+        elif dimension == "anaesthetic":
+            value = "yes" if counts["with_anaesthetic"] else "no"
+            label = "With anaesthetic" if value == "yes" else "Without anaesthetic"
+        else:
+            value = counts["sessions_received"]
+            label = f"{value} session{'s' if value != 1 else ''}"
+        rows.append({**_responder_row(label, counts, link, {param: value}), "_value": value})
+    if dimension == "band":
+        order = [code for code, _ in BANDS]
+        rows.sort(key=lambda row: order.index(row["_value"]))
+    columns = [
+        ("group", RESPONDER_DIMENSIONS[dimension][0].split(" by ")[1].capitalize()),
+        *RESPONDER_COLUMNS,
+    ]
+    chart = {
+        "type": "bar",
+        "labels": [row["group"] for row in rows],
+        "datasets": [
+            {"label": "≥ MCID (%)", "data": [row["rate_mcid"] for row in rows]},
+            {"label": "≥ 50 % (%)", "data": [row["rate_50"] for row in rows]},
+        ],
+        "y_title": "Responders (% of evaluable)",
+    }
+    return Table(f"responders-{dimension}", title, columns, rows, chart)
+
+
+def median_pain_change(courses, evaluable_count):
+    """Median of latest − baseline pain over evaluable courses, in the database."""
+    evaluable = courses.filter(EVALUABLE)
+    if not evaluable_count:
+        return None
+    if connection.vendor == "postgresql":
+        value = evaluable.aggregate(median=Median("pain_change"))["median"]
+        return round(float(value), 1)
+    # Portable fallback: the middle one or two values of the ordered set, fetched by offset.
+    low = (evaluable_count - 1) // 2
+    high = evaluable_count // 2
+    middle = list(evaluable.order_by("pain_change").values_list("pain_change", flat=True)[low : high + 1])
+    return round(float(sum(middle)) / len(middle), 1)
+
+
+def headline(courses, *, mcid, link):
+    """The headline figures, each with the link to the courses behind it."""
+    counts = courses.aggregate(
+        active=Count("pk", filter=Q(status=CourseStatus.ACTIVE)),
+        completed=Count("pk", filter=Q(status=CourseStatus.COMPLETED)),
+        deviations=Count("pk", filter=Q(is_protocol_deviation=True)),
+        instrument_evaluable=Count("pk", filter=INSTRUMENT_EVALUABLE),
+        instrument_responders=Count("pk", filter=INSTRUMENT_RESPONDER),
+        **responder_aggregates(mcid),
+    )
+    today = timezone.localdate()
+    month_start = timezone.make_aware(datetime.datetime.combine(today.replace(day=1), datetime.time.min))
+    sessions = TreatmentSession.objects.filter(
+        course__in=courses.values("pk"), status=SessionStatus.COMPLETED
+    )
+    session_counts = sessions.aggregate(
+        completed=Count("pk"), this_month=Count("pk", filter=Q(starts_at__gte=month_start))
+    )
+    effects = SideEffect.objects.filter(
+        attributed_session__course__in=courses.values("pk"),
+        attributed_session__status=SessionStatus.COMPLETED,
+    ).aggregate(total=Count("pk"), serious=Count("pk", filter=Q(serious=True)))
+    counts.update(
+        sessions_completed=session_counts["completed"],
+        sessions_this_month=session_counts["this_month"],
+        side_effects=effects["total"],
+        serious=effects["serious"],
+        side_effects_per_100=rate(effects["total"], session_counts["completed"]),
+        rate_mcid=rate(counts["responders_mcid"], counts["evaluable"]),
+        rate_50=rate(counts["responders_50"], counts["evaluable_50"]),
+        instrument_rate=rate(counts["instrument_responders"], counts["instrument_evaluable"]),
+        median_pain_change=median_pain_change(courses, counts["evaluable"]),
+    )
+    counts["notes"] = {
+        "median": f"{counts['evaluable']} evaluable course{'s' if counts['evaluable'] != 1 else ''}",
+        "rate_mcid": f"{counts['responders_mcid']} of {counts['evaluable']} evaluable",
+        "rate_50": f"{counts['responders_50']} of {counts['evaluable_50']} evaluable",
+        "side_effects": f"{effects['total']} in {session_counts['completed']} completed sessions",
+        "month": f"{today:%B %Y}",
+    }
+    counts["links"] = {
+        figure.replace("-", "_"): link(figure)
+        for figure in [
+            "all",
+            "active",
+            "completed",
+            "sessions-this-month",
+            "evaluable",
+            "evaluable-50",
+            "responders-mcid",
+            "responders-50",
+            "baseline-zero",
+            "lost",
+            "awaiting",
+            "instrument-evaluable",
+            "instrument-responders",
+            "side-effects",
+            "serious",
+            "deviation",
+        ]
+    }
+    return counts
+
+
+# --- Pain trend -----------------------------------------------------------------------------------------
+
+
+def _spread(n, total, total_sq):
+    """Mean and standard deviation from count, sum and sum of squares (already aggregated in SQL)."""
+    if not n:
+        return None, None
+    mean = float(total) / n
+    variance = max(float(total_sq) / n - mean * mean, 0.0) if n > 1 else 0.0
+    return round(mean, 2), round(math.sqrt(variance * n / (n - 1)) if n > 1 else 0.0, 2)
+
+
+def _sums(value):
+    return {"n": Count("pk"), "total": Sum(value), "total_sq": Sum(F(value) * F(value))}
+
+
+def _trend_table(name, title, x_label, cells, link):
+    """cells: {(x, condition): [n, total, total_sq]} -> a table with mean and SD per point and condition."""
+    conditions = sorted({condition for _, condition in cells})
+    xs = sorted({x for x, _ in cells})
+    rows = []
+    for (x, condition), (n, total, total_sq) in sorted(
+        cells.items(), key=lambda item: (item[0][1], item[0][0])
+    ):
+        mean, sd = _spread(n, total, total_sq)
+        rows.append({"condition": condition, "x": x, "n": n, "mean": mean, "sd": sd})
+    datasets = []
+    for condition in conditions:
+        by_x = {row["x"]: row for row in rows if row["condition"] == condition}
+        means = [by_x[x]["mean"] if x in by_x else None for x in xs]
+        lows = [round(by_x[x]["mean"] - by_x[x]["sd"], 2) if x in by_x else None for x in xs]
+        highs = [round(by_x[x]["mean"] + by_x[x]["sd"], 2) if x in by_x else None for x in xs]
+        datasets.append({"label": condition, "data": means, "band_low": lows, "band_high": highs})
+    chart = {
+        "type": "line",
+        "labels": ["Baseline" if x == 0 and name == "pain-by-session" else str(x) for x in xs],
+        "datasets": datasets,
+        "y_title": "Mean pain NRS (band: ± 1 SD)",
+        "x_title": x_label,
+        "y_max": 10,
+    }
+    columns = [
+        ("condition", "Condition"),
+        ("x", x_label),
+        ("n", "Scores"),
+        ("mean", "Mean NRS"),
+        ("sd", "SD"),
+    ]
+    return Table(name, title, columns, rows, chart)
+
+
+def _add(cells, x, condition, n, total, total_sq):
+    cell = cells.setdefault((x, condition), [0, 0, 0])
+    cell[0] += n
+    cell[1] += total or 0
+    cell[2] += total_sq or 0
+
+
+def pain_by_session(courses, *, link):
+    """Mean NRS at baseline (0) and before each session number, per condition."""
+    cells = {}
+    for row in courses.values("condition__name").annotate(**_sums("baseline_pain")).order_by():
+        _add(cells, 0, row["condition__name"], row["n"], row["total"], row["total_sq"])
+    sessions = (
+        TreatmentSession.objects.filter(course__in=courses.values("pk"), status=SessionStatus.COMPLETED)
+        .values("sequence", "course__condition__name")
+        .annotate(**_sums("pain_pre"))
+        .order_by()
+    )
+    for row in sessions:
+        _add(cells, row["sequence"], row["course__condition__name"], row["n"], row["total"], row["total_sq"])
+    return _trend_table("pain-by-session", "Pain by session number", "Session", cells, link)
+
+
+def pain_by_week(courses, *, link):
+    """Mean NRS by whole weeks since course start: baseline, later session scores and NRS follow-ups."""
+    cells = {}
+    for row in courses.values("condition__name").annotate(**_sums("baseline_pain")).order_by():
+        _add(cells, 0, row["condition__name"], row["n"], row["total"], row["total_sq"])
+    week_of_session = ExpressionWrapper(
+        DaysBetween(TruncDate("starts_at"), F("course__start_date")) / Value(7), output_field=IntegerField()
+    )
+    sessions = (
+        TreatmentSession.objects.filter(
+            course__in=courses.values("pk"), status=SessionStatus.COMPLETED, sequence__gt=1
+        )
+        .annotate(week=week_of_session)
+        .filter(week__gte=0)
+        .values("week", "course__condition__name")
+        .annotate(**_sums("pain_pre"))
+        .order_by()
+    )
+    week_of_score = ExpressionWrapper(
+        DaysBetween(F("recorded_on"), F("course__start_date")) / Value(7), output_field=IntegerField()
+    )
+    scores = (
+        OutcomeScore.objects.filter(
+            course__in=courses.values("pk"), instrument__code=OutcomeInstrument.PAIN_NRS_CODE
+        )
+        .exclude(timepoint=Timepoint.BASELINE)
+        .annotate(week=week_of_score)
+        .filter(week__gte=0)
+        .values("week", "course__condition__name")
+        .annotate(**_sums("score"))
+        .order_by()
+    )
+    for row in [*sessions, *scores]:
+        _add(cells, row["week"], row["course__condition__name"], row["n"], row["total"], row["total_sq"])
+    return _trend_table("pain-by-week", "Pain by weeks since course start", "Week", cells, link)
+
+
+# --- Safety ---------------------------------------------------------------------------------------------
+
+
+def _completed_sessions_of(courses):
+    return TreatmentSession.objects.filter(course__in=courses.values("pk"), status=SessionStatus.COMPLETED)
+
+
+def _side_effects_of(courses):
+    return SideEffect.objects.filter(
+        attributed_session__course__in=courses.values("pk"),
+        attributed_session__status=SessionStatus.COMPLETED,
+    )
+
+
+def side_effects_by_term(courses, *, link):
+    sessions = _completed_sessions_of(courses).count()
+    grouped = (
+        _side_effects_of(courses)
+        .values("term", "term__name", "severity")
+        .annotate(events=Count("pk"), serious=Count("pk", filter=Q(serious=True)))
+        .order_by("term__name", "severity")
+    )
+    rows = [
+        {
+            "term": row["term__name"],
+            "severity": row["severity"],
+            "events": row["events"],
+            "serious": row["serious"],
+            "per_100": rate(row["events"], sessions),
+            "_links": {"events": link("side-effects", term=row["term"], severity=row["severity"])},
+        }
+        for row in grouped
+    ]
+    totals = {}
+    for row in rows:
+        totals[row["term"]] = totals.get(row["term"], 0) + row["events"]
+    chart = {
+        "type": "bar",
+        "labels": list(totals),
+        "datasets": [{"label": "Per 100 sessions", "data": [rate(n, sessions) for n in totals.values()]}],
+        "y_title": "Side effects per 100 completed sessions",
+        "horizontal": True,
+    }
+    columns = [
+        ("term", "Term"),
+        ("severity", "Grade"),
+        ("events", "Events"),
+        ("serious", "Serious"),
+        ("per_100", f"Per 100 sessions (of {sessions})"),
+    ]
+    return Table("side-effects-term", "Side effects by term and grade", columns, rows, chart)
+
+
+def side_effects_by_band(courses, *, link):
+    sessions = {
+        row["band"]: row["n"]
+        for row in _completed_sessions_of(courses)
+        .annotate(band=band_of("final_dextrose_percent"))
+        .values("band")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
+    events = {
+        row["band"]: row
+        for row in _side_effects_of(courses)
+        .annotate(band=band_of("attributed_session__final_dextrose_percent"))
+        .values("band")
+        .annotate(n=Count("pk"), serious=Count("pk", filter=Q(serious=True)))
+        .order_by()
+    }
+    rows = []
+    for code, label in BANDS:
+        if code not in sessions:
+            continue
+        found = events.get(code, {"n": 0, "serious": 0})
+        rows.append(
+            {
+                "band": label,
+                "sessions": sessions[code],
+                "events": found["n"],
+                "serious": found["serious"],
+                "per_100": rate(found["n"], sessions[code]),
+                "_links": {"events": link("side-effects", session_band=code)},
+            }
+        )
+    chart = {
+        "type": "bar",
+        "labels": [row["band"] for row in rows],
+        "datasets": [{"label": "Per 100 sessions", "data": [row["per_100"] for row in rows]}],
+        "y_title": "Side effects per 100 sessions",
+    }
+    columns = [
+        ("band", "Dextrose band (session)"),
+        ("sessions", "Completed sessions"),
+        ("events", "Side effects"),
+        ("serious", "Serious"),
+        ("per_100", "Per 100 sessions"),
+    ]
+    return Table("side-effects-band", "Side effects by preparation", columns, rows, chart)
+
+
+def side_effects_by_region(courses, *, link):
+    """Per region: sessions that injected it, and side effects recorded at a site of that region."""
+    sessions = {
+        row["site__region"]: row["n"]
+        for row in Injection.objects.filter(
+            session__course__in=courses.values("pk"), session__status=SessionStatus.COMPLETED
+        )
+        .values("site__region")
+        .annotate(n=Count("session", distinct=True))
+        .order_by()
+    }
+    events = {
+        row["site__region"]: row
+        for row in _side_effects_of(courses)
+        .values("site__region")
+        .annotate(n=Count("pk"), serious=Count("pk", filter=Q(serious=True)))
+        .order_by()
+    }
+    labels = dict(BodyRegion.choices)
+    rows = []
+    for region in sorted(set(sessions) | set(events), key=lambda r: (r is None, labels.get(r, ""))):
+        found = events.get(region, {"n": 0, "serious": 0})
+        rows.append(
+            {
+                "region": labels.get(region, "Site not recorded"),
+                "sessions": sessions.get(region, 0),
+                "events": found["n"],
+                "serious": found["serious"],
+                "per_100": rate(found["n"], sessions.get(region, 0)),
+                "_links": {"events": link("side-effects", region=region or "none")},
+            }
+        )
+    chart = {
+        "type": "bar",
+        "labels": [row["region"] for row in rows],
+        "datasets": [{"label": "Per 100 sessions", "data": [row["per_100"] for row in rows]}],
+        "y_title": "Side effects per 100 sessions injecting the region",
+    }
+    columns = [
+        ("region", "Site region"),
+        ("sessions", "Sessions injecting it"),
+        ("events", "Side effects at the region"),
+        ("serious", "Serious"),
+        ("per_100", "Per 100 sessions"),
+    ]
+    return Table("side-effects-region", "Side effects by site region", columns, rows, chart)
+
+
+def serious_events(courses, *, limit=50):
+    return (
+        _side_effects_of(courses)
+        .filter(serious=True)
+        .select_related("term", "attributed_session__course__condition", "site")
+        .order_by("-onset_date", "-id")[:limit]
+    )
+
+
+def serious_events_table(courses, *, link):
+    rows = [
+        {
+            "onset": event.onset_date,
+            "term": event.term.name,
+            "grade": event.severity,
+            "criterion": event.get_serious_criterion_display(),
+            "condition": event.attributed_session.course.condition.name,
+            "session": event.attributed_session.sequence,
+            "outcome": event.get_outcome_display(),
+            "course_id": event.attributed_session.course_id,
+        }
+        for event in serious_events(courses)
+    ]
+    columns = [
+        ("onset", "Onset"),
+        ("term", "Term"),
+        ("grade", "Grade"),
+        ("criterion", "Criterion"),
+        ("condition", "Condition"),
+        ("session", "Session"),
+        ("outcome", "Outcome"),
+    ]
+    return Table("serious-events", "Serious events (latest 50)", columns, rows)
+
+
+# --- Adherence ------------------------------------------------------------------------------------------
+
+
+def interval_adherence(courses):
+    """Gaps between consecutive completed sessions of each course (Lag window), inside the protocol window."""
+    protocol = ProtocolSettings.load()
+    gaps = (
+        _completed_sessions_of(courses)
+        .annotate(
+            day=TruncDate("starts_at"),
+            previous_day=Window(
+                Lag(TruncDate("starts_at")), partition_by=[F("course_id")], order_by=[F("starts_at").asc()]
+            ),
+        )
+        .values("day", "previous_day")
+    )
+    sql, params = gaps.query.sql_with_params()
+    if connection.vendor == "sqlite":
+        days = "(julianday(g.day) - julianday(g.previous_day))"
+    else:
+        days = "(g.day - g.previous_day)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN {days} BETWEEN %s AND %s THEN 1 ELSE 0 END), 0) "  # noqa: S608
+            f"FROM ({sql}) g WHERE g.previous_day IS NOT NULL",
+            (protocol.min_interval_days, protocol.max_interval_days, *params),
+        )
+        intervals, inside = cursor.fetchone()
+    return {
+        "note": f"{inside} of {intervals} intervals",
+        "intervals": intervals,
+        "inside": inside,
+        "outside": intervals - inside,
+        "rate": rate(inside, intervals),
+        "min_days": protocol.min_interval_days,
+        "max_days": protocol.max_interval_days,
+    }
+
+
+def adherence(courses, *, link):
+    closed = courses.filter(status__in=CLOSED)
+    totals = closed.aggregate(
+        courses=Count("pk"),
+        planned=Coalesce(Sum("planned_sessions"), 0),
+        received=Coalesce(Sum("sessions_received"), 0),
+    )
+    totals["rate"] = rate(totals["received"], totals["planned"])
+    totals["note"] = f"{totals['received']} of {totals['planned']} planned sessions"
+    totals["link"] = link("closed")
+    by_received = list(
+        closed.values("sessions_received")
+        .annotate(
+            courses=Count("pk"),
+            stopped=Count("pk", filter=Q(status=CourseStatus.STOPPED)),
+        )
+        .order_by("sessions_received")
+    )
+    rows = []
+    reached = totals["courses"]
+    for row in by_received:
+        number = row["sessions_received"]
+        rows.append(
+            {
+                "sessions": number,
+                "reached": reached,
+                "ended": row["courses"],
+                "stopped": row["stopped"],
+                "drop_out": rate(row["stopped"], reached),
+                "_links": {
+                    "ended": link("closed", sessions_received=number),
+                    "stopped": link("stopped", sessions_received=number),
+                },
+            }
+        )
+        reached -= row["courses"]
+    chart = {
+        "type": "bar",
+        "labels": [str(row["sessions"]) for row in rows],
+        "datasets": [
+            {"label": "Stopped early", "data": [row["stopped"] for row in rows]},
+            {"label": "Ended (all closed)", "data": [row["ended"] for row in rows]},
+        ],
+        "y_title": "Closed courses",
+        "x_title": "Sessions received",
+    }
+    columns = [
+        ("sessions", "Sessions received"),
+        ("reached", "Closed courses reaching this many"),
+        ("ended", "Ended after this many"),
+        ("stopped", "Of which stopped early"),
+        ("drop_out", "Drop-out here (% of those reaching)"),
+    ]
+    table = Table(
+        "drop-out", "Drop-out by session number (completed and stopped courses)", columns, rows, chart
+    )
+    intervals = interval_adherence(courses)
+    intervals["outside_link"] = link("interval-outside")
+    return {"totals": totals, "intervals": intervals, "table": table}

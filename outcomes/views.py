@@ -1,0 +1,187 @@
+import csv
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from courses.models import OutcomeInstrument
+from outcomes import exports, figures, selectors
+from outcomes.forms import OutcomeFilterForm
+from outcomes.trend import patient_trend
+from patients.models import Patient
+
+DEFAULT_MCID = 2
+
+
+class _Report:
+    """The request's filters, its scoped course queryset and a link builder for drill-down lists."""
+
+    def __init__(self, request):
+        self.form = OutcomeFilterForm(request.GET or None, user=request.user)
+        self.filters = self.form.filters()
+        nrs = selectors.pain_instrument()
+        self.mcid = nrs.mcid_absolute if nrs else DEFAULT_MCID
+        self.courses = selectors.outcome_courses(request.user, self.filters, nrs_mcid=self.mcid)
+        self.params = self.form.query_params()
+
+    def link(self, figure, **group):
+        params = {**self.params, **{key: value for key, value in group.items() if value is not None}}
+        params["figure"] = figure
+        return f"{reverse('outcomes:course-list')}?{urlencode(params)}"
+
+    def querystring(self):
+        return urlencode(self.params)
+
+    def table(self, name):
+        builder = TABLES.get(name)
+        if builder is None:
+            raise Http404("No such table.")
+        return builder(self)
+
+
+TABLES = {
+    "pain-by-session": lambda r: selectors.pain_by_session(r.courses, link=r.link),
+    "pain-by-week": lambda r: selectors.pain_by_week(r.courses, link=r.link),
+    **{
+        f"responders-{dimension}": (
+            lambda r, d=dimension: selectors.responders_by(r.courses, d, mcid=r.mcid, link=r.link)
+        )
+        for dimension in selectors.RESPONDER_DIMENSIONS
+    },
+    "side-effects-term": lambda r: selectors.side_effects_by_term(r.courses, link=r.link),
+    "side-effects-band": lambda r: selectors.side_effects_by_band(r.courses, link=r.link),
+    "side-effects-region": lambda r: selectors.side_effects_by_region(r.courses, link=r.link),
+    "serious-events": lambda r: selectors.serious_events_table(r.courses, link=r.link),
+    "drop-out": lambda r: selectors.adherence(r.courses, link=r.link)["table"],
+}
+
+
+@require_GET
+@permission_required("courses.view_outcomes", raise_exception=True)
+def dashboard(request):
+    report = _Report(request)
+    adherence = selectors.adherence(report.courses, link=report.link)
+    context = {
+        "form": report.form,
+        "querystring": report.querystring(),
+        "mcid": report.mcid,
+        "headline": selectors.headline(report.courses, mcid=report.mcid, link=report.link),
+        "pain_tables": [report.table("pain-by-session"), report.table("pain-by-week")],
+        "responder_tables": [report.table(f"responders-{d}") for d in selectors.RESPONDER_DIMENSIONS],
+        "safety_tables": [
+            report.table("side-effects-term"),
+            report.table("side-effects-band"),
+            report.table("side-effects-region"),
+        ],
+        "serious_table": report.table("serious-events"),
+        "adherence": adherence,
+        "whole_clinic": request.user.has_perm("courses.view_all_outcomes"),
+    }
+    return render(request, "outcomes/dashboard.html", context)
+
+
+@require_GET
+@permission_required("courses.view_outcomes", raise_exception=True)
+def course_list(request):
+    report = _Report(request)
+    figure = request.GET.get("figure", "all")
+    if figure not in figures.FIGURES:
+        raise Http404("No such figure.")
+    condition = figures.figure_filter(figure, report.filters, mcid=report.mcid)
+    courses = report.courses if condition is None else report.courses.filter(condition)
+    courses = courses.select_related("patient", "condition", "practitioner").order_by("-start_date", "-pk")
+    page = Paginator(courses, 25).get_page(request.GET.get("page"))
+    page_params = {**report.params, **{k: v for k, v in request.GET.items() if k != "page"}}
+    context = {
+        "figure_label": figures.FIGURES[figure],
+        "page": page,
+        "form": report.form,
+        "querystring": report.querystring(),
+        "page_querystring": urlencode(page_params),
+        "mcid": report.mcid,
+    }
+    return render(request, "outcomes/course_list.html", context)
+
+
+@require_GET
+@permission_required("courses.view_outcomes", raise_exception=True)
+def chart_data(request, name):
+    table = _Report(request).table(name)
+    if table.chart is None:
+        raise Http404("This table has no chart.")
+    return JsonResponse({"name": table.name, "title": table.title, **table.chart})
+
+
+@require_GET
+@permission_required("courses.view_outcomes", raise_exception=True)
+def table_csv(request, name):
+    table = _Report(request).table(name)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{table.name}-{timezone.localdate():%Y%m%d}.csv"'
+    writer = csv.writer(response)
+    writer.writerow([label for _, label in table.columns])
+    writer.writerows(table.values())
+    return response
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def _stream_csv(columns, rows, filename):
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow([column.name for column in columns])
+        for row in rows:
+            yield writer.writerow([column.value(row) for column in columns])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@require_GET
+@permission_required("courses.export_research", raise_exception=True)
+def research_export(request):
+    report = _Report(request)
+    level = request.GET.get("level")
+    stamp = f"{timezone.localdate():%Y%m%d}"
+    if level == "courses":
+        rows = exports.export_courses(report.courses, mcid=report.mcid).iterator(chunk_size=500)
+        return _stream_csv(exports.COURSE_COLUMNS, rows, f"prolotrack-courses-{stamp}.csv")
+    if level == "sessions":
+        rows = exports.export_sessions(report.courses).iterator(chunk_size=500)
+        return _stream_csv(exports.SESSION_COLUMNS, rows, f"prolotrack-sessions-{stamp}.csv")
+    context = {
+        "form": report.form,
+        "querystring": report.querystring(),
+        "course_count": report.courses.count(),
+    }
+    return render(request, "outcomes/research_export.html", context)
+
+
+@require_GET
+@permission_required("courses.export_research", raise_exception=True)
+def data_dictionary(request):
+    files = [
+        ("Course file", "One row per treatment course.", exports.COURSE_COLUMNS),
+        ("Session file", "One row per session (every status).", exports.SESSION_COLUMNS),
+    ]
+    return render(request, "outcomes/data_dictionary.html", {"files": files})
+
+
+@require_GET
+@permission_required("courses.view_clinical", raise_exception=True)
+def patient_trend_data(request, patient_pk):
+    patient = get_object_or_404(Patient, pk=patient_pk)
+    return JsonResponse(patient_trend(patient))
+
+
+PAIN_CODE = OutcomeInstrument.PAIN_NRS_CODE
