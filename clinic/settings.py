@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "patients",
     "courses",
     "scheduling",
+    "outcomes",
 ]
 
 MIDDLEWARE = [
