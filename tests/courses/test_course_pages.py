@@ -1,16 +1,23 @@
+import datetime
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from courses.models import CourseStatus, TreatmentCourse
+from courses.models import CourseStatus, ProtocolSettings, TreatmentCourse
 from tests.factories import (
     ConditionFactory,
     ConsentFactory,
     InjectionFactory,
+    LotFactory,
+    OutcomeInstrumentFactory,
     OutcomeScoreFactory,
     PatientFactory,
+    PreparationComponentFactory,
+    ProductFactory,
+    SideEffectFactory,
+    SideEffectTermFactory,
     TreatmentCourseFactory,
     TreatmentSessionFactory,
 )
@@ -102,3 +109,286 @@ def test_the_home_page_lists_the_practitioners_open_courses(client_for, practiti
     response = client_for(practitioner).get(reverse("home"))
     assert reverse("courses:course-detail", args=[mine.pk]) in response.text
     assert reverse("courses:course-detail", args=[other.pk]) not in response.text
+
+
+def clinical_course():
+    """A course with a completed session carrying a preparation, an injection, a side effect and notes."""
+    course = TreatmentCourseFactory(goals="Kneel in the garden")
+    session = TreatmentSessionFactory(
+        course=course,
+        sequence=1,
+        completed=True,
+        notes="Tender over pes anserine",
+        total_volume_ml=Decimal("4"),
+    )
+    InjectionFactory(session=session)
+    PreparationComponentFactory(session=session, lot=LotFactory(lot_number="DX-4471"))
+    SideEffectFactory(attributed_session=session, term=SideEffectTermFactory(name="Bruising"))
+    OutcomeScoreFactory(course=course)
+    return course
+
+
+def test_front_desk_sees_the_schedule_and_status_but_no_clinical_entries(client_for, front_desk):
+    course = clinical_course()
+    response = client_for(front_desk).get(reverse("courses:course-detail", args=[course.pk]))
+    assert response.status_code == 200
+    assert "Session" in response.text and "Completed" in response.text
+    for clinical in (
+        "MCL femoral",
+        "DX-4471",
+        "Bruising",
+        "Tender over",
+        "Kneel in the garden",
+        "pain-trend",
+    ):
+        assert clinical not in response.text
+    assert "Complete the course" not in response.text
+    assert "Edit plan" not in response.text
+
+
+def test_a_practitioner_sees_the_clinical_timeline(client_for, practitioner):
+    course = clinical_course()
+    response = client_for(practitioner).get(reverse("courses:course-detail", args=[course.pk]))
+    for clinical in ("MCL femoral", "DX-4471", "Bruising", "Kneel in the garden", "pain-trend", "4 mL"):
+        assert clinical in response.text
+
+
+def test_a_clinic_admin_reads_the_clinical_course_but_gets_no_actions(client_for, clinic_admin):
+    course = clinical_course()
+    response = client_for(clinic_admin).get(reverse("courses:course-detail", args=[course.pk]))
+    assert "DX-4471" in response.text
+    assert "Complete the course" not in response.text
+    assert "Add a score" not in response.text
+
+
+def test_the_course_page_says_when_the_next_session_is_due(client_for, practitioner):
+    course = TreatmentCourseFactory(interval_days=14)
+    first = TreatmentSessionFactory(course=course, sequence=1, completed=True)
+    response = client_for(practitioner).get(reverse("courses:course-detail", args=[course.pk]))
+    progress = response.context["progress"]
+    last = timezone.localtime(first.starts_at).date()
+    assert (progress.completed, progress.planned) == (1, 6)
+    assert progress.next_due_from == last + datetime.timedelta(days=14)
+    assert progress.next_due_to == last + datetime.timedelta(days=21)
+
+
+def test_a_missing_course_is_a_404(client_for, practitioner):
+    assert client_for(practitioner).get(reverse("courses:course-detail", args=[999999])).status_code == 404
+
+
+def test_completing_from_the_page_with_booked_sessions_asks_for_a_reason(client_for, practitioner):
+    course = TreatmentCourseFactory()
+    TreatmentSessionFactory(course=course, sequence=1, completed=True)
+    TreatmentSessionFactory(course=course, sequence=2)
+    client = client_for(practitioner)
+    response = client.post(
+        reverse("courses:course-complete", args=[course.pk]),
+        {"end_date": timezone.localdate().isoformat(), "note": "Typed note"},
+    )
+    assert response.status_code == 400
+    assert "still booked" in response.text
+    assert "Typed note" in response.text
+    course.refresh_from_db()
+    assert course.status == CourseStatus.ACTIVE
+    response = client.post(
+        reverse("courses:course-complete", args=[course.pk]),
+        {"end_date": timezone.localdate().isoformat(), "cancel_reason": "Goal met"},
+    )
+    assert response.status_code == 302
+    course.refresh_from_db()
+    assert course.status == CourseStatus.COMPLETED
+
+
+def test_stopping_from_the_page_records_the_reason(client_for, practitioner):
+    course = TreatmentCourseFactory()
+    response = client_for(practitioner).post(
+        reverse("courses:course-stop", args=[course.pk]),
+        {"stop_reason": "no_response", "end_date": timezone.localdate().isoformat(), "note": "No change"},
+    )
+    assert response.status_code == 302
+    course.refresh_from_db()
+    assert (course.status, course.stop_reason, course.closing_note) == ("stopped", "no_response", "No change")
+
+
+def test_extending_past_the_maximum_from_the_page_shows_the_deviation_field_error(client_for, practitioner):
+    course = TreatmentCourseFactory(planned_sessions=8)
+    response = client_for(practitioner).post(
+        reverse("courses:course-extend", args=[course.pk]), {"to_sessions": 10, "reason": "Slow but steady"}
+    )
+    assert response.status_code == 400
+    assert "beyond the protocol maximum" in response.text
+    assert "Slow but steady" in response.text
+    course.refresh_from_db()
+    assert course.planned_sessions == 8
+
+
+def test_a_follow_up_score_is_added_from_the_course_page(client_for, practitioner):
+    course = TreatmentCourseFactory()
+    nrs = OutcomeInstrumentFactory()
+    response = client_for(practitioner).post(
+        reverse("courses:score-add", args=[course.pk]),
+        {
+            "instrument": nrs.pk,
+            "score": "2",
+            "timepoint": "w12",
+            "recorded_on": timezone.localdate().isoformat(),
+            "source": "phone",
+        },
+    )
+    assert response.status_code == 302
+    score = course.scores.get()
+    assert (score.score, score.timepoint, score.source, score.created_by) == (
+        Decimal("2"),
+        "w12",
+        "phone",
+        practitioner,
+    )
+
+
+def test_an_out_of_range_score_comes_back_with_the_message(client_for, practitioner):
+    course = TreatmentCourseFactory()
+    nrs = OutcomeInstrumentFactory()
+    response = client_for(practitioner).post(
+        reverse("courses:score-add", args=[course.pk]),
+        {
+            "instrument": nrs.pk,
+            "score": "12",
+            "timepoint": "w6",
+            "recorded_on": timezone.localdate(),
+            "source": "clinic",
+        },
+    )
+    assert response.status_code == 400
+    assert "scores run from" in response.text
+    assert not course.scores.exists()
+
+
+def test_a_walk_in_session_opens_the_logging_page(client_for, practitioner):
+    course = TreatmentCourseFactory(practitioner=practitioner)
+    response = client_for(practitioner).post(
+        reverse("courses:session-walk-in", args=[course.pk]), {"practitioner": practitioner.pk}
+    )
+    session = course.sessions.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("courses:session-log", args=[session.pk])
+
+
+def test_the_course_list_shows_the_practitioners_open_courses_by_default(client_for, practitioner):
+    mine = TreatmentCourseFactory(practitioner=practitioner, planned_sessions=10, deviation_reason="Why")
+    mine.full_clean()
+    mine.save()
+    closed = TreatmentCourseFactory(practitioner=practitioner, status=CourseStatus.COMPLETED)
+    someone_elses = TreatmentCourseFactory()
+    response = client_for(practitioner).get(reverse("courses:course-list"))
+    shown = list(response.context["page"])
+    assert shown == [mine]
+    assert "Protocol deviation" in response.text
+    response = client_for(practitioner).get(
+        reverse("courses:course-list"), {"status": "all", "practitioner": ""}
+    )
+    assert set(response.context["page"]) == {mine, closed, someone_elses}
+    response = client_for(practitioner).get(
+        reverse("courses:course-list"), {"status": "all", "deviation": "on"}
+    )
+    assert list(response.context["page"]) == [mine]
+
+
+def test_the_course_list_is_paginated_with_a_flat_query_count(
+    client_for, practitioner, django_assert_max_num_queries
+):
+    for _ in range(30):
+        course = TreatmentCourseFactory(practitioner=practitioner)
+        TreatmentSessionFactory(course=course, sequence=1, completed=True)
+    client = client_for(practitioner)
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("courses:course-list"))
+    assert len(response.context["page"]) == 25
+    assert response.context["page"].paginator.num_pages == 2
+
+
+def test_lot_recall_lists_every_patient_who_received_the_lot(client_for, practitioner):
+    lot = LotFactory(lot_number="RCL-001", recalled=True)
+    other_lot = LotFactory(lot_number="RCL-002")
+    first = PreparationComponentFactory(lot=lot)
+    second = PreparationComponentFactory(lot=lot)
+    not_this_lot = PreparationComponentFactory(lot=other_lot)
+    voided = PreparationComponentFactory(lot=lot)
+    voided.void(by=practitioner, reason="Entered on the wrong session")
+    client = client_for(practitioner)
+    search = client.get(reverse("courses:lot-recall"), {"q": "rcl"})
+    assert set(search.context["lots"]) == {lot, other_lot}
+    response = client.get(reverse("courses:lot-recall"), {"q": "RCL-001", "lot": lot.pk})
+    recipients = response.context["recipients"]
+    assert {c.session.patient for c in recipients} == {first.session.patient, second.session.patient}
+    assert not_this_lot.session.patient.full_name not in response.text
+    assert voided.session.patient.full_name not in response.text
+    assert response.context["patient_count"] == 2
+
+
+def test_lot_recall_of_an_unknown_lot_is_a_404(client_for, practitioner):
+    assert client_for(practitioner).get(reverse("courses:lot-recall"), {"lot": 424242}).status_code == 404
+    assert client_for(practitioner).get(reverse("courses:lot-recall"), {"lot": "abc"}).status_code == 404
+
+
+def test_a_clinic_admin_edits_the_protocol(client_for, clinic_admin):
+    data = {
+        "min_sessions": 3,
+        "max_sessions": 6,
+        "default_sessions": 4,
+        "min_interval_days": 10,
+        "max_interval_days": 28,
+        "default_interval_days": 21,
+        "slot_minutes": 45,
+        "screening_valid_days": 365,
+        "reminder_hours_before": 48,
+    }
+    response = client_for(clinic_admin).post(reverse("courses:protocol-settings"), data)
+    assert response.status_code == 302
+    protocol = ProtocolSettings.load()
+    assert (protocol.max_sessions, protocol.default_sessions, protocol.slot_minutes) == (6, 4, 45)
+
+
+def test_protocol_defaults_must_lie_inside_the_protocol(client_for, clinic_admin):
+    data = {
+        "min_sessions": 3,
+        "max_sessions": 6,
+        "default_sessions": 8,
+        "min_interval_days": 21,
+        "max_interval_days": 14,
+        "default_interval_days": 14,
+        "slot_minutes": 30,
+        "screening_valid_days": 180,
+        "reminder_hours_before": 24,
+    }
+    response = client_for(clinic_admin).post(reverse("courses:protocol-settings"), data)
+    assert response.status_code == 200
+    assert set(response.context["form"].errors) >= {"default_sessions", "max_interval_days"}
+    assert ProtocolSettings.load().max_sessions == 8
+
+
+@pytest.mark.parametrize("session_count", [2, 8])
+def test_the_course_page_query_count_does_not_grow_with_sessions_and_injections(
+    client_for, practitioner, django_assert_max_num_queries, session_count
+):
+    course = TreatmentCourseFactory(planned_sessions=8)
+    nrs = OutcomeInstrumentFactory()
+    for sequence in range(1, session_count + 1):
+        session = TreatmentSessionFactory(course=course, sequence=sequence, completed=True)
+        for _ in range(6):
+            InjectionFactory(session=session)
+        PreparationComponentFactory(session=session)
+        PreparationComponentFactory(
+            session=session,
+            lot=LotFactory(
+                product=ProductFactory(
+                    name="Lidocaine 1%", product_type="anaesthetic", stock_concentration_percent=1
+                )
+            ),
+        )
+        SideEffectFactory(attributed_session=session)
+        OutcomeScoreFactory(course=course, instrument=nrs, session=session)
+    client = client_for(practitioner)
+    with django_assert_max_num_queries(20):
+        response = client.get(reverse("courses:course-detail", args=[course.pk]))
+    assert response.status_code == 200
+    assert response.text.count("MCL femoral") == 6 * session_count
