@@ -17,6 +17,7 @@ from clinic.network import client_ip
 
 SIGNED_IN_AT = "signed_in_at"
 LAST_ACTIVITY = "last_activity"
+ACTIVITY_RESOLUTION_SECONDS = 60
 
 
 class AuditMiddleware(AuditlogMiddleware):
@@ -74,7 +75,9 @@ class SessionTimeoutMiddleware:
         if last_activity is not None and now - last_activity > idle_minutes * 60:
             minutes = f"{idle_minutes} minute" + ("" if idle_minutes == 1 else "s")
             return f"You were signed out after {minutes} without activity."
-        session[LAST_ACTIVITY] = now
+        if last_activity is None or now - last_activity >= ACTIVITY_RESOLUTION_SECONDS:
+            # Written at most once a minute, so ordinary page views do not each write the session.
+            session[LAST_ACTIVITY] = now
         return None
 
     def _sign_out(self, request, message):

@@ -45,7 +45,7 @@ ALLOWED = {
 
 
 def _chain(node):
-    """Names along a call chain, root first: Patient.objects.filter(x).update -> [Patient, objects, filter]."""
+    """Names along a call chain, root first: Patient.objects.filter(x).update -> Patient, objects, filter."""
     names = []
     while True:
         if isinstance(node, ast.Call):
@@ -81,11 +81,8 @@ def suspicious_writes(source, audited_names, unaudited_names=frozenset(), relate
                 root = receiver[0] if receiver else ""
                 through_queryset = bool((QUERYSET_STEPS | related_names) & set(receiver[1:]))
                 bulk = child.func.attr.startswith("bulk_")
-                if root in unaudited_names:
-                    pass
-                elif root in audited_names or through_queryset or bulk:
-                    if through_queryset or bulk:
-                        found.append((child.lineno, name, ast.unparse(child)[:120]))
+                if root not in unaudited_names and (through_queryset or bulk):
+                    found.append((child.lineno, name, ast.unparse(child)[:120]))
             visit(child, name)
 
     visit(tree, "<module>")

@@ -160,7 +160,9 @@ class TestHistoryPage:
         assert client_for(clinic_admin).get(url).status_code == 404
 
     def test_it_answers_404_for_a_missing_record(self, client_for, clinic_admin):
-        url = reverse("clinic:history", args=[ContentType.objects.get_for_model(PatientFactory._meta.model).pk, 999999])
+        url = reverse(
+            "clinic:history", args=[ContentType.objects.get_for_model(PatientFactory._meta.model).pk, 999999]
+        )
         assert client_for(clinic_admin).get(url).status_code == 404
 
     def test_its_queries_stay_flat_as_history_grows(
