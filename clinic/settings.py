@@ -164,7 +164,7 @@ AUDITLOG_DISABLE_REMOTE_ADDR = False
 
 # django-axes: 5 wrong passwords for one username from one address lock that pair for 15 minutes, so one
 # mistyping user does not lock out a whole clinic behind one router. Clinic admins unlock on the
-# "Sign-in lockouts" page (clinic:lockouts), or a server admin runs `python manage.py axes_reset_username NAME`.
+# "Sign-in lockouts" page (clinic:lockouts); on the server: `python manage.py axes_reset_username NAME`.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
