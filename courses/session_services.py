@@ -55,7 +55,7 @@ SIDE_EFFECT_FIELDS = (
     "relatedness",
     "notes",
 )
-FOREIGN_KEYS = ("session", "reported_session", "lot", "site", "term", "attributed_session")
+FOREIGN_KEYS = ("session", "reported_session", "lot", "site", "term", "attributed_session", "created_by")
 # When the course's own interval is outside the protocol, a visit within this many days of it is on time.
 SPACING_WINDOW_DAYS = 3
 
@@ -404,7 +404,11 @@ def session_record(
         session.completed_at = timezone.now()
         session.completed_by = recorded_by
     try:
-        session.full_clean()
+        # The session's relations are loaded rows, and its constraints mirror clean() and the validators.
+        session.full_clean(
+            exclude=["course", "patient", "practitioner", "completed_by", "created_by"],
+            validate_constraints=False,
+        )
     except ValidationError as error:
         for field, messages in error.message_dict.items():
             errors.setdefault(field, []).extend(messages)

@@ -30,7 +30,11 @@ from tests.factories import (
 def session_post(session, *, components=(), injections=(), side_effects=(), action="complete", **fields):
     """POST data for the logging page, with the formsets' management forms filled in."""
     data = {"version": session.version, "action": action, "pain_pre": 6, "guidance": "landmark", **fields}
-    for prefix, rows in (("components", components), ("injections", injections), ("side_effects", side_effects)):
+    for prefix, rows in (
+        ("components", components),
+        ("injections", injections),
+        ("side_effects", side_effects),
+    ):
         data.update(
             {
                 f"{prefix}-TOTAL_FORMS": len(rows),
@@ -242,7 +246,9 @@ def test_an_invalid_injection_row_saves_nothing_and_keeps_every_row_as_typed(
     assert not PreparationComponent.all_objects.exists()
 
 
-@pytest.mark.parametrize(("volume", "accepted"), [("0", False), ("20.01", False), ("0.01", True), ("20", True)])
+@pytest.mark.parametrize(
+    ("volume", "accepted"), [("0", False), ("20.01", False), ("0.01", True), ("20", True)]
+)
 def test_injection_volume_is_above_zero_and_at_most_20_ml(client_for, practitioner, visit, volume, accepted):
     data = session_post(visit, injections=[injection_row(site("MCL femoral"), volume)])
 
@@ -255,7 +261,9 @@ def test_injection_volume_is_above_zero_and_at_most_20_ml(client_for, practition
 def test_a_spine_site_needs_a_level(client_for, practitioner, visit):
     facet = site("Facet capsule", region="lumbar_pelvis")
 
-    response = client_for(practitioner).post(url(visit), session_post(visit, injections=[injection_row(facet)]))
+    response = client_for(practitioner).post(
+        url(visit), session_post(visit, injections=[injection_row(facet)])
+    )
 
     assert response.status_code == 200
     assert "This is a spine site: give the level" in response.text
@@ -283,7 +291,7 @@ def test_completed_sessions_open_read_only_until_edit_is_chosen(client_for, prac
     client = client_for(practitioner)
 
     read_only = client.get(url(visit))
-    assert "<form method=\"post\" novalidate id=\"session-log-form\"" not in read_only.text
+    assert '<form method="post" novalidate id="session-log-form"' not in read_only.text
     assert "Edit record" in read_only.text and "MCL femoral" in read_only.text
 
     editing = client.get(url(visit) + "?edit=1")
