@@ -1,4 +1,5 @@
 import datetime
+import itertools
 import zoneinfo
 
 from courses.models import SessionStatus
@@ -94,7 +95,7 @@ def test_it_never_leaves_the_spacing_window():
 def test_later_sessions_keep_their_spacing_from_a_moved_session():
     closed = MONDAY + datetime.timedelta(days=14)
     rows = propose(count=3, closures=((closed, closed, "Holiday"),))
-    gaps = [(b.starts_at.date() - a.starts_at.date()).days for a, b in zip(rows, rows[1:], strict=False)]
+    gaps = [(b.starts_at.date() - a.starts_at.date()).days for a, b in itertools.pairwise(rows)]
     assert gaps == [15, 14]
 
 
@@ -120,7 +121,9 @@ def test_course_proposal_reads_closures_hours_and_both_diaries(course, monday):
     ClosureFactory(starts_on=monday + datetime.timedelta(days=14), reason="Training day")
     other = TreatmentCourseFactory(patient=course.patient)
     TreatmentSessionFactory(
-        course=other, sequence=1, starts_at=at(monday + datetime.timedelta(days=29), 10),
+        course=other,
+        sequence=1,
+        starts_at=at(monday + datetime.timedelta(days=29), 10),
         ends_at=at(monday + datetime.timedelta(days=29), 10, 30),
     )
     rows = course_proposal(course=course, first_start=at(monday, 10))

@@ -1,0 +1,97 @@
+import datetime
+
+from django.urls import reverse
+from django.utils import timezone
+
+from courses.models import CourseStatus, SessionStatus, Timepoint
+from scheduling import selectors
+from tests.factories import (
+    OutcomeScoreFactory,
+    TreatmentCourseFactory,
+    TreatmentSessionFactory,
+)
+from tests.scheduling.conftest import at
+
+
+def days_ago(days, hour=10):
+    return at(timezone.localdate() - datetime.timedelta(days=days), hour)
+
+
+def session(course, sequence, start, **kwargs):
+    return TreatmentSessionFactory(
+        course=course,
+        sequence=sequence,
+        starts_at=start,
+        ends_at=start + datetime.timedelta(minutes=30),
+        **kwargs,
+    )
+
+
+def test_a_course_with_nothing_booked_ahead_needs_booking(db):
+    waiting = TreatmentCourseFactory()
+    session(waiting, 1, days_ago(20), completed=True)
+    booked = TreatmentCourseFactory()
+    session(booked, 1, days_ago(-5))
+    finished = TreatmentCourseFactory(planned_sessions=1)
+    session(finished, 1, days_ago(20), completed=True)
+    assert list(selectors.courses_to_book()) == [waiting]
+
+
+def test_stopped_and_completed_courses_need_no_booking(db):
+    TreatmentCourseFactory(status=CourseStatus.STOPPED, stop_reason="goal_met")
+    TreatmentCourseFactory(status=CourseStatus.COMPLETED)
+    assert not selectors.courses_to_book().exists()
+
+
+def test_sessions_left_scheduled_on_an_earlier_day_are_overdue(db):
+    course = TreatmentCourseFactory()
+    late = session(course, 1, days_ago(3))
+    session(course, 2, days_ago(-3))
+    assert list(selectors.overdue_sessions()) == [late]
+
+
+def test_a_no_show_without_a_later_booking_is_to_call_back(db):
+    course = TreatmentCourseFactory()
+    missed = session(course, 2, days_ago(4), status=SessionStatus.NO_SHOW)
+    rebooked_course = TreatmentCourseFactory()
+    session(rebooked_course, 2, days_ago(6), status=SessionStatus.NO_SHOW)
+    session(rebooked_course, 2, days_ago(-6))
+    assert list(selectors.no_shows_to_call()) == [missed]
+
+
+def test_follow_up_scores_fall_due_after_the_last_session(db):
+    course = TreatmentCourseFactory(status=CourseStatus.COMPLETED)
+    session(course, 1, days_ago(7 * 13), completed=True)
+    OutcomeScoreFactory(course=course, timepoint=Timepoint.WEEK_6)
+    scored = TreatmentCourseFactory(status=CourseStatus.COMPLETED)
+    session(scored, 1, days_ago(7 * 7), completed=True)
+    OutcomeScoreFactory(course=scored, timepoint=Timepoint.WEEK_6)
+    due = selectors.follow_ups_due()
+    assert [row.course for row in due] == [course]
+    assert [label for label, _ in due[0].due] == [Timepoint.WEEK_12.label]
+
+
+def test_the_work_lists_page_runs_a_fixed_number_of_queries(
+    client_for, front_desk, django_assert_max_num_queries
+):
+    def add_each_kind():
+        course = TreatmentCourseFactory()
+        session(course, 1, days_ago(30), completed=True)
+        session(course, 2, days_ago(3))
+        other = TreatmentCourseFactory()
+        session(other, 1, days_ago(5), status=SessionStatus.NO_SHOW)
+        done = TreatmentCourseFactory(status=CourseStatus.COMPLETED)
+        session(done, 1, days_ago(50), completed=True)
+
+    client = client_for(front_desk)
+    add_each_kind()
+    with django_assert_max_num_queries(16) as small:
+        assert client.get(reverse("scheduling:worklists")).status_code == 200
+    for _ in range(5):
+        add_each_kind()
+    with django_assert_max_num_queries(16) as large:
+        response = client.get(reverse("scheduling:worklists"))
+    assert len(large.captured_queries) == len(small.captured_queries)
+    assert "Overdue sessions (6)" in response.text
+    assert "No-shows to call back (6)" in response.text
+    assert "Follow-up scores due (6)" in response.text
