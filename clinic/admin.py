@@ -12,6 +12,10 @@ class ClinicUserAdmin(UserAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
 
+    def has_delete_permission(self, request, obj=None):
+        # Staff who leave are deactivated: their name must stay on every entry and audit record they made.
+        return False
+
     @admin.display(description="Roles")
     def role_list(self, user):
         return ", ".join(group.name for group in user.groups.all())
