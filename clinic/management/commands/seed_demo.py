@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+import courses.demo
 import patients.demo
 from clinic.demo import seed_users
 
@@ -29,4 +30,4 @@ class Command(BaseCommand):
 
     def seeders(self):
         """Each app's demo step, in dependency order. Each one skips what already exists."""
-        return [patients.demo.seed]
+        return [patients.demo.seed, courses.demo.seed]
