@@ -4,7 +4,7 @@ import datetime
 
 from django.utils import timezone
 
-from patients.models import Consent, Patient, Screening
+from patients.models import Consent, Patient, Screening, fold
 from patients.services import mrn_allocate
 
 GIVEN_FEMALE = [
@@ -99,6 +99,17 @@ FAMILY = [
     "MacLeod",
     "Murphy",
 ]
+NICKNAMES = {
+    "Margaret": "Peggy",
+    "Patricia": "Pat",
+    "Helen": "Nell",
+    "Thomas": "Tom",
+    "Robert": "Bob",
+    "Michael": "Mike",
+    "David": "Dave",
+    "Peter": "Pete",
+    "Agnieszka": "Aga",
+}
 STREETS = [
     "High Street",
     "Station Road",
@@ -126,12 +137,12 @@ def _patient(rng, today, practitioners):
     family = rng.choice(FAMILY)
     age_days = rng.randint(25 * 365, 85 * 365)
     mobile = f"07{rng.randint(100, 999)} {rng.randint(100000, 999999)}"
-    slug = "".join(c for c in f"{given}.{family}".lower() if c.isascii() and (c.isalnum() or c == "."))
+    slug = "".join(c for c in fold(f"{given}.{family}") if c.isascii() and (c.isalnum() or c == "."))
     method = rng.choices(["phone", "sms", "email", "post"], weights=[4, 4, 3, 1])[0]
     patient = Patient(
         given_name=given,
         family_name=family,
-        preferred_name=rng.choice(["", "", "", "", given[:3]]) if len(given) > 4 else "",
+        preferred_name=NICKNAMES.get(given, "") if rng.random() < 0.4 else "",
         date_of_birth=today - datetime.timedelta(days=age_days),
         sex=Patient.Sex.FEMALE if female else Patient.Sex.MALE,
         phone=mobile if rng.random() < 0.7 else mobile.replace(" ", ""),

@@ -27,10 +27,11 @@ def at(days, hour=10):
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, 0)))
 
 
-def course_with_sessions(patient, *, completed=3, upcoming=1, planned=6, **kwargs):
+def course_with_sessions(patient, *, completed=3, upcoming=1, planned=6, hour=10, **kwargs):
+    # A patient is in one place at a time: each course of the same patient gets its own hour.
     course = TreatmentCourseFactory(patient=patient, planned_sessions=planned, **kwargs)
     for number in range(1, completed + 1):
-        start = at(-14 * (completed - number + 1))
+        start = at(-14 * (completed - number + 1), hour)
         TreatmentSessionFactory(
             course=course,
             sequence=number,
@@ -40,7 +41,7 @@ def course_with_sessions(patient, *, completed=3, upcoming=1, planned=6, **kwarg
             pain_pre=8 - number,
         )
     for number in range(completed + 1, completed + upcoming + 1):
-        start = at(7 * (number - completed))
+        start = at(7 * (number - completed), hour)
         TreatmentSessionFactory(
             course=course, sequence=number, starts_at=start, ends_at=start + datetime.timedelta(minutes=30)
         )
@@ -86,7 +87,7 @@ def test_a_later_nrs_score_is_the_latest_pain(practitioner):
 def test_courses_are_split_into_current_and_past(client_for, practitioner):
     patient = PatientFactory()
     course_with_sessions(patient, completed=1, upcoming=0)
-    done = course_with_sessions(patient, completed=0, upcoming=0, status=CourseStatus.COMPLETED)
+    done = course_with_sessions(patient, completed=0, upcoming=0, hour=11, status=CourseStatus.COMPLETED)
     response = client_for(practitioner).get(detail(patient))
     assert [c.pk for c in response.context["past_courses"]] == [done.pk]
     assert len(response.context["current_courses"]) == 1
@@ -106,8 +107,8 @@ def test_the_course_summary_takes_one_query_however_many_courses(db):
     course_with_sessions(patient, completed=1, upcoming=1)
     with CaptureQueriesContext(connection) as one:
         patient_courses(patient)
-    for _ in range(4):
-        course_with_sessions(patient, completed=3, upcoming=2)
+    for hour in range(11, 15):
+        course_with_sessions(patient, completed=3, upcoming=2, hour=hour)
     with CaptureQueriesContext(connection) as five:
         assert len(patient_courses(patient)) == 5
     assert len(one) == len(five) == 1
@@ -119,8 +120,8 @@ def test_the_page_query_count_does_not_grow_with_the_record(client_for, clinic_a
     client.get(detail(patient))
     with CaptureQueriesContext(connection) as empty:
         client.get(detail(patient))
-    for _ in range(3):
-        course_with_sessions(patient, completed=2, upcoming=1)
+    for hour in range(11, 14):
+        course_with_sessions(patient, completed=2, upcoming=1, hour=hour)
         ScreeningFactory(patient=patient)
         ConsentFactory(patient=patient)
     with CaptureQueriesContext(connection) as full:
