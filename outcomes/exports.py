@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
@@ -33,7 +34,12 @@ def _days(later, start):
 
 
 def _number(value):
-    return "" if value is None else value
+    if value is None:
+        return ""
+    if isinstance(value, (Decimal, float)):
+        # The same text on every database: 3, 2.5, 12.75 (no trailing zeros).
+        return f"{Decimal(str(value)).normalize():f}"
+    return value
 
 
 @dataclass(frozen=True)

@@ -301,12 +301,13 @@ RESPONDER_DIMENSIONS = {
 
 def responders_by(courses, dimension, *, mcid, link):
     title, key, param = RESPONDER_DIMENSIONS[dimension]
-    group_fields = [key]
+    group_fields = order = [key]
     if dimension == "condition":
-        group_fields = ["condition", "condition__name"]
+        group_fields, order = ["condition", "condition__name"], ["condition__name", "condition"]
     if dimension == "practitioner":
         group_fields = ["practitioner", "practitioner__first_name", "practitioner__last_name"]
-    grouped = courses.values(*group_fields).annotate(**responder_aggregates(mcid)).order_by(*group_fields)
+        order = ["practitioner__last_name", "practitioner__first_name", "practitioner"]
+    grouped = courses.values(*group_fields).annotate(**responder_aggregates(mcid)).order_by(*order)
     rows = []
     for counts in grouped:
         if dimension == "condition":

@@ -1,0 +1,170 @@
+import csv
+import io
+
+from django.urls import reverse
+
+from clinic import roles
+from outcomes import exports
+from tests.factories import UserFactory
+from tests.outcomes.conftest import KNEE, ClinicBuilder, build_clinic
+
+
+def rows_of(response):
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return list(csv.reader(io.StringIO(body.decode())))
+
+
+def test_the_dashboard_shows_every_section_with_drill_down_links(clinic_admin, client_for, clinic_data):
+    response = client_for(clinic_admin).get(reverse("outcomes:dashboard"))
+
+    assert response.status_code == 200
+    text = response.content.decode()
+    for heading in ("Headline figures", "Pain trend", "Responder analysis", "Safety", "Adherence"):
+        assert heading in text
+    assert reverse("outcomes:course-list") + "?figure=lost" in text
+    assert "lost to follow-up" in text
+    assert 'data-chart-url="/outcomes/charts/pain-by-session.json"' in text
+    assert "<script>" not in text
+
+
+def test_the_dashboard_runs_the_same_number_of_queries_as_data_grows(
+    clinic_admin, client_for, practitioner, django_assert_max_num_queries
+):
+    client = client_for(clinic_admin)
+    builder = ClinicBuilder()
+    build_clinic(practitioner, builder)
+    client.get(reverse("outcomes:dashboard"))  # warm the session and permission caches
+    with django_assert_max_num_queries(35) as small:
+        assert client.get(reverse("outcomes:dashboard")).status_code == 200
+    for _ in range(4):
+        build_clinic(practitioner, builder)
+    with django_assert_max_num_queries(35) as large:
+        assert client.get(reverse("outcomes:dashboard")).status_code == 200
+    assert len(large.captured_queries) == len(small.captured_queries), len(small.captured_queries)
+
+
+def test_a_practitioner_gets_no_practitioner_filter_and_sees_their_own_figures(
+    practitioner, client_for, clinic_data
+):
+    response = client_for(practitioner).get(reverse("outcomes:dashboard"))
+
+    assert "practitioner" not in response.context["form"].fields
+    assert response.context["headline"]["n"] == 4
+    assert "your courses" in response.content.decode()
+
+
+def test_filters_narrow_the_figures_and_keep_bad_input(clinic_admin, client_for, clinic_data):
+    knee = clinic_data["c1"].condition
+    client = client_for(clinic_admin)
+
+    response = client.get(reverse("outcomes:dashboard"), {"condition": knee.pk, "status": "completed"})
+    assert response.context["headline"]["n"] == 1  # C1
+
+    response = client.get(
+        reverse("outcomes:dashboard"), {"start_from": "2026-05-01", "start_to": "2026-01-01"}
+    )
+    assert response.status_code == 200
+    assert "cannot be before its start" in response.content.decode()
+    assert 'value="2026-05-01"' in response.content.decode()
+
+
+def test_drill_down_links_carry_the_filters(clinic_admin, client_for, clinic_data):
+    knee = clinic_data["c1"].condition
+    response = client_for(clinic_admin).get(reverse("outcomes:dashboard"), {"condition": knee.pk})
+
+    assert response.context["headline"]["links"]["lost"] == (
+        f"{reverse('outcomes:course-list')}?condition={knee.pk}&figure=lost"
+    )
+
+
+def test_the_course_list_links_each_course_to_its_page(clinic_admin, client_for, clinic_data):
+    response = client_for(clinic_admin).get(reverse("outcomes:course-list"), {"figure": "responders-mcid"})
+
+    assert reverse("courses:course-detail", args=[clinic_data["c1"].pk]) in response.content.decode()
+
+
+def test_chart_data_has_the_table_numbers(clinic_admin, client_for, clinic_data):
+    response = client_for(clinic_admin).get(reverse("outcomes:chart-data", args=["responders-condition"]))
+
+    data = response.json()
+    assert data["type"] == "bar"
+    assert data["labels"] == ["Achilles tendinopathy", KNEE]
+    assert data["datasets"][0]["data"] == [50.0, 50.0]
+
+
+def test_a_table_downloads_as_csv(clinic_admin, client_for, clinic_data):
+    response = client_for(clinic_admin).get(reverse("outcomes:csv", args=["responders-condition"]))
+
+    assert response["Content-Type"].startswith("text/csv")
+    rows = rows_of(response)
+    assert rows[0][:3] == ["Condition", "Courses", "Evaluable"]
+    assert rows[2][:3] == [KNEE, "4", "2"]
+
+
+def test_the_research_export_is_de_identified(clinic_admin, client_for, clinic_data):
+    client = client_for(clinic_admin)
+    courses = rows_of(client.get(reverse("outcomes:research-export"), {"level": "courses"}))
+    sessions = rows_of(client.get(reverse("outcomes:research-export"), {"level": "sessions"}))
+
+    assert courses[0] == [column.name for column in exports.COURSE_COLUMNS]
+    assert sessions[0] == [column.name for column in exports.SESSION_COLUMNS]
+    assert len(courses) == 9
+    everything = str(courses + sessions)
+    patient = clinic_data["c1"].patient
+    for secret in (patient.family_name, patient.given_name, patient.mrn, patient.phone, patient.email):
+        assert secret not in everything
+    assert str(clinic_data["c1"].start_date) not in everything
+    c1 = dict(
+        zip(
+            courses[0],
+            next(r for r in courses[1:] if r[1] == exports.pseudonym("course", clinic_data["c1"].pk)),
+            strict=True,
+        )
+    )
+    assert c1["patient_key"] == exports.pseudonym("patient", patient.pk)
+    assert (c1["baseline_pain"], c1["latest_pain"], c1["latest_pain_day"]) == ("8", "3", "112")
+    assert (c1["responder_mcid"], c1["responder_50"], c1["side_effects"]) == ("1", "1", "2")
+    assert (c1["instrument"], c1["instrument_improvement"]) == ("KOOS", "15")
+
+
+def test_pseudonymous_keys_are_stable_and_depend_on_the_research_key(settings):
+    first = exports.pseudonym("patient", 42)
+    assert first == exports.pseudonym("patient", 42)
+    assert len(first) == 16
+    settings.RESEARCH_KEY = "another-key"
+    assert exports.pseudonym("patient", 42) != first
+
+
+def test_the_data_dictionary_lists_every_exported_column(clinic_admin, client_for):
+    text = client_for(clinic_admin).get(reverse("outcomes:data-dictionary")).content.decode()
+
+    for column in [*exports.COURSE_COLUMNS, *exports.SESSION_COLUMNS]:
+        assert f"<code>{column.name}</code>" in text
+
+
+def test_the_patient_trend_spans_all_courses_and_instruments(practitioner, client_for, clinic_data):
+    patient = clinic_data["c1"].patient
+    data = client_for(practitioner).get(reverse("outcomes:patient-trend-data", args=[patient.pk])).json()
+
+    measures = {(row["measure"], row["source"]) for row in data["rows"]}
+    assert ("NRS", "Baseline") in measures
+    assert ("NRS", "Session 3") in measures
+    assert ("KOOS", "12 weeks after last session") in measures
+    pain = next(s for s in data["datasets"] if s["axis"] == "pain")
+    assert [p["y"] for p in pain["points"]] == [8.0, 8.0, 6.0, 4.0, 3.0]
+
+
+def test_front_desk_cannot_open_outcomes(front_desk, client_for):
+    client = client_for(front_desk)
+    assert client.get(reverse("outcomes:dashboard")).status_code == 403
+    assert client.get(reverse("outcomes:chart-data", args=["pain-by-week"])).status_code == 403
+
+
+def test_a_user_without_a_role_cannot_open_outcomes(stranger, client_for):
+    assert client_for(stranger).get(reverse("outcomes:dashboard")).status_code == 403
+
+
+def test_the_menu_shows_outcomes_to_practitioners_only_among_staff(client_for, practitioner):
+    desk = UserFactory(role=roles.FRONT_DESK)
+    assert reverse("outcomes:dashboard") in client_for(practitioner).get(reverse("home")).content.decode()
+    assert reverse("outcomes:dashboard") not in client_for(desk).get(reverse("home")).content.decode()
