@@ -46,6 +46,7 @@ class SessionCatalogue:
             )
             for s in attributable_sessions
         ]
+        self.default_laterality = session.course.laterality
         self.spine_site_ids = [site.pk for site in sites if site.needs_spinal_level]
         self.lot_data = {
             str(lot.pk): {
@@ -70,6 +71,17 @@ def _grouped(items, group_of, label_of):
     for item in items:
         groups.setdefault(group_of(item), []).append((item.pk, label_of(item)))
     return list(groups.items())
+
+
+def _style(fields, *, small):
+    size = " form-control-sm" if small else ""
+    for field in fields:
+        if isinstance(field.widget, forms.CheckboxInput):
+            field.widget.attrs.setdefault("class", "form-check-input")
+        elif isinstance(field.widget, forms.Select):
+            field.widget.attrs.setdefault("class", "form-select" + size.replace("control", "select"))
+        else:
+            field.widget.attrs.setdefault("class", "form-control" + size)
 
 
 class CatalogueChoiceField(forms.TypedChoiceField):
@@ -114,6 +126,10 @@ class SessionForm(forms.ModelForm):
         }
         help_texts = {"pain_pre": "Required to complete the session."}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _style(self.fields.values(), small=False)
+
     def clean(self):
         cleaned = super().clean()
         for field in (
@@ -148,13 +164,7 @@ class RowForm(forms.Form):
     def __init__(self, *args, catalogue, **kwargs):
         self.catalogue = catalogue
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            if isinstance(field.widget, forms.CheckboxInput):
-                field.widget.attrs.setdefault("class", "form-check-input")
-            elif isinstance(field.widget, forms.Select):
-                field.widget.attrs.setdefault("class", "form-select form-select-sm")
-            else:
-                field.widget.attrs.setdefault("class", "form-control form-control-sm")
+        _style(self.fields.values(), small=True)
 
     def row(self):
         """The cleaned values as the service expects them."""
@@ -206,6 +216,8 @@ class InjectionForm(RowForm):
         site = self.fields["site"]
         site.rows, site.choices = catalogue.sites, catalogue.site_choices
         site.widget.attrs["data-role"] = "site"
+        # With the course's side as the starting value, an untouched row stays "unchanged" and is skipped.
+        self.fields["laterality"].initial = catalogue.default_laterality
         self.fields["spinal_level"].widget.attrs.update(
             {"placeholder": "e.g. L4–L5", "data-role": "spinal-level"}
         )

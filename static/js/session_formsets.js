@@ -79,7 +79,7 @@
     const needed = spineSites.has(site.value);
     level.required = needed;
     level.setAttribute("aria-required", needed ? "true" : "false");
-    level.closest("div").classList.toggle("opacity-50", !needed && !level.value);
+    level.placeholder = needed ? "Required, e.g. L4–L5" : "Spine sites only";
   }
 
   function addRow(container) {

@@ -383,3 +383,17 @@ def test_clinic_admins_read_the_record_but_cannot_change_it(client_for, clinic_a
 
 def test_people_without_a_role_are_refused(client_for, stranger, visit):
     assert client_for(stranger).get(url(visit)).status_code == 403
+
+
+def test_untouched_blank_rows_of_the_page_are_ignored(client_for, practitioner, visit):
+    page = client_for(practitioner).get(url(visit)).text
+    assert f'<option value="{visit.course.laterality}" selected>' in page
+    blank_rows = {
+        "components": [{"lot": "", "volume_ml": ""}],
+        "injections": [{"site": "", "laterality": visit.course.laterality, "volume_ml": ""}],
+    }
+
+    response = client_for(practitioner).post(url(visit), session_post(visit, action="save", **blank_rows))
+
+    assert response.status_code == 302
+    assert not Injection.objects.exists() and not PreparationComponent.objects.exists()
