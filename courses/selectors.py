@@ -244,11 +244,13 @@ def course_trend(course, sessions, scores, nrs=None):
         "points": [
             {
                 "date": p.on.isoformat(),
+                "date_label": f"{p.on.day} {p.on:%b %Y}",
                 "label": p.label,
                 "nrs": float(p.nrs),
                 "improvement": float(baseline - p.nrs),
                 "kind": p.kind,
-            } for p in points
+            }
+            for p in points
         ],
     }
 

@@ -318,6 +318,14 @@ def session_start_unscheduled(*, course, practitioner, starts_at, by):
         raise ValidationError(f"This course is {course.get_status_display().lower()}: no new sessions.")
     if not practitioner.is_practitioner:
         raise ValidationError({"practitioner": "Sessions are given by a practitioner."})
+    booked = course.sessions.filter(status__in=OPEN_SESSION_STATUSES).order_by("starts_at").first()
+    if booked is not None:
+        # Numbering a walk-in after sessions already booked would scramble the course's sequence.
+        when = timezone.localtime(booked.starts_at)
+        raise ValidationError(
+            f"Session {booked.sequence} is booked for {when:%d %b %Y %H:%M}: log that one, or have it "
+            "moved to now, instead of starting an unbooked session."
+        )
     protocol = ProtocolSettings.load()
     ends_at = starts_at + datetime.timedelta(minutes=protocol.slot_minutes)
     slot_claim(starts_at=starts_at, ends_at=ends_at, practitioner=practitioner, patient=course.patient)

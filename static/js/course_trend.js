@@ -4,6 +4,8 @@
   "use strict";
   const canvas = document.getElementById("pain-trend");
   if (!canvas || typeof Chart === "undefined") return;
+  // Sized here rather than in a style attribute: the Content-Security-Policy forbids inline styles.
+  canvas.parentElement.style.height = "280px";
 
   function draw(data) {
     const labels = ["Baseline"].concat(data.points.map((p) => `${p.label} (${p.date})`));

@@ -110,7 +110,7 @@ COURSE_ROWS = [
         "courses:session-walk-in",
         PRACTITIONER_WRITES,
         method="post",
-        args=course_args,
+        args=lambda o: [o["planned"].pk],
         data=lambda o: {"practitioner": o["practitioner"].pk},
     ),
     Row("courses:session-walk-in", NOT_ALLOWED, args=course_args),

@@ -365,3 +365,14 @@ def test_a_walk_in_needs_an_open_course_and_a_practitioner(practitioner, front_d
         services.session_start_unscheduled(
             course=TreatmentCourseFactory(), practitioner=front_desk, starts_at=now(), by=practitioner
         )
+
+
+def test_a_walk_in_is_refused_while_a_session_is_booked(practitioner):
+    course = TreatmentCourseFactory(practitioner=practitioner)
+    TreatmentSessionFactory(course=course, sequence=1, completed=True)
+    TreatmentSessionFactory(course=course, sequence=2)
+    with pytest.raises(ValidationError, match="Session 2 is booked"):
+        services.session_start_unscheduled(
+            course=course, practitioner=practitioner, starts_at=now(), by=practitioner
+        )
+    assert course.sessions.count() == 2
