@@ -16,7 +16,6 @@ from courses.models import (
     ProtocolSettings,
     SessionStatus,
     SideEffect,
-    TreatmentCourse,
     TreatmentSession,
 )
 from patients.models import Screening
@@ -377,7 +376,7 @@ def session_record(
 
     # Field validators and clean() run here. Foreign keys arrive as loaded catalogue rows and the
     # CheckConstraints mirror the validators and are enforced by the database in this same transaction, so
-    # neither is re-queried: a save runs a fixed number of queries however many rows it has.
+    # neither is re-queried: validation reads nothing more however many rows the visit has.
     for kind, built, required in (
         ("components", built_components, ("lot",)),
         ("injections", built_injections, ("site",)),
@@ -458,15 +457,15 @@ def session_record(
 
     for instance, reason in void_components + void_injections + void_side_effects:
         instance.void(by=recorded_by, reason=reason)
-    PreparationComponent.objects.bulk_create([c for _, c in built_components])
-    Injection.objects.bulk_create([i for _, i in built_injections])
-    SideEffect.objects.bulk_create([s for _, s in built_side_effects])
+    # Row by row, so the audit trail (which listens to saves) records each entry.
+    for _, row in built_components + built_injections + built_side_effects:
+        row.save()
 
-    if complete:
+    course = session.course
+    if first_completion and course.status == CourseStatus.PLANNED:
         # The first completed visit starts the course.
-        TreatmentCourse.objects.filter(pk=session.course_id, status=CourseStatus.PLANNED).update(
-            status=CourseStatus.ACTIVE
-        )
+        course.status = CourseStatus.ACTIVE
+        course.save(update_fields=["status", "updated_at"])
     return session
 
 
