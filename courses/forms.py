@@ -166,6 +166,10 @@ class WalkInForm(forms.Form):
 class LotSearchForm(forms.Form):
     q = forms.CharField(label="Lot number", required=False, max_length=40)
 
+    @property
+    def has_query(self):
+        return bool(self.is_valid() and self.cleaned_data.get("q", "").strip())
+
     def lots(self):
         query = self.cleaned_data.get("q", "").strip() if self.is_valid() else ""
         if not query:

@@ -340,12 +340,24 @@ def lot_recall(request):
         if not lot_pk.isdigit():
             raise Http404("No such lot.")
         lot = get_object_or_404(Lot.objects.select_related("product"), pk=lot_pk)
+    elif len(lots) == 1:
+        lot = lots[0]
+    if lot is not None:
         recipients = list(selectors.lot_recipients(lot))
     patients = {c.session.patient_id for c in recipients}
     return render(
         request,
         "courses/lot_recall.html",
-        {"form": form, "lots": lots, "lot": lot, "recipients": recipients, "patient_count": len(patients)},
+        {
+            "form": form,
+            "lots": lots,
+            "lot": lot,
+            "recipients": recipients,
+            "patient_count": len(patients),
+            "recalled_lots": []
+            if form.has_query
+            else list(Lot.objects.filter(recalled=True).select_related("product")),
+        },
     )
 
 

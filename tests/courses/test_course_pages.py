@@ -392,3 +392,14 @@ def test_the_course_page_query_count_does_not_grow_with_sessions_and_injections(
         response = client.get(reverse("courses:course-detail", args=[course.pk]))
     assert response.status_code == 200
     assert response.text.count("MCL femoral") == 6 * session_count
+
+
+def test_lot_recall_opens_a_single_match_and_lists_recalled_lots_first(client_for, clinic_admin):
+    recalled = LotFactory(lot_number="LD-RECALLED", recalled=True, recall_note="Particulates")
+    component = PreparationComponentFactory(lot=LotFactory(lot_number="DX-ONLY-ONE"))
+    client = client_for(clinic_admin)
+    start = client.get(reverse("courses:lot-recall"))
+    assert start.context["recalled_lots"] == [recalled]
+    found = client.get(reverse("courses:lot-recall"), {"q": "only-one"})
+    assert found.context["lot"] == component.lot
+    assert component.session.patient.full_name in found.text
