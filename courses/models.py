@@ -306,6 +306,10 @@ class CourseQuerySet(models.QuerySet):
             last_completed_at=models.Max(
                 "sessions__starts_at", filter=Q(sessions__status=SessionStatus.COMPLETED)
             ),
+            next_booked_at=models.Min(
+                "sessions__starts_at",
+                filter=Q(sessions__status__in=(SessionStatus.SCHEDULED, SessionStatus.CHECKED_IN)),
+            ),
         )
 
     def for_list(self):
