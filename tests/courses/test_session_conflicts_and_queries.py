@@ -94,8 +94,9 @@ def test_the_page_runs_the_same_queries_with_1_or_10_saved_rows(
 
 def post_queries(client, practitioner, rows):
     """Queries of one save of a new visit with `rows` injections."""
+    # Each visit on its own day: a practitioner is in one place at a time.
     course = TreatmentCourseFactory(
-        practitioner=practitioner, start_date=timezone.localdate() - datetime.timedelta(days=14)
+        practitioner=practitioner, start_date=timezone.localdate() - datetime.timedelta(days=14 + rows)
     )
     TreatmentSessionFactory(course=course, sequence=1, completed=True)
     ScreeningFactory(patient=course.patient, screened_by=practitioner)

@@ -229,15 +229,15 @@ def test_a_course_with_its_own_interval_is_checked_against_that_interval(client_
     assert response.status_code == 302  # 7 days apart is on plan for a weekly course
 
 
-def test_completing_more_sessions_than_planned_needs_a_reason(client_for, practitioner, screened):
+def test_completing_more_sessions_than_planned_needs_a_reason(client_for, practitioner):
     course = TreatmentCourseFactory(
         practitioner=practitioner,
-        patient=screened.patient,
         start_date=TODAY - datetime.timedelta(days=28),
         interval_days=14,
         planned_sessions=3,
         deviation_reason="",
     )
+    ScreeningFactory(patient=course.patient, screened_by=practitioner)
     for sequence in (1, 2):
         TreatmentSessionFactory(course=course, sequence=sequence, completed=True)
     third = TreatmentSessionFactory(course=course, sequence=3, status=SessionStatus.COMPLETED, pain_pre=4)
