@@ -246,6 +246,7 @@ class Table:
     columns: list  # [(key, label)]
     rows: list = field(default_factory=list)  # dicts keyed by column; "_links" maps a column to a URL
     chart: dict | None = None
+    pivot: dict | None = None  # a compact layout of the same numbers for the page (conditions × points)
 
     def values(self):
         return [[row.get(key) for key, _ in self.columns] for row in self.rows]
@@ -426,40 +427,63 @@ def headline(courses, *, mcid, link):
 
 
 def _spread(n, total, total_sq):
-    """Mean and standard deviation from count, sum and sum of squares (already aggregated in SQL)."""
+    """Mean and sample SD from count, sum and sum of squares (already aggregated in SQL)."""
     if not n:
         return None, None
     mean = float(total) / n
-    variance = max(float(total_sq) / n - mean * mean, 0.0) if n > 1 else 0.0
-    return round(mean, 2), round(math.sqrt(variance * n / (n - 1)) if n > 1 else 0.0, 2)
+    if n < 2:
+        return round(mean, 2), None
+    variance = max(float(total_sq) - n * mean * mean, 0.0) / (n - 1)
+    return round(mean, 2), round(math.sqrt(variance), 2)
 
 
 def _sums(value):
     return {"n": Count("pk"), "total": Sum(value), "total_sq": Sum(F(value) * F(value))}
 
 
-def _trend_table(name, title, x_label, cells, link):
-    """cells: {(x, condition): [n, total, total_sq]} -> a table with mean and SD per point and condition."""
-    conditions = sorted({condition for _, condition in cells})
+ALL_CONDITIONS = "All conditions"
+# Conditions drawn on the chart at first (largest first); the others are a legend click away.
+CHART_SHOWN_CONDITIONS = 4
+
+
+def _trend_table(name, title, x_label, x_labels, cells):
+    """cells: {(x, condition): [n, total, total_sq]} -> mean and SD per point, per condition and overall."""
+    overall = {}
+    for (x, _), (n, total, total_sq) in cells.items():
+        _add(overall, x, ALL_CONDITIONS, n, total, total_sq)
+    sizes = {}
+    for (_, condition), (n, _, _) in cells.items():
+        sizes[condition] = max(sizes.get(condition, 0), n)
+    conditions = sorted(sizes)
+    shown = set(sorted(sizes, key=lambda c: -sizes[c])[:CHART_SHOWN_CONDITIONS])
+    cells = {**overall, **cells}
     xs = sorted({x for x, _ in cells})
     rows = []
-    for (x, condition), (n, total, total_sq) in sorted(
-        cells.items(), key=lambda item: (item[0][1], item[0][0])
-    ):
-        mean, sd = _spread(n, total, total_sq)
-        rows.append({"condition": condition, "x": x, "n": n, "mean": mean, "sd": sd})
+    for condition in [ALL_CONDITIONS, *conditions] if cells else []:
+        for x in xs:
+            if (x, condition) not in cells:
+                continue
+            n, total, total_sq = cells[(x, condition)]
+            mean, sd = _spread(n, total, total_sq)
+            rows.append({"condition": condition, "x": x_labels(x), "_x": x, "n": n, "mean": mean, "sd": sd})
     datasets = []
-    for condition in conditions:
-        by_x = {row["x"]: row for row in rows if row["condition"] == condition}
-        means = [by_x[x]["mean"] if x in by_x else None for x in xs]
-        lows = [round(by_x[x]["mean"] - by_x[x]["sd"], 2) if x in by_x else None for x in xs]
-        highs = [round(by_x[x]["mean"] + by_x[x]["sd"], 2) if x in by_x else None for x in xs]
-        datasets.append({"label": condition, "data": means, "band_low": lows, "band_high": highs})
+    for condition in [ALL_CONDITIONS, *conditions] if cells else []:
+        by_x = {row["_x"]: row for row in rows if row["condition"] == condition}
+        dataset = {
+            "label": condition,
+            "data": [by_x[x]["mean"] if x in by_x else None for x in xs],
+            "hidden": condition != ALL_CONDITIONS and condition not in shown,
+        }
+        if condition == ALL_CONDITIONS:
+            # The spread band is drawn for all conditions together; per-condition bands would hide the lines.
+            dataset["band_low"] = [_band(by_x.get(x), -1) for x in xs]
+            dataset["band_high"] = [_band(by_x.get(x), 1) for x in xs]
+        datasets.append(dataset)
     chart = {
         "type": "line",
-        "labels": ["Baseline" if x == 0 and name == "pain-by-session" else str(x) for x in xs],
+        "labels": [x_labels(x) for x in xs],
         "datasets": datasets,
-        "y_title": "Mean pain NRS (band: ± 1 SD)",
+        "y_title": "Mean pain NRS (band: all conditions ± 1 SD)",
         "x_title": x_label,
         "y_max": 10,
     }
@@ -470,7 +494,35 @@ def _trend_table(name, title, x_label, cells, link):
         ("mean", "Mean NRS"),
         ("sd", "SD"),
     ]
-    return Table(name, title, columns, rows, chart)
+    table = Table(name, title, columns, rows, chart)
+    table.pivot = {
+        "x_label": x_label,
+        "columns": [x_labels(x) for x in xs],
+        "rows": [
+            (
+                condition,
+                [
+                    _pivot_cell(next((r for r in rows if r["condition"] == condition and r["_x"] == x), None))
+                    for x in xs
+                ],
+            )
+            for condition in ([ALL_CONDITIONS, *conditions] if cells else [])
+        ],
+    }
+    return table
+
+
+def _band(row, sign):
+    if row is None or row["sd"] is None:
+        return row and row["mean"]
+    return round(row["mean"] + sign * row["sd"], 2)
+
+
+def _pivot_cell(row):
+    if row is None:
+        return None
+    spread = f" ± {row['sd']:.1f}" if row["sd"] is not None else ""
+    return f"{row['mean']:.1f}{spread} (n {row['n']})"
 
 
 def _add(cells, x, condition, n, total, total_sq):
@@ -486,51 +538,85 @@ def pain_by_session(courses, *, link):
     for row in courses.values("condition__name").annotate(**_sums("baseline_pain")).order_by():
         _add(cells, 0, row["condition__name"], row["n"], row["total"], row["total_sq"])
     sessions = (
-        TreatmentSession.objects.filter(course__in=courses.values("pk"), status=SessionStatus.COMPLETED)
+        _completed_sessions_of(courses)
         .values("sequence", "course__condition__name")
         .annotate(**_sums("pain_pre"))
         .order_by()
     )
     for row in sessions:
         _add(cells, row["sequence"], row["course__condition__name"], row["n"], row["total"], row["total_sq"])
-    return _trend_table("pain-by-session", "Pain by session number", "Session", cells, link)
+    return _trend_table(
+        "pain-by-session",
+        "Pain by session number",
+        "Session",
+        lambda x: "Baseline" if x == 0 else str(x),
+        cells,
+    )
+
+
+# Weeks since course start, grouped into the windows a clinic reviews (index, first week, last week, label).
+WEEK_WINDOWS = [
+    (0, 0, 0, "0"),
+    (1, 1, 2, "1–2"),
+    (2, 3, 4, "3–4"),
+    (3, 5, 6, "5–6"),
+    (4, 7, 8, "7–8"),
+    (5, 9, 12, "9–12"),
+    (6, 13, 16, "13–16"),
+    (7, 17, 26, "17–26"),
+    (8, 27, 52, "27–52"),
+    (9, 53, None, "> 52"),
+]
+WEEK_LABELS = {index: label for index, _, _, label in WEEK_WINDOWS}
+
+
+def _week_window(days):
+    week = ExpressionWrapper(days / Value(7), output_field=IntegerField())
+    return Case(
+        *[
+            When(**{"week__lte": last}, then=Value(index))
+            for index, _, last, _ in WEEK_WINDOWS
+            if last is not None
+        ],
+        default=Value(WEEK_WINDOWS[-1][0]),
+        output_field=IntegerField(),
+    ), week
 
 
 def pain_by_week(courses, *, link):
-    """Mean NRS by whole weeks since course start: baseline, later session scores and NRS follow-ups."""
+    """Mean NRS by weeks since course start: baseline, session scores from session 2, and NRS follow-ups."""
     cells = {}
     for row in courses.values("condition__name").annotate(**_sums("baseline_pain")).order_by():
         _add(cells, 0, row["condition__name"], row["n"], row["total"], row["total_sq"])
-    week_of_session = ExpressionWrapper(
-        DaysBetween(TruncDate("starts_at"), F("course__start_date")) / Value(7), output_field=IntegerField()
-    )
+    window, week = _week_window(DaysBetween(TruncDate("starts_at"), F("course__start_date")))
     sessions = (
-        TreatmentSession.objects.filter(
-            course__in=courses.values("pk"), status=SessionStatus.COMPLETED, sequence__gt=1
-        )
-        .annotate(week=week_of_session)
+        _completed_sessions_of(courses)
+        .filter(sequence__gt=1)
+        .annotate(week=week)
         .filter(week__gte=0)
-        .values("week", "course__condition__name")
+        .annotate(window=window)
+        .values("window", "course__condition__name")
         .annotate(**_sums("pain_pre"))
         .order_by()
     )
-    week_of_score = ExpressionWrapper(
-        DaysBetween(F("recorded_on"), F("course__start_date")) / Value(7), output_field=IntegerField()
-    )
+    window, week = _week_window(DaysBetween(F("recorded_on"), F("course__start_date")))
     scores = (
         OutcomeScore.objects.filter(
             course__in=courses.values("pk"), instrument__code=OutcomeInstrument.PAIN_NRS_CODE
         )
         .exclude(timepoint=Timepoint.BASELINE)
-        .annotate(week=week_of_score)
+        .annotate(week=week)
         .filter(week__gte=0)
-        .values("week", "course__condition__name")
+        .annotate(window=window)
+        .values("window", "course__condition__name")
         .annotate(**_sums("score"))
         .order_by()
     )
     for row in [*sessions, *scores]:
-        _add(cells, row["week"], row["course__condition__name"], row["n"], row["total"], row["total_sq"])
-    return _trend_table("pain-by-week", "Pain by weeks since course start", "Week", cells, link)
+        _add(cells, row["window"], row["course__condition__name"], row["n"], row["total"], row["total_sq"])
+    return _trend_table(
+        "pain-by-week", "Pain by weeks since course start", "Weeks", WEEK_LABELS.__getitem__, cells
+    )
 
 
 # --- Safety ---------------------------------------------------------------------------------------------

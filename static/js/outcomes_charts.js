@@ -20,7 +20,7 @@
           fill: "-1", spanGaps: true, backgroundColor: colour(index, 0.12), isBand: true });
       }
       datasets.push({ label: set.label, data: set.data, borderColor: colour(index, 1), backgroundColor: colour(index, 1),
-        spanGaps: true, tension: 0.2, fill: false });
+        spanGaps: true, tension: 0.2, fill: false, hidden: !!set.hidden, borderWidth: index === 0 ? 3 : 2 });
     });
     return datasets;
   }

@@ -164,7 +164,7 @@ def test_adherence_counts_sessions_intervals_and_drop_out(clinic_admin, clinic_d
 
 def test_pain_by_session_averages_each_session_number(clinic_admin, clinic_data):
     table = selectors.pain_by_session(courses_for(clinic_admin), link=link)
-    cells = {(row["condition"], row["x"]): row for row in table.rows}
+    cells = {(row["condition"], row["_x"]): row for row in table.rows}
 
     # Knee baselines: C1 8, C2 6, C5 9, C6 5; session 2: C1 6, C2 6, C5 5.
     assert (cells[(KNEE, 0)]["n"], cells[(KNEE, 0)]["mean"]) == (4, 7.0)
@@ -175,13 +175,16 @@ def test_pain_by_session_averages_each_session_number(clinic_admin, clinic_data)
 
 def test_pain_by_week_merges_sessions_and_follow_up_scores(clinic_admin, clinic_data):
     table = selectors.pain_by_week(courses_for(clinic_admin), link=link)
-    cells = {(row["condition"], row["x"]): row for row in table.rows}
+    cells = {(row["condition"], row["_x"]): row for row in table.rows}
 
-    # Week 16: C1's NRS follow-up 3 (day 112). Week 2 knee: C1 session 2 (6), C5 session 2 (5), C2 day 20 (6).
-    assert (cells[(KNEE, 16)]["n"], cells[(KNEE, 16)]["mean"]) == (1, 3.0)
-    assert (cells[(KNEE, 2)]["n"], cells[(KNEE, 2)]["mean"]) == (3, 5.67)
-    # Achilles week 2: C3 session 2 (1), C8 session 2 (7) and C8's between-session score (8).
-    assert (cells[(ACHILLES, 2)]["n"], cells[(ACHILLES, 2)]["mean"]) == (3, 5.33)
+    # Weeks 13-16 (window 6): C1's NRS follow-up 3 on day 112.
+    assert (cells[(KNEE, 6)]["n"], cells[(KNEE, 6)]["mean"], cells[(KNEE, 6)]["sd"]) == (1, 3.0, None)
+    # Weeks 1-2 knee: C1 session 2 (6), C5 session 2 (5), C2 session 2 on day 20 (6).
+    assert (cells[(KNEE, 1)]["n"], cells[(KNEE, 1)]["mean"]) == (3, 5.67)
+    # Weeks 1-2 achilles: C3 session 2 (1), C8 session 2 (7) and C8's between-session score (8).
+    assert (cells[(ACHILLES, 1)]["n"], cells[(ACHILLES, 1)]["mean"]) == (3, 5.33)
+    assert (cells[("All conditions", 1)]["n"], cells[("All conditions", 1)]["mean"]) == (6, 5.5)
+    assert table.chart["labels"][:3] == ["0", "1–2", "3–4"]
 
 
 def test_an_empty_clinic_divides_by_nothing(clinic_admin, client_for):
