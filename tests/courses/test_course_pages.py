@@ -296,8 +296,12 @@ def test_the_course_list_shows_the_practitioners_open_courses_by_default(client_
 def test_the_course_list_is_paginated_with_a_flat_query_count(
     client_for, practitioner, django_assert_max_num_queries
 ):
-    for _ in range(30):
-        course = TreatmentCourseFactory(practitioner=practitioner)
+    for days_ago in range(30):
+        # Different days, so the sessions do not overlap in the practitioner's diary.
+        course = TreatmentCourseFactory(
+            practitioner=practitioner,
+            start_date=timezone.localdate() - datetime.timedelta(days=40 + days_ago),
+        )
         TreatmentSessionFactory(course=course, sequence=1, completed=True)
     client = client_for(practitioner)
     with django_assert_max_num_queries(12):
