@@ -30,6 +30,7 @@ from django.db.models import (
     Window,
 )
 from django.db.models.functions import Coalesce, Lag, TruncDate
+from django.urls import reverse
 from django.utils import timezone
 
 from clinic.choices import BodyRegion
@@ -247,6 +248,7 @@ class Table:
     rows: list = field(default_factory=list)  # dicts keyed by column; "_links" maps a column to a URL
     chart: dict | None = None
     pivot: dict | None = None  # a compact layout of the same numbers for the page (conditions × points)
+    empty_text: str = "No data for these filters."
 
     def values(self):
         return [[row.get(key) for key, _ in self.columns] for row in self.rows]
@@ -787,7 +789,7 @@ def serious_events_table(courses, *, link):
             "condition": event.attributed_session.course.condition.name,
             "session": event.attributed_session.sequence,
             "outcome": event.get_outcome_display(),
-            "course_id": event.attributed_session.course_id,
+            "_links": {"onset": reverse("courses:course-detail", args=[event.attributed_session.course_id])},
         }
         for event in serious_events(courses)
     ]
@@ -800,7 +802,9 @@ def serious_events_table(courses, *, link):
         ("session", "Session"),
         ("outcome", "Outcome"),
     ]
-    return Table("serious-events", "Serious events (latest 50)", columns, rows)
+    table = Table("serious-events", "Serious events (latest 50)", columns, rows)
+    table.empty_text = "No serious events for these filters."
+    return table
 
 
 # --- Adherence ------------------------------------------------------------------------------------------
