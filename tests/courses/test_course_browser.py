@@ -1,0 +1,102 @@
+"""The course pages in Chromium: plan a course, follow its pain trend, record a follow-up score."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from courses.models import TreatmentCourse
+from tests.browser.conftest import (  # noqa: F401  (fixtures shared with the browser journeys)
+    AXE_JS,
+    CHROMIUM,
+    browser_context_args,
+    browser_type_launch_args,
+    page,
+    problems,
+    pytest_runtest_makereport,
+)
+from tests.factories import (
+    ConditionFactory,
+    ConsentFactory,
+    OutcomeInstrumentFactory,
+    PatientFactory,
+    TreatmentCourseFactory,
+    TreatmentSessionFactory,
+    UserFactory,
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM, reason="Chromium not installed: browser journeys skipped"),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def main_violations(browser_page):
+    browser_page.evaluate(AXE_JS.read_text())
+    result = browser_page.evaluate("async () => await axe.run('main', {resultTypes: ['violations']})")
+    return [
+        f"{v['id']}: {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def sign_in(browser_page, live_server):
+    browser_page.goto(f"{live_server.url}/accounts/login/")
+    browser_page.get_by_label("Username").fill("dr.hale")
+    browser_page.get_by_label("Password").fill("correct-horse-battery")
+    browser_page.get_by_role("button", name="Sign in").click()
+    browser_page.wait_for_url(f"{live_server.url}/")
+
+
+def test_a_practitioner_plans_a_course_outside_the_protocol_with_a_reason(page, live_server):  # noqa: F811
+    UserFactory(username="dr.hale", first_name="Morgan", last_name="Hale", role="Practitioner")
+    patient = PatientFactory(given_name="Ada", family_name="Lovelace")
+    ConsentFactory(patient=patient)
+    ConditionFactory(name="Knee osteoarthritis")
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/courses/new/?patient={patient.pk}")
+    assert not main_violations(page)
+    page.get_by_label("Condition*").select_option(label="Knee osteoarthritis")
+    page.get_by_label("Body region*").select_option(label="Knee")
+    page.get_by_label("Laterality*").select_option(label="Right")
+    page.get_by_label("Planned interval (days)*").fill("7")
+    page.get_by_label("Baseline pain (NRS 0–10)*").fill("7")
+    assert page.get_by_label("Protocol deviation reason").evaluate("el => el.required")
+    page.get_by_role("button", name="Plan course").click()
+    assert page.get_by_text("record the reason").is_visible()
+    assert page.get_by_label("Planned interval (days)*").input_value() == "7"
+    page.get_by_label("Protocol deviation reason").fill("Weekly: the patient is in the area for six weeks")
+    page.get_by_role("button", name="Plan course").click()
+    course = TreatmentCourse.objects.get(patient=patient)
+    page.wait_for_url(f"{live_server.url}/courses/{course.pk}/")
+    assert course.is_protocol_deviation
+    assert page.get_by_text("Protocol deviation").first.is_visible()
+
+
+def test_a_follow_up_score_updates_the_chart_and_the_responder_status(page, live_server):  # noqa: F811
+    practitioner = UserFactory(username="dr.hale", first_name="Morgan", last_name="Hale", role="Practitioner")
+    nrs = OutcomeInstrumentFactory()
+    course = TreatmentCourseFactory(
+        practitioner=practitioner,
+        baseline_pain=8,
+        start_date=timezone.localdate() - datetime.timedelta(days=120),
+    )
+    for sequence, pain in ((1, 8), (2, 7), (3, 6)):
+        TreatmentSessionFactory(course=course, sequence=sequence, completed=True, pain_pre=pain)
+    sign_in(page, live_server)
+    page.goto(f"{live_server.url}/courses/{course.pk}/")
+    page.wait_for_function("() => Chart.getChart('pain-trend') !== undefined")
+    assert page.evaluate("() => Chart.getChart('pain-trend').data.datasets[0].data") == [8, 8, 7, 6]
+    assert page.get_by_text("Not a responder yet").is_visible()
+    assert not main_violations(page)
+
+    page.get_by_label("Instrument*").select_option(str(nrs.pk))
+    page.get_by_label("Score*").fill("3")
+    page.get_by_label("Timepoint*").select_option(label="12 weeks after last session")
+    page.get_by_role("button", name="Record score").click()
+    page.wait_for_function("() => Chart.getChart('pain-trend') !== undefined")
+    assert page.evaluate("() => Chart.getChart('pain-trend').data.datasets[0].data") == [8, 8, 7, 6, 3]
+    assert page.get_by_text("Responder", exact=True).is_visible()
+    assert page.locator("#trend-table").get_by_text("12 weeks after last session").is_visible()
