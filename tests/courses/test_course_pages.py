@@ -407,3 +407,65 @@ def test_lot_recall_opens_a_single_match_and_lists_recalled_lots_first(client_fo
     found = client.get(reverse("courses:lot-recall"), {"q": "only-one"})
     assert found.context["lot"] == component.lot
     assert component.session.patient.full_name in found.text
+
+
+def test_planning_without_a_patient_sends_the_practitioner_to_choose_one(client_for, practitioner):
+    response = client_for(practitioner).get(reverse("courses:course-create"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("patients:patient-list")
+
+
+def test_planning_for_an_unknown_patient_is_a_404(client_for, practitioner):
+    response = client_for(practitioner).get(reverse("courses:course-create") + "?patient=999999")
+    assert response.status_code == 404
+
+
+def test_a_practitioner_edits_an_open_plan(client_for, practitioner):
+    course = TreatmentCourseFactory(status=CourseStatus.PLANNED)
+    response = client_for(practitioner).post(
+        reverse("courses:course-edit", args=[course.pk]),
+        plan(
+            practitioner,
+            condition=course.condition_id,
+            start_date=course.start_date.isoformat(),
+            planned_sessions=4,
+        ),
+    )
+    assert response.status_code == 302
+    course.refresh_from_db()
+    assert (course.planned_sessions, course.practitioner, course.goals) == (
+        4,
+        practitioner,
+        "Walk the dog for 30 minutes",
+    )
+
+
+def test_an_invalid_edit_changes_nothing_and_keeps_the_input(client_for, practitioner):
+    course = TreatmentCourseFactory(status=CourseStatus.PLANNED, planned_sessions=6)
+    response = client_for(practitioner).post(
+        reverse("courses:course-edit", args=[course.pk]),
+        plan(practitioner, condition=course.condition_id, planned_sessions=12, goals="Typed"),
+    )
+    assert response.status_code == 200
+    assert "deviation_reason" in response.context["form"].errors
+    assert "Typed" in response.text
+    course.refresh_from_db()
+    assert course.planned_sessions == 6
+
+
+def test_a_closed_plan_cannot_be_edited(client_for, practitioner):
+    course = TreatmentCourseFactory(status=CourseStatus.COMPLETED, end_date=timezone.localdate())
+    response = client_for(practitioner).get(reverse("courses:course-edit", args=[course.pk]))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("courses:course-detail", args=[course.pk])
+
+
+def test_a_walk_in_while_a_session_is_booked_explains_what_to_do(client_for, practitioner):
+    course = TreatmentCourseFactory(practitioner=practitioner)
+    TreatmentSessionFactory(course=course, sequence=1)
+    response = client_for(practitioner).post(
+        reverse("courses:session-walk-in", args=[course.pk]), {"practitioner": practitioner.pk}
+    )
+    assert response.status_code == 400
+    assert "Session 1 is booked" in response.text
+    assert course.sessions.count() == 1
