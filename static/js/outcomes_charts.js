@@ -9,17 +9,22 @@
     return "rgba(" + r + "," + g + "," + b + "," + alpha + ")";
   }
 
+  // The first line is "All conditions": drawn dark and thicker so it never shares a condition's colour.
+  function lineColour(index, alpha) {
+    return index === 0 ? "rgba(33,37,41," + alpha + ")" : colour(index - 1, alpha);
+  }
+
   function lineDatasets(spec) {
     var datasets = [];
     spec.datasets.forEach(function (set, index) {
       // The spread band: a lower and an upper line filled between them, drawn behind the mean.
       if (set.band_low && set.band_high) {
         datasets.push({ label: set.label + " −1 SD", data: set.band_low, borderWidth: 0, pointRadius: 0,
-          fill: false, spanGaps: true, backgroundColor: colour(index, 0.12), isBand: true });
+          fill: false, spanGaps: true, backgroundColor: lineColour(index, 0.12), isBand: true });
         datasets.push({ label: set.label + " +1 SD", data: set.band_high, borderWidth: 0, pointRadius: 0,
-          fill: "-1", spanGaps: true, backgroundColor: colour(index, 0.12), isBand: true });
+          fill: "-1", spanGaps: true, backgroundColor: lineColour(index, 0.12), isBand: true });
       }
-      datasets.push({ label: set.label, data: set.data, borderColor: colour(index, 1), backgroundColor: colour(index, 1),
+      datasets.push({ label: set.label, data: set.data, borderColor: lineColour(index, 1), backgroundColor: lineColour(index, 1),
         spanGaps: true, tension: 0.2, fill: false, hidden: !!set.hidden, borderWidth: index === 0 ? 3 : 2 });
     });
     return datasets;

@@ -42,7 +42,7 @@
     });
     var scales = { pain: { position: "left", min: 0, max: 10, title: { display: true, text: "Pain NRS (0–10)" } } };
     if (hasInstrument) {
-      scales.instrument = { position: "right", grid: { drawOnChartArea: false }, title: { display: true, text: "Instrument score" } };
+      scales.instrument = { position: "right", beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: "Instrument score" } };
     }
     new window.Chart(canvas, {
       type: "line",
