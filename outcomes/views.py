@@ -26,7 +26,7 @@ class _Report:
         self.filters = self.form.filters()
         nrs = selectors.pain_instrument()
         self.mcid = nrs.mcid_absolute if nrs else DEFAULT_MCID
-        self.courses = selectors.outcome_courses(request.user, self.filters, nrs_mcid=self.mcid)
+        self.courses = selectors.outcome_courses(request.user, self.filters, nrs_id=nrs.pk if nrs else None)
         self.params = self.form.query_params()
 
     def link(self, figure, **group):
@@ -64,6 +64,11 @@ TABLES = {
 @require_GET
 @permission_required("courses.view_outcomes", raise_exception=True)
 def dashboard(request):
+    with selectors.reporting():
+        return _dashboard(request)
+
+
+def _dashboard(request):
     report = _Report(request)
     adherence = selectors.adherence(report.courses, link=report.link)
     context = {
@@ -88,6 +93,11 @@ def dashboard(request):
 @require_GET
 @permission_required("courses.view_outcomes", raise_exception=True)
 def course_list(request):
+    with selectors.reporting():
+        return _course_list(request)
+
+
+def _course_list(request):
     report = _Report(request)
     figure = request.GET.get("figure", "all")
     if figure not in figures.FIGURES:
@@ -111,7 +121,8 @@ def course_list(request):
 @require_GET
 @permission_required("courses.view_outcomes", raise_exception=True)
 def chart_data(request, name):
-    table = _Report(request).table(name)
+    with selectors.reporting():
+        table = _Report(request).table(name)
     if table.chart is None:
         raise Http404("This table has no chart.")
     return JsonResponse({"name": table.name, "title": table.title, **table.chart})
@@ -120,7 +131,8 @@ def chart_data(request, name):
 @require_GET
 @permission_required("courses.view_outcomes", raise_exception=True)
 def table_csv(request, name):
-    table = _Report(request).table(name)
+    with selectors.reporting():
+        table = _Report(request).table(name)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{table.name}-{timezone.localdate():%Y%m%d}.csv"'
     writer = csv.writer(response)
@@ -139,8 +151,9 @@ def _stream_csv(columns, rows, filename):
 
     def lines():
         yield writer.writerow([column.name for column in columns])
-        for row in rows:
-            yield writer.writerow([column.value(row) for column in columns])
+        with selectors.reporting():
+            for row in rows:
+                yield writer.writerow([column.value(row) for column in columns])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -12,7 +12,7 @@ def link(figure, **params):
 
 
 def courses_for(user, **filters):
-    return selectors.outcome_courses(user, filters, nrs_mcid=2)
+    return selectors.outcome_courses(user, filters, nrs_id=selectors.pain_instrument().pk)
 
 
 def by_group(table):
