@@ -1,10 +1,12 @@
 import csv
 import io
 
+import pytest
+from django.db import connection
 from django.urls import reverse
 
 from clinic import roles
-from outcomes import exports
+from outcomes import exports, selectors
 from tests.factories import UserFactory
 from tests.outcomes.conftest import KNEE, ClinicBuilder, build_clinic
 
@@ -168,3 +170,12 @@ def test_the_menu_shows_outcomes_to_practitioners_only_among_staff(client_for, p
     desk = UserFactory(role=roles.FRONT_DESK)
     assert reverse("outcomes:dashboard") in client_for(practitioner).get(reverse("home")).content.decode()
     assert reverse("outcomes:dashboard") not in client_for(desk).get(reverse("home")).content.decode()
+
+
+@pytest.mark.postgres_only
+def test_report_queries_run_without_postgresql_jit(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with selectors.reporting(), connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
