@@ -39,3 +39,27 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# --- Security: backups and checks (README "Security") ---------------------------------------------------
+.PHONY: backup restore audit deploy-check
+
+# A timestamped copy of the database in backups/ (pg_dump for PostgreSQL, SQLite's online backup otherwise).
+backup: install
+	$(BIN)/python manage.py backup_db
+
+# Put a backup back, replacing the current data: make restore FILE=backups/prolotrack-....dump
+restore: install
+	@test -n "$(FILE)" || { echo "Usage: make restore FILE=backups/<backup file>"; exit 2; }
+	$(BIN)/python manage.py restore_db "$(FILE)"
+
+# Known-vulnerable pins (pip-audit) and high-severity findings in our code (bandit).
+AUDITED_CODE := $(wildcard clinic patients courses scheduling outcomes)
+audit: install
+	$(BIN)/python bin/audit-dependencies
+	$(BIN)/bandit --quiet --recursive $(AUDITED_CODE) --severity-level high --exclude '*/migrations/*'
+
+# Django's production checklist with the production environment the README documents.
+deploy-check: install
+	DEBUG=0 ALLOWED_HOSTS=prolo.example.org CSRF_TRUSTED_ORIGINS=https://prolo.example.org BEHIND_PROXY=1 \
+	SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+	$(BIN)/python manage.py check --deploy --fail-level WARNING
