@@ -1,8 +1,8 @@
 """bin/audit-dependencies: fails on a vulnerable pin, says loudly when the advisory data was unreachable."""
 
+import importlib.util
 import json
 import subprocess
-import importlib.util
 from importlib.machinery import SourceFileLoader
 from pathlib import Path
 
