@@ -103,3 +103,12 @@ def test_the_axes_reset_command_unlocks_from_the_shell(practitioner):
     call_command("axes_reset_username", practitioner.username)
     _, response = sign_in(practitioner.username, PASSWORD)
     assert response.status_code == 302
+
+
+def test_clinic_admins_find_the_lockouts_page_in_the_menu(client_for, clinic_admin, practitioner):
+    url = reverse("clinic:lockouts")
+    assert url in client_for(clinic_admin).get(reverse("home")).content.decode()
+    assert url not in Client().get(reverse("login")).content.decode()
+    client = Client()
+    client.force_login(practitioner)
+    assert url not in client.get(reverse("home")).content.decode()
