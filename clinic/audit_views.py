@@ -12,6 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -27,6 +28,24 @@ ACTION_LABELS = {
     LogEntry.Action.DELETE: ("Deleted", "danger"),
     LogEntry.Action.ACCESS: ("Opened", "secondary"),
 }
+
+
+# Record pages to go back to, for models without get_absolute_url.
+RECORD_PAGES = {
+    "patients.patient": "patients:patient-detail",
+    "courses.treatmentcourse": "courses:course-detail",
+}
+
+
+def record_url(obj):
+    """The page of a record, or None when it has none."""
+    if hasattr(obj, "get_absolute_url"):
+        return obj.get_absolute_url()
+    name = RECORD_PAGES.get(obj._meta.label_lower)
+    try:
+        return reverse(name, args=[obj.pk]) if name else None
+    except NoReverseMatch:
+        return None
 
 
 def _page(request, queryset):
@@ -59,6 +78,7 @@ def history(request, content_type_id, object_id):
         "clinic/history.html",
         {
             "object": obj,
+            "object_url": record_url(obj),
             "kind": model._meta.verbose_name,
             "page": page,
             "rows": rows,
@@ -82,7 +102,8 @@ def patient_access_log(request, pk):
     patient = get_object_or_404(Patient, pk=pk)
     page = _page(request, patient_access(patient))
     rows = [{"entry": entry, "record": _record_label(entry)} for entry in page]
-    return render(request, "clinic/patient_access.html", {"patient": patient, "page": page, "rows": rows})
+    context = {"patient": patient, "patient_url": record_url(patient), "page": page, "rows": rows}
+    return render(request, "clinic/patient_access.html", context)
 
 
 @require_GET

@@ -198,3 +198,9 @@ class TestHistoryLink:
         patient = PatientFactory()
         assert self.render(practitioner, patient).strip() == ""
         assert self.render(front_desk, patient).strip() == ""
+
+
+def test_the_history_page_leads_back_to_the_record(client_for, clinic_admin):
+    patient = PatientFactory()
+    response = client_for(clinic_admin).get(history_url(patient))
+    assert response.context["object_url"] == reverse("patients:patient-detail", args=[patient.pk])
