@@ -469,3 +469,11 @@ def test_a_walk_in_while_a_session_is_booked_explains_what_to_do(client_for, pra
     assert response.status_code == 400
     assert "Session 1 is booked" in response.text
     assert course.sessions.count() == 1
+
+
+def test_front_desk_can_book_and_move_sessions_from_the_course_page(client_for, front_desk):
+    course = TreatmentCourseFactory()
+    session = TreatmentSessionFactory(course=course, sequence=1)
+    response = client_for(front_desk).get(reverse("courses:course-detail", args=[course.pk]))
+    assert reverse("scheduling:course-book", args=[course.pk]) in response.text
+    assert reverse("scheduling:session-reschedule", args=[session.pk]) in response.text
