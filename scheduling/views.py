@@ -394,7 +394,7 @@ def working_hours(request):
 
 
 @require_POST
-@permission_required("scheduling.delete_workinghours", raise_exception=True)
+@permission_required("scheduling.change_workinghours", raise_exception=True)
 def working_hours_delete(request, pk):
     hours = get_object_or_404(WorkingHours, pk=pk)
     hours.delete()
@@ -435,7 +435,7 @@ def closure_edit(request, pk):
 
 
 @require_POST
-@permission_required("scheduling.delete_closure", raise_exception=True)
+@permission_required("scheduling.change_closure", raise_exception=True)
 def closure_delete(request, pk):
     closure = get_object_or_404(Closure, pk=pk)
     closure.delete()

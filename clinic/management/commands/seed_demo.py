@@ -6,6 +6,7 @@ from django.db import transaction
 
 import courses.demo
 import patients.demo
+import scheduling.demo
 from clinic.demo import seed_users
 
 
@@ -30,4 +31,4 @@ class Command(BaseCommand):
 
     def seeders(self):
         """Each app's demo step, in dependency order. Each one skips what already exists."""
-        return [patients.demo.seed, courses.demo.seed]
+        return [patients.demo.seed, courses.demo.seed, scheduling.demo.seed]

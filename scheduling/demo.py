@@ -1,0 +1,217 @@
+"""Demo diary for `seed_demo`: working hours, public holidays, today's list and future bookings.
+
+Runs after the courses demo. Future sessions go through the same proposal and booking service the
+front desk uses, so the demo diary obeys the same rules (spacing, hours, closures, no overlaps).
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from courses.diary import slot_claim
+from courses.models import (
+    LIVE_SESSION_STATUSES,
+    CourseStatus,
+    ProtocolSettings,
+    SessionStatus,
+    TreatmentCourse,
+    TreatmentSession,
+)
+from scheduling import selectors, services
+from scheduling.models import Closure, Weekday, WorkingHours
+
+T = datetime.time
+MORNING, AFTERNOON, SATURDAY = (T(9), T(13)), (T(14), T(17)), (T(9), T(12))
+# username -> {weekday: [(start, end), ...]}: Dr Hale is off on Wednesdays, Dr Chen on Thursdays,
+# Dr Patel on Mondays; each takes a Saturday morning clinic.
+DEMO_HOURS = {
+    "practitioner": {
+        **{
+            d: [MORNING, AFTERNOON]
+            for d in (Weekday.MONDAY, Weekday.TUESDAY, Weekday.THURSDAY, Weekday.FRIDAY)
+        },
+        Weekday.SATURDAY: [SATURDAY],
+    },
+    "dr.chen": {
+        **{d: [(T(8, 30), T(12, 30)), (T(13, 30), T(16, 30))] for d in (0, 1, 2, 4)},
+        Weekday.SATURDAY: [SATURDAY],
+    },
+    "dr.patel": {**{d: [(T(10), T(18))] for d in (1, 2, 3, 4)}, Weekday.SATURDAY: [SATURDAY]},
+}
+TODAY_PER_PRACTITIONER = 5
+
+
+def easter(year):
+    """Easter Sunday (anonymous Gregorian algorithm)."""
+    a, b, c = year % 19, year // 100, year % 100
+    d, e = b // 4, b % 4
+    g = (8 * b + 13) // 25
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = c // 4, c % 4
+    l = (32 + 2 * e + 2 * i - h - k) % 7  # noqa: E741 - the algorithm's own name
+    m = (a + 11 * h + 22 * l) // 451
+    month, day = divmod(h + l - 7 * m + 114, 31)
+    return datetime.date(year, month, day + 1)
+
+
+def last_monday(year, month):
+    day = datetime.date(year, month + 1, 1) - datetime.timedelta(days=1)
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def first_monday(year, month):
+    day = datetime.date(year, month, 1)
+    return day + datetime.timedelta(days=(7 - day.weekday()) % 7)
+
+
+def bank_holidays(year):
+    """England's public holidays (without weekend substitutes, which do not matter for the demo)."""
+    sunday = easter(year)
+    return [
+        (datetime.date(year, 1, 1), "New Year's Day"),
+        (sunday - datetime.timedelta(days=2), "Good Friday"),
+        (sunday + datetime.timedelta(days=1), "Easter Monday"),
+        (first_monday(year, 5), "Early May bank holiday"),
+        (last_monday(year, 5), "Spring bank holiday"),
+        (last_monday(year, 8), "Summer bank holiday"),
+        (datetime.date(year, 12, 25), "Christmas Day"),
+        (datetime.date(year, 12, 26), "Boxing Day"),
+    ]
+
+
+def seed_hours(users):
+    for username, week in DEMO_HOURS.items():
+        practitioner = users.get(username)
+        if practitioner is None or WorkingHours.objects.filter(practitioner=practitioner).exists():
+            continue  # an admin's own edits win over the demo's
+        for weekday, ranges in week.items():
+            for start, end in ranges:
+                services.working_hours_add(
+                    practitioner=practitioner, weekday=weekday, starts_at=start, ends_at=end
+                )
+
+
+def seed_closures(today):
+    for year in (today.year, today.year + 1):
+        for day, reason in bank_holidays(year):
+            Closure.objects.get_or_create(starts_on=day, ends_on=day, reason=reason)
+
+
+def _needs_booking(course, today, protocol):
+    last = selectors.last_live_session(course)
+    if last is None:
+        return True
+    if last.starts_at >= timezone.now():
+        return False
+    return (today - timezone.localdate(last.starts_at)).days >= protocol.min_interval_days
+
+
+def seed_today(users, today, protocol, rng):
+    """A handful of appointments today for each practitioner who works today, so the day view is alive.
+
+    Created directly (through slot_claim) because some of today's times have already passed.
+    """
+    start_of_day, end_of_day = selectors.day_bounds(today)
+    slot = selectors.slot_length(protocol)
+    booked = 0
+    for username in DEMO_HOURS:
+        practitioner = users.get(username)
+        if practitioner is None:
+            continue
+        if practitioner.sessions.filter(starts_at__gte=start_of_day, starts_at__lt=end_of_day).exists():
+            continue
+        hours = selectors.hours_by_weekday(practitioner).get(today.weekday(), [])
+        times = []
+        for start, end in hours:
+            moment = timezone.make_aware(datetime.datetime.combine(today, start))
+            while moment + slot <= timezone.make_aware(datetime.datetime.combine(today, end)):
+                times.append(moment)
+                moment += slot
+        if not times:
+            continue
+        courses = [
+            c
+            for c in TreatmentCourse.objects.filter(
+                practitioner=practitioner, status__in=[CourseStatus.PLANNED, CourseStatus.ACTIVE]
+            ).select_related("patient")
+            if selectors.open_sequences(c) and _needs_booking(c, today, protocol)
+        ]
+        rng.shuffle(courses)
+        chosen_times = sorted(rng.sample(times, min(TODAY_PER_PRACTITIONER, len(times), len(courses))))
+        for course, starts_at in zip(courses, chosen_times, strict=False):
+            try:
+                with transaction.atomic():
+                    slot_claim(
+                        starts_at=starts_at,
+                        ends_at=starts_at + slot,
+                        practitioner=practitioner,
+                        patient=course.patient,
+                    )
+                    course.sessions.create(
+                        patient=course.patient,
+                        practitioner=practitioner,
+                        sequence=selectors.open_sequences(course)[0],
+                        starts_at=starts_at,
+                        ends_at=starts_at + slot,
+                        status=SessionStatus.SCHEDULED,
+                    )
+                    booked += 1
+            except ValidationError:
+                continue
+    return booked
+
+
+def seed_future(users, today, protocol, rng):
+    """Book the remaining sessions of open courses with nothing ahead, through the proposal."""
+    booked = 0
+    front_desk = users.get("frontdesk")
+    now = timezone.now()
+    open_courses = (
+        TreatmentCourse.objects.filter(status__in=[CourseStatus.PLANNED, CourseStatus.ACTIVE])
+        .exclude(
+            Exists(
+                TreatmentSession.objects.filter(
+                    course=OuterRef("pk"), status__in=LIVE_SESSION_STATUSES, starts_at__gte=now
+                )
+            )
+        )
+        .select_related("patient", "practitioner")
+        .order_by("pk")
+    )
+    for course in open_courses:
+        if not selectors.open_sequences(course):
+            continue
+        first_day = selectors.suggested_first_day(course, protocol)
+        first_time = datetime.time(rng.choice([9, 10, 11, 14, 15, 16]), rng.choice([0, 30]))
+        rows = selectors.course_proposal(
+            course=course, first_start=timezone.make_aware(datetime.datetime.combine(first_day, first_time))
+        )
+        starts = {}
+        for row in rows:
+            if row.unresolved:
+                break  # the front desk would choose by hand; the demo books what fits
+            starts[row.sequence] = row.starts_at
+        if not starts:
+            continue
+        try:
+            booked += len(services.course_book(course=course, starts=starts, booked_by=front_desk))
+        except ValidationError:
+            continue
+    return booked
+
+
+def seed(*, users, rng, patients=None, stdout=None):
+    today = timezone.localdate()
+    protocol = ProtocolSettings.load()
+    seed_hours(users)
+    seed_closures(today)
+    today_count = seed_today(users, today, protocol, rng)
+    future_count = seed_future(users, today, protocol, rng)
+    if stdout:
+        stdout.write(
+            f"Demo diary: working hours, public holidays, {today_count} appointments today, "
+            f"{future_count} future sessions booked."
+        )
