@@ -15,7 +15,13 @@ def mrn_allocate(*, count=1):
     The counter row is locked for the rest of the transaction, so two registrations at the same
     instant never get the same number, and numbers are never handed out twice.
     """
-    MrnSequence.objects.filter(pk=1).update(last_value=F("last_value") + count)
+    if not MrnSequence.objects.filter(pk=1).update(last_value=F("last_value") + count):
+        # The counter row comes from a migration; if it was lost (a flushed database), carry on
+        # after the highest number already issued rather than handing one out twice.
+        highest = Patient.objects.order_by("-mrn").values_list("mrn", flat=True).first()
+        start = int(highest.rsplit("-", 1)[-1]) if highest else 0
+        MrnSequence.objects.get_or_create(pk=1, defaults={"last_value": start})
+        MrnSequence.objects.filter(pk=1).update(last_value=F("last_value") + count)
     last = MrnSequence.objects.select_for_update().get(pk=1).last_value
     return [f"{MRN_PREFIX}-{value:06d}" for value in range(last - count + 1, last + 1)]
 

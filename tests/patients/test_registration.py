@@ -4,7 +4,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from patients.models import Patient
+from patients.models import MrnSequence, Patient
+from patients.services import mrn_allocate
 from tests.factories import PatientFactory
 
 URL = reverse("patients:patient-create")
@@ -182,3 +183,10 @@ def test_an_archived_patient_cannot_be_edited_until_restored(client_for, front_d
     patient = PatientFactory(archived=True, archived_reason="Moved away")
     response = client_for(front_desk).get(reverse("patients:patient-edit", args=[patient.pk]))
     assert response.status_code == 302
+
+
+def test_mrn_numbering_survives_a_lost_counter_row(db):
+    PatientFactory(mrn="PT-000041")
+    MrnSequence.objects.all().delete()
+    assert mrn_allocate(count=2) == ["PT-000042", "PT-000043"]
+    assert mrn_allocate() == ["PT-000044"]

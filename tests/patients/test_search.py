@@ -126,6 +126,11 @@ def test_htmx_gets_only_the_results(client_for, front_desk, zoe):
     assert response.templates[0].name == "patients/_patient_rows.html"
 
 
+def test_htmx_results_carry_the_sort_back_to_the_search_form(client_for, front_desk, zoe):
+    response = client_for(front_desk).get(URL, {"sort": "-dob"}, headers={"HX-Request": "true"})
+    assert 'id="patient-sort" value="-dob" hx-swap-oob="true"' in response.text
+
+
 def test_every_role_can_search(client_for, practitioner, clinic_admin, zoe):
     assert found(client_for(practitioner), q="zoe") == [zoe]
     assert found(client_for(clinic_admin), q="zoe") == [zoe]
