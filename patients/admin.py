@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from clinic.admin import NoDeleteAdmin
 from patients.models import Consent, Patient, Screening
+from patients.services import mrn_allocate
 
 
 @admin.register(Patient)
@@ -20,9 +21,23 @@ class PatientAdmin(NoDeleteAdmin):
     list_select_related = ("primary_practitioner",)
     readonly_fields = ("mrn", "created_at", "updated_at")
 
+    def save_model(self, request, obj, form, change):
+        # The registry's rules (a fresh MRN, who registered) apply here too.
+        if not change:
+            obj.mrn = mrn_allocate()[0]
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+class CreatedByAdmin(NoDeleteAdmin):
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
 
 @admin.register(Screening)
-class ScreeningAdmin(NoDeleteAdmin):
+class ScreeningAdmin(CreatedByAdmin):
     list_display = ("patient", "screened_on", "outcome", "screened_by")
     list_filter = ("outcome",)
     list_select_related = ("patient", "screened_by")
@@ -30,7 +45,7 @@ class ScreeningAdmin(NoDeleteAdmin):
 
 
 @admin.register(Consent)
-class ConsentAdmin(NoDeleteAdmin):
+class ConsentAdmin(CreatedByAdmin):
     list_display = ("patient", "consented_on", "form_version", "taken_by")
     list_select_related = ("patient", "taken_by")
     raw_id_fields = ("patient",)

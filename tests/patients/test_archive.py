@@ -93,3 +93,21 @@ def test_there_is_no_delete_path_for_patients(db):
     assert not [name for name in patient_urls if "delete" in name or "remove" in name]
     with pytest.raises(ValidationError):
         PatientFactory().delete()
+
+
+def test_the_admin_registers_patients_with_a_fresh_mrn(client_for, clinic_admin):
+    clinic_admin.is_staff = True
+    clinic_admin.save()
+    data = {
+        "given_name": "Ada",
+        "family_name": "Quinn",
+        "date_of_birth": "1975-04-01",
+        "sex": "female",
+        "preferred_contact": "phone",
+        "reminders_allowed": "on",
+    }
+    response = client_for(clinic_admin).post(reverse("admin:patients_patient_add"), data)
+    assert response.status_code == 302, response.content
+    patient = Patient.objects.get()
+    assert patient.mrn.startswith("PT-")
+    assert patient.created_by == clinic_admin
