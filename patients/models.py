@@ -153,19 +153,22 @@ class Patient(models.Model):
         self.phone_digits = digits(self.phone)
 
     def clean(self):
+        # Every problem at once, so the form shows them all in one pass.
+        errors = {}
         today = timezone.localdate()
         if self.date_of_birth:
             if self.date_of_birth > today:
-                raise ValidationError({"date_of_birth": "Date of birth cannot be in the future."})
-            if self.date_of_birth < today.replace(year=today.year - OLDEST_AGE_YEARS):
-                message = f"Date of birth is more than {OLDEST_AGE_YEARS} years ago; check the year."
-                raise ValidationError({"date_of_birth": message})
+                errors["date_of_birth"] = "Date of birth cannot be in the future."
+            elif self.date_of_birth < today.replace(year=today.year - OLDEST_AGE_YEARS):
+                errors["date_of_birth"] = (
+                    f"Date of birth is more than {OLDEST_AGE_YEARS} years ago; check the year."
+                )
         if self.archived and not self.archived_reason.strip():
-            raise ValidationError({"archived_reason": "Say why the patient is archived."})
+            errors["archived_reason"] = "Say why the patient is archived."
         if self.reminders_allowed and self.preferred_contact == self.ContactMethod.EMAIL and not self.email:
-            raise ValidationError(
-                {"email": "An email address is needed when the preferred contact is email."}
-            )
+            errors["email"] = "An email address is needed when the preferred contact is email."
+        if errors:
+            raise ValidationError(errors)
 
     def delete(self, *args, **kwargs):
         raise ValidationError("Patients are archived, never deleted.")
@@ -265,14 +268,15 @@ class Screening(ClinicalRecord):
         return (today - self.screened_on).days > valid_days
 
     def clean(self):
+        errors = {}
         if self.screened_on and self.screened_on > timezone.localdate():
-            raise ValidationError({"screened_on": "A screening cannot be dated in the future."})
+            errors["screened_on"] = "A screening cannot be dated in the future."
         if self.anticoagulant and not self.anticoagulant_drug.strip():
-            raise ValidationError({"anticoagulant_drug": "Name the anticoagulant or antiplatelet drug."})
+            errors["anticoagulant_drug"] = "Name the anticoagulant or antiplatelet drug."
         if self.defer_reasons and self.outcome == self.Outcome.ELIGIBLE:
-            raise ValidationError(
-                {"outcome": f"Cannot be eligible with {', '.join(self.defer_reasons)}: defer or decline."}
-            )
+            errors["outcome"] = f"Cannot be eligible with {', '.join(self.defer_reasons)}: defer or decline."
+        if errors:
+            raise ValidationError(errors)
 
 
 def consent_upload_path(consent, filename):

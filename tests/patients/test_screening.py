@@ -147,3 +147,15 @@ def test_an_archived_patient_cannot_be_screened(client_for, practitioner):
     )
     assert response.status_code == 302
     assert not Screening.objects.exists()
+
+
+def test_every_screening_problem_is_reported_at_once(client_for, practitioner):
+    patient = PatientFactory()
+    data = {
+        "screened_on": timezone.localdate().isoformat(),
+        "acute_gout": "on",
+        "anticoagulant": "on",
+        "outcome": "eligible",
+    }
+    errors = client_for(practitioner).post(url(patient), data).context["form"].errors
+    assert set(errors) == {"outcome", "anticoagulant_drug"}
