@@ -436,7 +436,9 @@ def session_record(
         previous=previous_completed_session(session),
         completed_before=completed_before,
         completing=first_completion,
-        injecting=bool(all_components or all_injections),
+        # A later edit that adds no syringe or site (notes, a side effect) is not a new injection.
+        injecting=bool(built_components or built_injections)
+        or (first_completion and bool(all_components or all_injections)),
         products={c.lot.product for c in all_components},
     )
     missing = []

@@ -256,7 +256,8 @@ def session_log(request, pk):
 def _preview_warnings(session, forms, course_sessions, screening, protocol, complete):
     """The warnings this save will meet, so their reason fields are on the page next time."""
     new_components = []
-    injecting = bool(session.components.all()) or bool(session.injections.all())
+    completing = complete and session.status != SessionStatus.COMPLETED
+    injecting = completing and (bool(session.components.all()) or bool(session.injections.all()))
     for prefix in ("components", "injections"):
         formset = forms[f"{prefix}_formset"]
         for form in formset.forms:
@@ -277,7 +278,7 @@ def _preview_warnings(session, forms, course_sessions, screening, protocol, comp
         completed_before=sum(
             1 for s in course_sessions if s.status == SessionStatus.COMPLETED and s.pk != session.pk
         ),
-        completing=complete and session.status != SessionStatus.COMPLETED,
+        completing=completing,
         injecting=injecting,
         products={c.lot.product for c in session.components.all()} | set(new_components),
     )

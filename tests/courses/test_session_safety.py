@@ -279,3 +279,20 @@ def test_warnings_are_not_asked_again_when_a_completed_session_is_edited(client_
     assert response.status_code == 302
     visit.refresh_from_db()
     assert visit.notes == "Added after review" and visit.screening_override_reason == "Glucose fine"
+
+
+def test_editing_notes_of_a_completed_session_does_not_ask_for_a_screening_override(
+    client_for, practitioner, visit
+):
+    ScreeningFactory(patient=visit.patient, screened_by=practitioner, diabetes=True)
+    visit.status, visit.pain_pre = SessionStatus.COMPLETED, 5
+    visit.save()
+    Injection.objects.create(session=visit, site=site("MCL femoral"), laterality="right", volume_ml=2)
+
+    response = client_for(practitioner).post(
+        url(visit), session_post(visit, action="save", notes="Called: fine")
+    )
+
+    assert response.status_code == 302
+    visit.refresh_from_db()
+    assert visit.notes == "Called: fine"
