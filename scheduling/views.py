@@ -137,6 +137,8 @@ def _row_response(request, session, *, error=""):
             "scheduling/_appointment_row.html",
             {
                 "session": session,
+                # The row keeps the columns of the table it sits in.
+                "chosen": request.POST.get("one_practitioner") == "1",
                 "can_book": True,
                 "row_error": error,
                 "here": request.POST.get("next", ""),
@@ -302,25 +304,45 @@ def course_book(request, pk):
             proposals = {row.sequence: row for row in rows}
     rows = []
     if formset is not None:
+        last = selectors.last_live_session(course)
+        previous_day = timezone.localdate(last.starts_at) if last else None
         for form in formset.forms:
-            sequence = form["sequence"].value()
-            try:
-                sequence = int(sequence)
-            except (TypeError, ValueError):
-                sequence = None
+            sequence = _as_int(form["sequence"].value())
+            day = _as_date(form["date"].value())
+            spacing = None
+            if day and previous_day:
+                spacing = selectors.spacing_message((day - previous_day).days, context["window"])
             rows.append(
                 {
                     "form": form,
                     "sequence": sequence,
                     "proposal": (proposals or {}).get(sequence),
                     "clash": clash_sequence is not None and sequence == clash_sequence,
+                    "spacing": spacing,
                 }
             )
+            previous_day = day or previous_day
     return render(
         request,
         "scheduling/book.html",
         {**context, "first_form": first_form, "formset": formset, "rows": rows},
     )
+
+
+def _as_int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _as_date(value):
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(value or "")
+    except ValueError:
+        return None
 
 
 def _proposal_notes(data):
