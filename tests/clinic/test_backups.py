@@ -27,7 +27,20 @@ BASE = Path(__file__).resolve().parents[2]
 APPS = ("clinic", "patients", "courses", "scheduling", "outcomes", "auditlog", "auth")
 
 
+def ensure_seeded_rows():
+    """Roles and the MRN counter come from data migrations; an earlier transactional test may flush them."""
+    from django.contrib.auth.models import Group
+
+    from clinic import roles
+    from patients.models import MrnSequence
+
+    for role in roles.ROLES:
+        Group.objects.get_or_create(name=role)
+    MrnSequence.objects.get_or_create(pk=1)
+
+
 def fill_every_clinical_table():
+    ensure_seeded_rows()
     session = TreatmentSessionFactory(completed=True)
     ScreeningFactory(patient=session.patient)
     ConsentFactory(patient=session.patient)
