@@ -4,33 +4,46 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('courses', '0003_role_permissions'),
+        ("courses", "0003_role_permissions"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='protocolsettings',
-            name='default_interval_days',
-            field=models.PositiveSmallIntegerField(default=14, verbose_name='days apart in a new course'),
+            model_name="protocolsettings",
+            name="default_interval_days",
+            field=models.PositiveSmallIntegerField(default=14, verbose_name="days apart in a new course"),
         ),
         migrations.AddField(
-            model_name='protocolsettings',
-            name='default_sessions',
-            field=models.PositiveSmallIntegerField(default=6, verbose_name='sessions in a new course'),
+            model_name="protocolsettings",
+            name="default_sessions",
+            field=models.PositiveSmallIntegerField(default=6, verbose_name="sessions in a new course"),
         ),
         migrations.AddField(
-            model_name='treatmentcourse',
-            name='closing_note',
-            field=models.TextField(blank=True, help_text='What happened when the course was completed or stopped.'),
+            model_name="treatmentcourse",
+            name="closing_note",
+            field=models.TextField(
+                blank=True, help_text="What happened when the course was completed or stopped."
+            ),
         ),
         migrations.AddConstraint(
-            model_name='protocolsettings',
-            constraint=models.CheckConstraint(condition=models.Q(('default_sessions__gte', models.F('min_sessions')), ('default_sessions__lte', models.F('max_sessions'))), name='protocol_default_sessions_inside'),
+            model_name="protocolsettings",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("default_sessions__gte", models.F("min_sessions")),
+                    ("default_sessions__lte", models.F("max_sessions")),
+                ),
+                name="protocol_default_sessions_inside",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='protocolsettings',
-            constraint=models.CheckConstraint(condition=models.Q(('default_interval_days__gte', models.F('min_interval_days')), ('default_interval_days__lte', models.F('max_interval_days'))), name='protocol_default_interval_inside'),
+            model_name="protocolsettings",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("default_interval_days__gte", models.F("min_interval_days")),
+                    ("default_interval_days__lte", models.F("max_interval_days")),
+                ),
+                name="protocol_default_interval_inside",
+            ),
         ),
     ]
