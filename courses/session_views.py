@@ -131,6 +131,9 @@ def _apply_errors(forms, error):
     """Put service errors beside the fields they name: '<kind>.<index>.<field>' or a session field."""
     form = forms["form"]
     rows = forms.pop("_rows")
+    if not hasattr(error, "error_dict"):
+        form.add_error(None, error.messages)
+        return
     for key, messages_ in error.message_dict.items():
         kind, _, rest = key.partition(".")
         if rest and kind in rows:

@@ -397,3 +397,21 @@ def test_untouched_blank_rows_of_the_page_are_ignored(client_for, practitioner, 
 
     assert response.status_code == 302
     assert not Injection.objects.exists() and not PreparationComponent.objects.exists()
+
+
+def test_a_session_cancelled_while_the_page_was_open_is_refused_without_an_error_page(
+    client_for, practitioner, visit, monkeypatch
+):
+    from courses import session_views
+
+    def cancelled_meanwhile(**kwargs):
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError("A cancelled session cannot be logged.")
+
+    monkeypatch.setattr(session_views, "session_record", cancelled_meanwhile)
+
+    response = client_for(practitioner).post(url(visit), session_post(visit, injections=three_sites()))
+
+    assert response.status_code == 200
+    assert "A cancelled session cannot be logged." in response.text
