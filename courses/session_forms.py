@@ -156,6 +156,7 @@ class ConfirmationForm(forms.Form):
             code: getattr(session, f"{code}_override_reason") for code in ("screening", "spacing", "count")
         }
         super().__init__(*args, initial=initial, prefix="confirm", **kwargs)
+        _style(self.fields.values(), small=False)
 
 
 class RowForm(forms.Form):
