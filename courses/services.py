@@ -307,6 +307,16 @@ def outcome_score_record(
 
 
 @transaction.atomic
+def outcome_score_void(*, score, by, reason):
+    """Withdraw a score entered in error: it stays on record, hidden from trends and responder status."""
+    score = OutcomeScore.all_objects.select_for_update().get(pk=score.pk)
+    if score.is_voided:
+        raise ValidationError("This score was already voided.")
+    score.void(by=by, reason=(reason or "")[:200])
+    return score
+
+
+@transaction.atomic
 def session_start_unscheduled(*, course, practitioner, starts_at, by):
     """A walk-in session now, when nothing was booked: checked in, ready to be logged.
 

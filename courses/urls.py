@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/stop/", views.course_stop, name="course-stop"),
     path("<int:pk>/extend/", views.course_extend, name="course-extend"),
     path("<int:pk>/scores/", views.score_add, name="score-add"),
+    path("<int:pk>/scores/<int:score_pk>/void/", views.score_void, name="score-void"),
     path("<int:pk>/walk-in/", views.session_walk_in, name="session-walk-in"),
     path("<int:pk>/trend.json", views.course_trend_data, name="course-trend-data"),
     path("lots/recall/", views.lot_recall, name="lot-recall"),

@@ -20,7 +20,7 @@ from courses.forms import (
     StopForm,
     WalkInForm,
 )
-from courses.models import CourseStatus, Lot, ProtocolSettings, TreatmentCourse
+from courses.models import CourseStatus, Lot, OutcomeScore, ProtocolSettings, TreatmentCourse
 from patients.models import Patient
 
 COURSE_LIST_PAGE_SIZE = 25
@@ -175,6 +175,7 @@ def _detail_context(request, course, **forms):
             trend=selectors.course_trend(course, sessions, scores, nrs),
             follow_ups=selectors.follow_up_due(course, progress),
             can_score=request.user.has_perm("courses.add_outcomescore"),
+            can_void_score=request.user.has_perm("courses.change_outcomescore"),
         )
     if context["can_change"]:
         context.update(
@@ -283,6 +284,20 @@ def score_add(request, pk):
             messages.success(request, "Score recorded.")
             return redirect(reverse("courses:course-detail", args=[course.pk]) + "#scores")
     return _render_with_errors(request, course, score_form=form, open_action="score")
+
+
+@require_POST
+@permission_required("courses.change_outcomescore", raise_exception=True)
+def score_void(request, pk, score_pk):
+    course = _get_course(pk)
+    score = get_object_or_404(OutcomeScore, pk=score_pk, course=course)
+    try:
+        services.outcome_score_void(score=score, by=request.user, reason=request.POST.get("reason", ""))
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Score of {score.recorded_on:%d %b %Y} voided; it stays on record.")
+    return redirect(reverse("courses:course-detail", args=[course.pk]) + "#scores")
 
 
 @require_POST

@@ -16,6 +16,7 @@ from tests.factories import (
     ConditionFactory,
     LotFactory,
     OutcomeInstrumentFactory,
+    OutcomeScoreFactory,
     PreparationComponentFactory,
     TreatmentCourseFactory,
     TreatmentSessionFactory,
@@ -107,6 +108,14 @@ COURSE_ROWS = [
     ),
     Row("courses:score-add", NOT_ALLOWED, args=course_args),
     Row(
+        "courses:score-void",
+        PRACTITIONER_WRITES,
+        method="post",
+        args=lambda o: [o["course"].pk, o["score"].pk],
+        data=lambda o: {"reason": "Entered on the wrong patient"},
+    ),
+    Row("courses:score-void", NOT_ALLOWED, args=lambda o: [o["course"].pk, o["score"].pk]),
+    Row(
         "courses:session-walk-in",
         PRACTITIONER_WRITES,
         method="post",
@@ -162,6 +171,7 @@ def objects(practitioner):
         "condition": ConditionFactory(),
         "nrs": OutcomeInstrumentFactory(),
         "lot": component.lot,
+        "score": OutcomeScoreFactory(course=course),
     }
 
 

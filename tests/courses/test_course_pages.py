@@ -477,3 +477,27 @@ def test_front_desk_can_book_and_move_sessions_from_the_course_page(client_for, 
     response = client_for(front_desk).get(reverse("courses:course-detail", args=[course.pk]))
     assert reverse("scheduling:course-book", args=[course.pk]) in response.text
     assert reverse("scheduling:session-reschedule", args=[session.pk]) in response.text
+
+
+def test_a_score_entered_in_error_is_voided_with_a_reason_and_leaves_the_trend(client_for, practitioner):
+    course = TreatmentCourseFactory(baseline_pain=7)
+    score = OutcomeScoreFactory(course=course, instrument=OutcomeInstrumentFactory(), score=Decimal("1"))
+    client = client_for(practitioner)
+    refused = client.post(reverse("courses:score-void", args=[course.pk, score.pk]), {"reason": " "})
+    assert refused.status_code == 302
+    score.refresh_from_db()
+    assert not score.is_voided
+    client.post(reverse("courses:score-void", args=[course.pk, score.pk]), {"reason": "Typed 1 for 7"})
+    score.refresh_from_db()
+    assert (score.is_voided, score.void_reason, score.voided_by) == (True, "Typed 1 for 7", practitioner)
+    trend = client.get(reverse("courses:course-trend-data", args=[course.pk])).json()
+    assert trend["points"] == []
+
+
+def test_a_score_of_another_course_cannot_be_voided_through_this_one(client_for, practitioner):
+    score = OutcomeScoreFactory()
+    other = TreatmentCourseFactory()
+    response = client_for(practitioner).post(
+        reverse("courses:score-void", args=[other.pk, score.pk]), {"reason": "Wrong"}
+    )
+    assert response.status_code == 404
