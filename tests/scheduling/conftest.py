@@ -8,10 +8,18 @@ from scheduling.models import Weekday
 from tests.factories import TreatmentCourseFactory, WorkingHoursFactory
 
 
-@pytest.fixture(autouse=True)
-def _skip_postgres_only_on_sqlite(request):
-    if request.node.get_closest_marker("postgres_only") and connection.vendor != "postgresql":
-        pytest.skip("needs PostgreSQL")
+def pytest_collection_modifyitems(config, items):
+    """Skip `postgres_only` tests on SQLite before any database is set up for them.
+
+    A skip from inside a fixture would come after a transactional test's database set-up, and its
+    flush at teardown would empty the tables (role groups included) for the transactional tests after it.
+    """
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL")
+    for item in items:
+        if item.get_closest_marker("postgres_only"):
+            item.add_marker(skip)
 
 
 @pytest.fixture
