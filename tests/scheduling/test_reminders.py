@@ -102,3 +102,30 @@ def test_the_reminder_window_comes_from_the_protocol(db):
     protocol.save()
     in_hours(60)
     assert reminders_send() == 1
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_runs_at_the_same_moment_send_each_reminder_once():
+    import threading
+
+    from django.db import connections
+
+    sessions = [in_hours(2 + n) for n in range(8)]
+    barrier = threading.Barrier(3)
+    counts = []
+
+    def run():
+        try:
+            barrier.wait()
+            counts.append(reminders_send())
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(counts) == len(sessions)
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(s.patient.email for s in sessions)
