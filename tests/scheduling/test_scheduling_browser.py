@@ -1,0 +1,109 @@
+"""The issue's journey in Chromium: book a whole course, see it on the week, move session 3, and two
+tabs confirming the same slot."""
+
+import datetime
+
+import pytest
+
+from courses.models import TreatmentSession
+from tests.browser.conftest import (  # noqa: F401  (fixtures shared with the browser journeys)
+    AXE_JS,
+    CHROMIUM,
+    browser_context_args,
+    browser_type_launch_args,
+    page,
+    problems,
+    pytest_runtest_makereport,
+)
+from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM, reason="Chromium not installed: browser journeys skipped"),
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def sign_in(browser_page, live_server, username):
+    browser_page.goto(f"{live_server.url}/accounts/login/")
+    browser_page.get_by_label("Username").fill(username)
+    browser_page.get_by_label("Password").fill("correct-horse-battery")
+    browser_page.get_by_role("button", name="Sign in").click()
+    browser_page.wait_for_url(f"{live_server.url}/")
+
+
+def main_violations(browser_page):
+    browser_page.evaluate(AXE_JS.read_text())
+    result = browser_page.evaluate("async () => await axe.run('main', {resultTypes: ['violations']})")
+    return [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")]
+
+
+def proposal_url(live_server, course, day, time):
+    return f"{live_server.url}/schedule/courses/{course.pk}/book/?first_date={day:%Y-%m-%d}&first_time={time}"
+
+
+def test_front_desk_books_a_course_moves_session_3_and_sees_the_spacing(
+    page,  # noqa: F811
+    live_server,
+    monday,
+    practitioner,
+    hale_hours,
+):
+    UserFactory(username="desk.browser", role="Front desk")
+    course = TreatmentCourseFactory(
+        practitioner=practitioner,
+        planned_sessions=6,
+        interval_days=14,
+        patient=PatientFactory(given_name="Ada", family_name="Quinn"),
+    )
+    sign_in(page, live_server, "desk.browser")
+    page.goto(proposal_url(live_server, course, monday + datetime.timedelta(days=2), "10:00"))
+    assert page.get_by_text("Dr Hale not working Wednesdays").is_visible()
+    assert not main_violations(page)
+    page.get_by_role("button", name="Confirm and book all").click()
+    page.wait_for_url("**/schedule/week/**")
+    assert page.get_by_text("6 sessions booked for Ada Quinn").is_visible()
+    assert page.get_by_text("Ada Quinn").first.is_visible()
+    sessions = list(course.sessions.order_by("sequence"))
+    assert len(sessions) == 6
+
+    third = sessions[2]
+    page.goto(f"{live_server.url}/schedule/sessions/{third.pk}/reschedule/")
+    new_day = third.starts_at.date() + datetime.timedelta(days=3)
+    page.get_by_label("New date").fill(new_day.isoformat())
+    page.get_by_role("button", name="Check spacing").click()
+    page.wait_for_selector("text=Before session 4: 11 days: too close (at least 14)")
+    page.get_by_label("Shift later sessions of this course by the same amount").check()
+    page.get_by_role("button", name="Check spacing").click()
+    page.wait_for_selector("text=Sessions 4, 5, 6: move by the same amount")
+    page.get_by_role("button", name="Move appointment").click()
+    page.wait_for_url("**/schedule/?date=**")
+    assert page.get_by_text("4 appointments moved").is_visible()
+    moved = list(course.sessions.order_by("sequence").values_list("starts_at", flat=True))
+    assert [b - a for a, b in zip([s.starts_at for s in sessions], moved, strict=True)] == [
+        datetime.timedelta(0)
+    ] * 2 + [datetime.timedelta(days=3)] * 4
+
+
+def test_two_tabs_confirming_the_same_slot_never_both_succeed(
+    page,  # noqa: F811
+    live_server,
+    monday,
+    practitioner,
+    hale_hours,
+):
+    UserFactory(username="desk.browser", role="Front desk")
+    first, second = (TreatmentCourseFactory(practitioner=practitioner, planned_sessions=3) for _ in range(2))
+    sign_in(page, live_server, "desk.browser")
+    other_tab = page.context.new_page()
+    page.goto(proposal_url(live_server, first, monday, "11:00"))
+    other_tab.goto(proposal_url(live_server, second, monday, "11:00"))
+    page.get_by_role("button", name="Confirm and book all").click()
+    page.wait_for_url("**/schedule/week/**")
+    other_tab.get_by_role("button", name="Confirm and book all").click()
+    other_tab.wait_for_selector("tr.table-danger")
+    assert other_tab.get_by_text("Slot taken:").first.is_visible()
+    assert other_tab.locator("tr.table-danger").count() == 1
+    assert TreatmentSession.objects.filter(course=first).count() == 3
+    assert not TreatmentSession.objects.filter(course=second).exists()
+    other_tab.close()
