@@ -5,7 +5,7 @@ backup API copies the backup over the configured database file. Asks for confirm
 """
 
 import sqlite3
-import subprocess  # nosec B404: runs pg_restore with an argument list, never a shell
+import subprocess  # nosec B404
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         connection.close()
         if vendor == "postgresql":
             argv, env = pg_command("pg_restore", connection)
-            result = subprocess.run(  # noqa: S603  # nosec B603: fixed tool, settings-derived arguments
+            result = subprocess.run(  # noqa: S603  # nosec B603
                 [*argv, "--clean", "--if-exists", "--no-owner", "--single-transaction", str(path)],
                 env=env,
                 capture_output=True,
