@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
+from clinic.access import log_access, patient_of
 from clinic.models import User
 
 
@@ -22,7 +23,22 @@ class ClinicUserAdmin(UserAdmin):
 
 
 class NoDeleteAdmin(admin.ModelAdmin):
-    """Clinical records and catalogues are archived or deactivated, never deleted, also from the admin."""
+    """Clinical records and catalogues are archived or deactivated, never deleted, also from the admin.
+
+    Opening a patient's record (or one of its clinical rows) in the admin is written to the access log.
+    """
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if change and obj is not None and request.method == "GET":
+            try:
+                patient = patient_of(obj)
+            except ValueError:
+                patient = None  # a catalogue row: no patient data
+            if patient is not None:
+                log_access(request, obj, patient=patient, what="admin")
+        return super().render_change_form(
+            request, context, add=add, change=change, form_url=form_url, obj=obj
+        )

@@ -168,3 +168,19 @@ class TestUserAccessPage:
     def test_it_is_for_clinic_admins_only(self, client_for, front_desk, practitioner):
         url = reverse("clinic:user-access", args=[practitioner.pk])
         assert client_for(front_desk).get(url).status_code == 403
+
+
+def test_opening_a_patient_in_the_django_admin_is_logged(client, db):
+    from tests.factories import UserFactory
+
+    superuser = UserFactory(is_superuser=True, is_staff=True)
+    patient = PatientFactory()
+    client.force_login(superuser)
+
+    assert client.get(reverse("admin:patients_patient_change", args=[patient.pk])).status_code == 200
+    assert client.get(reverse("admin:courses_condition_change", args=[1])).status_code in (200, 302)
+
+    entry = patient_access(patient).get()
+    assert entry.actor == superuser
+    assert entry.additional_data["what"] == "admin"
+    assert LogEntry.objects.filter(action=LogEntry.Action.ACCESS).count() == 1

@@ -187,11 +187,24 @@ def test_a_patient_with_a_course_cannot_be_removed_even_in_bulk(db):
     assert Patient.objects.filter(pk=course.patient_id).exists()
 
 
+def holds_clinical_data(model):
+    """Patients, clinical rows, catalogues and staff; or any row pointing at a patient, course or session.
+
+    Diary settings (working hours, closures) are configuration and may be removed.
+    """
+    if model._meta.app_label in ("clinic", "patients", "courses"):
+        return True
+    return any(
+        isinstance(field, models.ForeignKey) and field.related_model._meta.label in CLINICAL_TARGETS
+        for field in model._meta.get_fields()
+    )
+
+
 def our_admins():
     return [
         pytest.param(model_admin, id=model._meta.label)
         for model, model_admin in admin.site._registry.items()
-        if model._meta.app_label in OUR_APPS
+        if model._meta.app_label in OUR_APPS and holds_clinical_data(model)
     ]
 
 
