@@ -5,13 +5,21 @@ from scheduling.models import Closure, WorkingHours
 # Calendar feeds are left out on purpose: a feed's token is its owner's secret, shown only to them.
 
 
+class NoDeleteAdmin(admin.ModelAdmin):
+    """Ranges and closures are removed from the scheduling pages (with the change permission), which
+    say what was removed; the admin offers no delete, like every other model of the clinic."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(WorkingHours)
-class WorkingHoursAdmin(admin.ModelAdmin):
+class WorkingHoursAdmin(NoDeleteAdmin):
     list_display = ["practitioner", "weekday", "starts_at", "ends_at"]
     list_filter = ["weekday", "practitioner"]
 
 
 @admin.register(Closure)
-class ClosureAdmin(admin.ModelAdmin):
+class ClosureAdmin(NoDeleteAdmin):
     list_display = ["reason", "starts_on", "ends_on"]
     date_hierarchy = "starts_on"
