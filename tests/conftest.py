@@ -1,6 +1,16 @@
 import pytest
 
 from clinic import roles
+from tests.browser.kit import (  # noqa: F401  browser fixtures and hooks, for tests marked `browser` anywhere
+    _migrated_contents,
+    browser_context_args,
+    browser_type_launch_args,
+    live_server,
+    page,
+    problems,
+    pytest_collection_modifyitems,
+    pytest_runtest_makereport,
+)
 from tests.factories import UserFactory
 
 

@@ -1,6 +1,6 @@
 import pytest
 
-from tests.browser.conftest import axe_violations
+from tests.browser.kit import axe_violations
 from tests.factories import UserFactory
 
 # Live-server tests commit for real; serialized rollback restores the groups and catalogues that

@@ -6,15 +6,7 @@ import pytest
 from django.utils import timezone
 
 from courses.models import TreatmentCourse
-from tests.browser.conftest import (  # noqa: F401  (fixtures shared with the browser journeys)
-    AXE_JS,
-    CHROMIUM,
-    browser_context_args,
-    browser_type_launch_args,
-    page,
-    problems,
-    pytest_runtest_makereport,
-)
+from tests.browser.kit import AXE_JS
 from tests.factories import (
     ConditionFactory,
     ConsentFactory,
@@ -27,7 +19,6 @@ from tests.factories import (
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM, reason="Chromium not installed: browser journeys skipped"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
@@ -50,7 +41,7 @@ def sign_in(browser_page, live_server):
     browser_page.wait_for_url(f"{live_server.url}/")
 
 
-def test_a_practitioner_plans_a_course_outside_the_protocol_with_a_reason(page, live_server):  # noqa: F811
+def test_a_practitioner_plans_a_course_outside_the_protocol_with_a_reason(page, live_server):
     UserFactory(username="dr.hale", first_name="Morgan", last_name="Hale", role="Practitioner")
     patient = PatientFactory(given_name="Ada", family_name="Lovelace")
     ConsentFactory(patient=patient)
@@ -75,7 +66,7 @@ def test_a_practitioner_plans_a_course_outside_the_protocol_with_a_reason(page, 
     assert page.get_by_text("Protocol deviation").first.is_visible()
 
 
-def test_a_follow_up_score_updates_the_chart_and_the_responder_status(page, live_server):  # noqa: F811
+def test_a_follow_up_score_updates_the_chart_and_the_responder_status(page, live_server):
     practitioner = UserFactory(username="dr.hale", first_name="Morgan", last_name="Hale", role="Practitioner")
     nrs = OutcomeInstrumentFactory()
     course = TreatmentCourseFactory(

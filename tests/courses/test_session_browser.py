@@ -7,15 +7,7 @@ import pytest
 from django.utils import timezone
 
 from courses.models import SessionStatus
-from tests.browser.conftest import (  # noqa: F401  (fixtures shared with the browser journeys)
-    AXE_JS,
-    CHROMIUM,
-    browser_context_args,
-    browser_type_launch_args,
-    page,
-    problems,
-    pytest_runtest_makereport,
-)
+from tests.browser.kit import AXE_JS
 from tests.factories import (
     LotFactory,
     ProductFactory,
@@ -28,7 +20,6 @@ from tests.factories import (
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM, reason="Chromium not installed: browser journeys skipped"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
@@ -44,7 +35,7 @@ def main_violations(browser_page):
     ]
 
 
-def test_a_practitioner_logs_a_whole_session_in_the_browser(page, live_server):  # noqa: F811
+def test_a_practitioner_logs_a_whole_session_in_the_browser(page, live_server):
     practitioner = UserFactory(username="dr.hale", first_name="Morgan", last_name="Hale", role="Practitioner")
     course = TreatmentCourseFactory(
         practitioner=practitioner, start_date=timezone.localdate() - datetime.timedelta(days=14)

@@ -1,7 +1,8 @@
 """Browser journeys in Debian's Chromium, driven by Playwright against Django's live server.
 
-Skipped, with a clear notice, where Chromium is not installed. Each test fails on any JavaScript
-error or failed request for a static file, and leaves a full-page screenshot in artifacts/.
+A pytest plugin (registered in tests/conftest.py) so any test module can use `page`. Tests marked
+`browser` are skipped, with a clear notice, where Chromium is not installed. Each test fails on any
+JavaScript error or failed request for a static file, and leaves a full-page screenshot in artifacts/.
 """
 
 import os
@@ -27,12 +28,41 @@ def pytest_collection_modifyitems(config, items):
         reason="Chromium not installed: browser journeys skipped (apt-get install chromium)"
     )
     for item in items:
-        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+        if item.get_closest_marker("browser"):
             item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
+def _migrated_contents(django_db_setup, django_db_blocker):
+    """The rows migrations leave behind (role groups, permissions, catalogues), serialized once."""
+    from django.db import connection
+
+    contents = getattr(connection, "_test_serialized_contents", None)
+    if contents is None:
+        with django_db_blocker.unblock():
+            contents = connection.creation.serialize_db_to_string()
+    return contents
+
+
+@pytest.fixture(scope="session")
+def live_server(live_server, browser, _migrated_contents):
+    """Django's live server, with serialized rollback kept working beside Playwright.
+
+    Once Playwright's sync API is running, Django's context-local connection handler hands this
+    thread a new connection object, which lacks the serialized copy of the migrated rows that
+    `serialized_rollback` restores after each flush; without it the second browser test would find
+    no role groups. Give the new connection the copy taken before Playwright started.
+    """
+    from django.db import connections
+
+    for connection in connections.all():
+        if not hasattr(connection, "_test_serialized_contents"):
+            connection._test_serialized_contents = _migrated_contents
+    return live_server
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args, _migrated_contents):
     return {
         **browser_type_launch_args,
         "executable_path": CHROMIUM,
