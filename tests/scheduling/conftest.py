@@ -1,9 +1,13 @@
 import datetime
+import importlib
 
 import pytest
+from django.contrib.auth.models import Group, Permission
+from django.core.management.sql import emit_post_migrate_signal
 from django.db import connection
 from django.utils import timezone
 
+from clinic import roles
 from scheduling.models import Weekday
 from tests.factories import TreatmentCourseFactory, WorkingHoursFactory
 
@@ -20,6 +24,24 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("postgres_only"):
             item.add_marker(skip)
+
+
+@pytest.fixture
+def role_groups(transactional_db):
+    """The role groups, with the scheduling rights, for transactional tests.
+
+    Data migrations make them, but another transactional test's flush may have emptied the tables
+    (and a serialized rollback cannot restore them once the test connection has been replaced).
+    """
+    if not Permission.objects.exists():
+        emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    matrix = importlib.import_module("scheduling.migrations.0002_role_permissions").MATRIX
+    for role in roles.ROLES:
+        group, _ = Group.objects.get_or_create(name=role)
+        codenames = [name.split(".")[1] for name in matrix.get(role, [])]
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label="scheduling", codename__in=codenames)
+        )
 
 
 @pytest.fixture

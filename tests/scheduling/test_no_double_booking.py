@@ -40,7 +40,7 @@ def book_in_threads(courses, starts_at, booked_by):
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_of_simultaneous_bookings_of_one_practitioners_slot_exactly_one_succeeds(
-    practitioner, front_desk, monday
+    role_groups, practitioner, front_desk, monday
 ):
     courses = [TreatmentCourseFactory(practitioner=practitioner) for _ in range(ATTEMPTS)]
     outcomes = book_in_threads(courses, at(monday, 10), front_desk)
@@ -52,7 +52,7 @@ def test_of_simultaneous_bookings_of_one_practitioners_slot_exactly_one_succeeds
 
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_of_simultaneous_bookings_of_one_patient_exactly_one_succeeds(front_desk, monday):
+def test_of_simultaneous_bookings_of_one_patient_exactly_one_succeeds(role_groups, front_desk, monday):
     first = TreatmentCourseFactory()
     courses = [first, *(TreatmentCourseFactory(patient=first.patient) for _ in range(ATTEMPTS - 1))]
     outcomes = book_in_threads(courses, at(monday, 11), front_desk)

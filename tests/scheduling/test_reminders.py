@@ -106,7 +106,7 @@ def test_the_reminder_window_comes_from_the_protocol(db):
 
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_two_runs_at_the_same_moment_send_each_reminder_once():
+def test_two_runs_at_the_same_moment_send_each_reminder_once(role_groups):
     import threading
 
     from django.db import connections

@@ -4,44 +4,15 @@ tabs confirming the same slot."""
 import datetime
 
 import pytest
-from django.contrib.auth.models import Group, Permission
 
-from clinic import roles
 from courses.models import TreatmentSession
-from tests.browser.conftest import (  # noqa: F401  (fixtures shared with the browser journeys)
-    AXE_JS,
-    CHROMIUM,
-    browser_context_args,
-    browser_type_launch_args,
-    page,
-    problems,
-    pytest_runtest_makereport,
-)
+from tests.browser.kit import AXE_JS
 from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM, reason="Chromium not installed: browser journeys skipped"),
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-@pytest.fixture
-def role_groups(transactional_db):
-    """The role groups with the rights these journeys use.
-
-    Normally made by data migrations; an earlier transactional test's flush may have emptied them.
-    """
-    needed = {
-        roles.FRONT_DESK: ["book_appointments", "view_calendar", "view_worklists"],
-        roles.PRACTITIONER: ["view_calendar", "use_calendar_feed"],
-        roles.CLINIC_ADMIN: ["view_calendar"],
-    }
-    for role, codenames in needed.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label="scheduling", codename__in=codenames)
-        )
 
 
 def sign_in(browser_page, live_server, username):
@@ -64,7 +35,7 @@ def proposal_url(live_server, course, day, time):
 
 def test_front_desk_books_a_course_moves_session_3_and_sees_the_spacing(
     role_groups,
-    page,  # noqa: F811
+    page,
     live_server,
     monday,
     practitioner,
@@ -108,7 +79,7 @@ def test_front_desk_books_a_course_moves_session_3_and_sees_the_spacing(
 
 def test_two_tabs_confirming_the_same_slot_never_both_succeed(
     role_groups,
-    page,  # noqa: F811
+    page,
     live_server,
     monday,
     practitioner,
