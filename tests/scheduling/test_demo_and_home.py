@@ -77,3 +77,10 @@ def test_a_row_swapped_in_a_one_practitioner_table_keeps_its_columns(client_for,
     )
     assert str(practitioner) not in response.text
     assert response.text.count("<td") == 5  # patient, course, session, status, actions
+
+
+def test_the_menu_offers_the_calendar_and_work_lists_once(client_for, front_desk):
+    text = client_for(front_desk).get(reverse("home")).text
+    assert text.count("Calendar</a>") == 1
+    assert text.count("Work lists</a>") == 1
+    assert text.count("Today&#x27;s list") + text.count("Today's list") == 1
