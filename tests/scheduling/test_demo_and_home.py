@@ -81,6 +81,6 @@ def test_a_row_swapped_in_a_one_practitioner_table_keeps_its_columns(client_for,
 
 def test_the_menu_offers_the_calendar_and_work_lists_once(client_for, front_desk):
     text = client_for(front_desk).get(reverse("home")).text
-    assert text.count("Calendar</a>") == 1
-    assert text.count("Work lists</a>") == 1
+    assert text.count('class="nav-link" href="/schedule/"') == 1
+    assert text.count('class="nav-link" href="/schedule/work-lists/"') == 1
     assert text.count("Today&#x27;s list") + text.count("Today's list") == 1
