@@ -17,6 +17,7 @@ from courses.models import (
     ProtocolSettings,
     SessionStatus,
     SideEffect,
+    StopReason,
     Timepoint,
     TreatmentCourse,
 )
@@ -124,27 +125,97 @@ def course_scores(course):
     )
 
 
+# The responder definition, shared by the course page (below) and the outcomes dashboard
+# (outcomes/selectors.py, computed in SQL); tests/outcomes/test_definition.py runs both on one data set.
+RESPONDER_DEFINITION = """
+Baseline: the course's baseline_pain for the pain NRS; baseline_instrument_score for the course's own
+instrument (no baseline recorded: the instrument is not evaluated).
+
+Latest: the latest post-baseline score. For pain: the pre-injection score of a completed session from
+session 2 on (session 1's score is taken before any treatment, so it is not follow-up) or a current
+(not voided) NRS OutcomeScore of any timepoint except "baseline", whichever is latest by date; on the
+same date the follow-up score wins. For the course's instrument: its current non-baseline OutcomeScores.
+
+Improvement: direction-aware (OutcomeInstrument.improvement): baseline − latest where lower is better,
+latest − baseline where higher is better.
+
+≥ MCID: improvement ≥ the instrument's mcid_absolute, or, where it has mcid_relative_percent, a positive
+improvement ≥ that percent of the baseline (pain NRS: 2 points or 30 %).
+
+≥ 50 %: improvement ≥ half the room there was to improve: baseline − minimum where lower is better,
+maximum − baseline where higher is better (pain 8 → 4 is 50 %; VISA-A 40 → 70 is 30 of 60). A baseline
+already at the best end leaves no room: not evaluable for ≥ 50 %.
+
+Responder (the course page's headline status): both ≥ MCID and ≥ 50 %.
+
+Follow-up status: a course stopped as lost to follow-up is "lost to follow-up" (its last score was taken
+during treatment; the outcome is unknown). Otherwise, without a post-baseline score, a planned or active
+course is "awaiting follow-up" and a completed or stopped course is "lost to follow-up". Only the others
+are evaluable; lost and awaiting courses are counted next to every rate, never hidden.
+"""
+
+EVALUABLE = "evaluable"
+AWAITING = "awaiting"
+LOST = "lost"
+NO_BASELINE = "no_baseline"
+FOLLOW_UP_LABELS = {
+    EVALUABLE: "Evaluable",
+    AWAITING: "Awaiting follow-up",
+    LOST: "Lost to follow-up",
+    NO_BASELINE: "No baseline score",
+}
+
+
+def follow_up_status(course, latest):
+    """Evaluable, awaiting or lost to follow-up (RESPONDER_DEFINITION); without a course, from the score."""
+    if course is not None and course.stop_reason == StopReason.LOST_TO_FOLLOW_UP:
+        return LOST
+    if latest is not None:
+        return EVALUABLE
+    return AWAITING if course is None or course.is_open else LOST
+
+
+def meets_mcid(instrument, baseline, improvement):
+    """≥ MCID: the absolute MCID, or a positive improvement of at least the relative MCID of baseline."""
+    if improvement >= instrument.mcid_absolute:
+        return True
+    relative = instrument.mcid_relative_percent
+    return relative is not None and improvement > 0 and improvement * HUNDRED >= relative * baseline
+
+
+def room_to_improve(instrument, baseline):
+    """From baseline to the best end of the scale (0 when the baseline is already there)."""
+    if instrument.higher_is_better:
+        return instrument.max_score - baseline
+    return baseline - instrument.min_score
+
+
 @dataclass(frozen=True)
 class Response:
     instrument: OutcomeInstrument
-    baseline: Decimal
+    baseline: Decimal | None
     latest: Decimal | None
     latest_on: datetime.date | None
     improvement: Decimal | None
-    percent: Decimal | None  # share of the possible improvement achieved
+    percent: Decimal | None  # share of the room to improve that was achieved (None: no room)
+    status: str = EVALUABLE  # EVALUABLE, AWAITING, LOST or NO_BASELINE
+    mcid: bool = False  # the ≥ MCID criterion, evaluated on the numbers alone
+
+    @property
+    def is_evaluable(self):
+        return self.status == EVALUABLE
+
+    @property
+    def is_evaluable_for_half(self):
+        return self.is_evaluable and self.percent is not None
 
     @property
     def meets_mcid(self):
-        if self.improvement is None:
-            return False
-        if self.improvement >= self.instrument.mcid_absolute:
-            return True
-        relative = self.instrument.mcid_relative_percent
-        return bool(relative is not None and self.percent is not None and self.percent >= relative)
+        return self.is_evaluable and self.mcid
 
     @property
     def meets_half(self):
-        return self.percent is not None and self.percent >= 50
+        return self.is_evaluable_for_half and self.percent >= 50
 
     @property
     def is_responder(self):
@@ -154,26 +225,39 @@ class Response:
     def has_follow_up(self):
         return self.latest is not None
 
+    @property
+    def status_label(self):
+        return FOLLOW_UP_LABELS[self.status]
 
-def response(instrument, baseline, latest, latest_on=None):
-    """Direction-aware change from baseline to the latest score.
+
+def response(instrument, baseline, latest, latest_on=None, *, course=None):
+    """Direction-aware change from baseline to the latest score (see RESPONDER_DEFINITION).
 
     The percentage is of the room there was to improve (baseline to the best end of the scale): a
     pain NRS from 8 to 4 is 50%, a VISA-A from 40 to 70 is 50% of the 60 points possible. A baseline
-    already at the best end leaves no room, so no percentage (and no responder).
+    already at the best end leaves no room, so no percentage (and no ≥ 50 % response). With `course`,
+    the status says whether the course is evaluable, awaiting follow-up or lost to follow-up.
     """
+    if baseline is None:
+        return Response(instrument, None, None, None, None, None, NO_BASELINE)
     baseline = Decimal(baseline)
+    status = follow_up_status(course, latest)
     if latest is None:
-        return Response(instrument, baseline, None, None, None, None)
+        return Response(instrument, baseline, None, None, None, None, status)
     latest = Decimal(latest)
     improvement = instrument.improvement(baseline, latest)
-    room = (
-        (instrument.max_score - baseline)
-        if instrument.higher_is_better
-        else (baseline - instrument.min_score)
-    )
+    room = room_to_improve(instrument, baseline)
     percent = (improvement * HUNDRED / room).quantize(Decimal("0.1")) if room > 0 else None
-    return Response(instrument, baseline, latest, latest_on, improvement, percent)
+    return Response(
+        instrument,
+        baseline,
+        latest,
+        latest_on,
+        improvement,
+        percent,
+        status,
+        meets_mcid(instrument, baseline, improvement),
+    )
 
 
 @dataclass(frozen=True)
@@ -182,13 +266,23 @@ class TrendPoint:
     label: str
     nrs: Decimal
     kind: str  # "session" or "follow-up"
+    sequence: int | None = None  # the session's number, for session points
+
+    @property
+    def is_follow_up(self):
+        """Session 1's pre-injection score is taken before any treatment: follow-up starts at session 2."""
+        return self.kind != "session" or self.sequence > 1
 
 
 def pain_points(course, sessions, scores, nrs):
     """Pain NRS over the course: each completed session's pre-injection score and each NRS score."""
     points = [
         TrendPoint(
-            timezone.localtime(s.starts_at).date(), f"Session {s.sequence}", Decimal(s.pain_pre), "session"
+            timezone.localtime(s.starts_at).date(),
+            f"Session {s.sequence}",
+            Decimal(s.pain_pre),
+            "session",
+            s.sequence,
         )
         for s in sessions
         if s.status == SessionStatus.COMPLETED and s.pain_pre is not None
@@ -198,35 +292,43 @@ def pain_points(course, sessions, scores, nrs):
         for score in scores
         if nrs is not None and score.instrument_id == nrs.pk and score.timepoint != Timepoint.BASELINE
     ]
+    # By date; on the same date the follow-up score comes after (and so wins over) the session.
     return sorted(points, key=lambda p: (p.on, p.kind != "session"))
 
 
 def course_responses(course, sessions, scores, nrs=None):
-    """Responder status for pain NRS and the course's own instrument, from baseline to the latest score."""
+    """Response for pain NRS and the course's own instrument, from baseline to the latest score.
+
+    `scores` are current (not voided) scores in (recorded_on, id) order, as `course_scores()` gives them.
+    See RESPONDER_DEFINITION; the dashboard computes the same in SQL (outcomes.selectors).
+    """
     nrs = nrs or pain_instrument()
     results = []
     if nrs is not None:
-        points = pain_points(course, sessions, scores, nrs)
-        last = points[-1] if points else None
+        follow_ups = [p for p in pain_points(course, sessions, scores, nrs) if p.is_follow_up]
+        last = follow_ups[-1] if follow_ups else None
         results.append(
-            response(nrs, course.baseline_pain, last.nrs if last else None, last.on if last else None)
+            response(
+                nrs,
+                course.baseline_pain,
+                last.nrs if last else None,
+                last.on if last else None,
+                course=course,
+            )
         )
     instrument = course.outcome_instrument
     if instrument is not None and (nrs is None or instrument.pk != nrs.pk):
         own = [s for s in scores if s.instrument_id == instrument.pk and s.timepoint != Timepoint.BASELINE]
-        baseline = course.baseline_instrument_score
-        if baseline is None:
-            baselines = [
-                s for s in scores if s.instrument_id == instrument.pk and s.timepoint == Timepoint.BASELINE
-            ]
-            baseline = baselines[0].score if baselines else None
-        if baseline is not None:
-            last = own[-1] if own else None
-            results.append(
-                response(
-                    instrument, baseline, last.score if last else None, last.recorded_on if last else None
-                )
+        last = own[-1] if own else None
+        results.append(
+            response(
+                instrument,
+                course.baseline_instrument_score,
+                last.score if last else None,
+                last.recorded_on if last else None,
+                course=course,
             )
+        )
     return results
 
 

@@ -18,7 +18,7 @@ FIGURES = {
     "stopped": "Stopped courses",
     "sessions-this-month": "Courses with a session completed this month",
     "evaluable": "Courses evaluable for response (a pain score after baseline)",
-    "evaluable-50": "Courses evaluable for ≥ 50 % response (baseline above 0)",
+    "evaluable-50": "Courses evaluable for ≥ 50 % response (baseline pain above 0)",
     "responders-mcid": "Responders ≥ MCID",
     "responders-50": "Responders ≥ 50 %",
     "baseline-zero": "Baseline pain 0 (not evaluable for ≥ 50 %)",
@@ -26,6 +26,10 @@ FIGURES = {
     "awaiting": "Awaiting follow-up",
     "instrument-evaluable": "Evaluable on their outcome instrument",
     "instrument-responders": "Instrument responders ≥ MCID",
+    "instrument-evaluable-50": "Evaluable on their outcome instrument for ≥ 50 % (room to improve)",
+    "instrument-responders-50": "Instrument responders ≥ 50 %",
+    "instrument-lost": "Lost to follow-up on their outcome instrument",
+    "instrument-awaiting": "Awaiting follow-up on their outcome instrument",
     "side-effects": "Courses with side effects",
     "serious": "Courses with serious events",
     "deviation": "Protocol deviations",
@@ -109,6 +113,14 @@ def figure_filter(figure, filters, *, mcid):
         return selectors.INSTRUMENT_EVALUABLE
     if figure == "instrument-responders":
         return selectors.INSTRUMENT_RESPONDER
+    if figure == "instrument-evaluable-50":
+        return selectors.INSTRUMENT_EVALUABLE_50
+    if figure == "instrument-responders-50":
+        return selectors.INSTRUMENT_RESPONDER_50
+    if figure == "instrument-lost":
+        return selectors.INSTRUMENT_LOST
+    if figure == "instrument-awaiting":
+        return selectors.INSTRUMENT_AWAITING
     if figure == "side-effects":
         return _side_effect_filter(filters)
     if figure == "serious":

@@ -3,6 +3,9 @@
 Every figure starts from `outcome_courses()`: the courses the user may see, filtered, and annotated per course
 with its latest pain score, change from baseline and responder status. Grouped tables aggregate that queryset
 (GROUP BY in SQL); Python only arranges the few aggregated rows for display.
+
+The responder definition is `courses.selectors.RESPONDER_DEFINITION`, the one the course page uses (there in
+Python, here in SQL); tests/outcomes/test_definition.py runs both on the same courses and compares them.
 """
 
 import datetime
@@ -30,7 +33,7 @@ from django.db.models import (
     When,
     Window,
 )
-from django.db.models.functions import Coalesce, Lag, TruncDate
+from django.db.models.functions import Coalesce, Lag, Round, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
@@ -101,7 +104,8 @@ def _completed_sessions():
 
 
 def _follow_up_scores(instrument):
-    # A baseline-timepoint score is the starting point, not a follow-up.
+    # A baseline-timepoint score is the starting point, not a follow-up. OutcomeScore.objects leaves voided
+    # scores out.
     return (
         OutcomeScore.objects.filter(course=OuterRef("pk"), instrument=instrument)
         .exclude(timepoint=Timepoint.BASELINE)
@@ -109,10 +113,33 @@ def _follow_up_scores(instrument):
     )
 
 
+def _nrs(field_name, nrs_id):
+    """One value of the pain NRS catalogue row, as an (uncorrelated) scalar subquery."""
+    return Subquery(OutcomeInstrument.objects.filter(pk=nrs_id).values(field_name)[:1], output_field=DECIMAL)
+
+
+# Scores carry one decimal; rounding the arithmetic keeps SQLite's floating point from deciding a tie
+# (PostgreSQL's numeric is exact either way).
+def _tenths(expression):
+    return Round(expression, 1, output_field=DECIMAL)
+
+
+def _percent_of(percent, value):
+    return Round(percent * value * Value(Decimal("0.01")), 4, output_field=DECIMAL)
+
+
 def annotate_outcomes(courses, *, nrs_id):
-    """Per-course latest pain, change, responder flags, sessions received and preparation band."""
+    """Per-course latest pain, change, responder inputs, sessions received and preparation band.
+
+    Implements `courses.selectors.RESPONDER_DEFINITION` in SQL: latest pain is the later of the last
+    completed session's pre-injection score from session 2 on and the last current NRS follow-up score (a
+    tie goes to the score); the thresholds (relative MCID, half the room to improve) are per-course
+    arithmetic, compared by the Q objects below.
+    """
     # Session 1's pre-injection score is taken before any treatment, so follow-up starts at session 2.
-    follow_up_sessions = _completed_sessions().filter(sequence__gt=1).order_by("-starts_at", "-id")
+    follow_up_sessions = (
+        _completed_sessions().filter(sequence__gt=1, pain_pre__isnull=False).order_by("-starts_at", "-id")
+    )
     # The NRS id is passed as a value, not a subquery, so PostgreSQL looks scores up by score_course_idx
     # (course, instrument, recorded_on) instead of scanning every NRS score for each course.
     nrs_scores = _follow_up_scores(nrs_id)
@@ -145,40 +172,78 @@ def annotate_outcomes(courses, *, nrs_id):
         ),
         band=band_of("max_dextrose"),
     )
+    # The pain NRS is lower-is-better: improvement = baseline − latest, room = baseline − the scale's minimum.
     courses = courses.annotate(
         pain_change=ExpressionWrapper(F("latest_pain") - F("baseline_pain"), output_field=DECIMAL),
-        instrument_improvement=Case(
-            When(
-                outcome_instrument__higher_is_better=True,
-                then=F("instrument_latest") - F("baseline_instrument_score"),
-            ),
-            default=F("baseline_instrument_score") - F("instrument_latest"),
-            output_field=DECIMAL,
+        pain_improvement=_tenths(F("baseline_pain") - F("latest_pain")),
+        pain_room=_tenths(F("baseline_pain") - _nrs("min_score", nrs_id)),
+        pain_mcid_relative=_percent_of(_nrs("mcid_relative_percent", nrs_id), F("baseline_pain")),
+        instrument_improvement=_tenths(
+            Case(
+                When(
+                    outcome_instrument__higher_is_better=True,
+                    then=F("instrument_latest") - F("baseline_instrument_score"),
+                ),
+                default=F("baseline_instrument_score") - F("instrument_latest"),
+                output_field=DECIMAL,
+            )
+        ),
+        instrument_room=_tenths(
+            Case(
+                When(
+                    outcome_instrument__higher_is_better=True,
+                    then=F("outcome_instrument__max_score") - F("baseline_instrument_score"),
+                ),
+                default=F("baseline_instrument_score") - F("outcome_instrument__min_score"),
+                output_field=DECIMAL,
+            )
+        ),
+        instrument_mcid_relative=_percent_of(
+            F("outcome_instrument__mcid_relative_percent"), F("baseline_instrument_score")
         ),
     )
     return courses
 
 
+def _meets_mcid(improvement, absolute, relative):
+    """≥ MCID: the absolute MCID, or a positive improvement of at least the relative MCID (NULL: none)."""
+    return Q(**{f"{improvement}__gte": absolute}) | Q(
+        **{f"{improvement}__gt": 0, f"{improvement}__gte": F(relative)}
+    )
+
+
+def _meets_half(improvement, room):
+    return Q(**{f"{improvement}__gte": Round(F(room) * Value(Decimal("0.5")), 2, output_field=DECIMAL)})
+
+
 # Course categories, as Q objects over the annotations above (used in Count(filter=...) and drill-down lists).
-LOST = Q(stop_reason=StopReason.LOST_TO_FOLLOW_UP) | Q(latest_pain__isnull=True, status__in=CLOSED)
-AWAITING = Q(latest_pain__isnull=True, status__in=OPEN) & ~Q(stop_reason=StopReason.LOST_TO_FOLLOW_UP)
-EVALUABLE = Q(latest_pain__isnull=False) & ~Q(stop_reason=StopReason.LOST_TO_FOLLOW_UP)
-EVALUABLE_50 = EVALUABLE & Q(baseline_pain__gt=0)
-BASELINE_ZERO = EVALUABLE & Q(baseline_pain=0)
+# A course stopped as lost to follow-up is lost whatever scores it has (they were taken during treatment).
+STOPPED_LOST = Q(stop_reason=StopReason.LOST_TO_FOLLOW_UP)
+LOST = STOPPED_LOST | Q(latest_pain__isnull=True, status__in=CLOSED)
+AWAITING = Q(latest_pain__isnull=True, status__in=OPEN) & ~STOPPED_LOST
+EVALUABLE = Q(latest_pain__isnull=False) & ~STOPPED_LOST
+EVALUABLE_50 = EVALUABLE & Q(pain_room__gt=0)
+BASELINE_ZERO = EVALUABLE & Q(pain_room__lte=0)
 
 
 def responder_mcid(mcid):
-    # Pain NRS: lower is better, so improvement = baseline - latest = -pain_change.
-    return EVALUABLE & Q(pain_change__lte=-mcid)
+    """Pain ≥ MCID: `mcid` points (the NRS's absolute MCID) or its relative MCID of baseline (30 %)."""
+    return EVALUABLE & _meets_mcid("pain_improvement", mcid, "pain_mcid_relative")
 
 
-RESPONDER_50 = EVALUABLE_50 & Q(pain_change__lte=F("baseline_pain") * Decimal("-0.5"))
-INSTRUMENT_EVALUABLE = Q(
-    outcome_instrument__isnull=False, baseline_instrument_score__isnull=False, instrument_latest__isnull=False
-) & ~Q(stop_reason=StopReason.LOST_TO_FOLLOW_UP)
-INSTRUMENT_RESPONDER = INSTRUMENT_EVALUABLE & Q(
-    instrument_improvement__gte=F("outcome_instrument__mcid_absolute")
+RESPONDER_50 = EVALUABLE_50 & _meets_half("pain_improvement", "pain_room")
+# The course's own instrument, when it has one besides the pain NRS and a baseline score for it.
+INSTRUMENT_TRACKED = Q(outcome_instrument__isnull=False, baseline_instrument_score__isnull=False) & ~Q(
+    outcome_instrument__code=OutcomeInstrument.PAIN_NRS_CODE
 )
+INSTRUMENT_EVALUABLE = INSTRUMENT_TRACKED & Q(instrument_latest__isnull=False) & ~STOPPED_LOST
+INSTRUMENT_RESPONDER = INSTRUMENT_EVALUABLE & _meets_mcid(
+    "instrument_improvement", F("outcome_instrument__mcid_absolute"), "instrument_mcid_relative"
+)
+INSTRUMENT_EVALUABLE_50 = INSTRUMENT_EVALUABLE & Q(instrument_room__gt=0)
+INSTRUMENT_RESPONDER_50 = INSTRUMENT_EVALUABLE_50 & _meets_half("instrument_improvement", "instrument_room")
+INSTRUMENT_LOST = INSTRUMENT_TRACKED & (STOPPED_LOST | Q(instrument_latest__isnull=True, status__in=CLOSED))
+INSTRUMENT_AWAITING = INSTRUMENT_TRACKED & Q(instrument_latest__isnull=True, status__in=OPEN) & ~STOPPED_LOST
 
 
 def count_flag(condition):
@@ -384,6 +449,10 @@ def headline(courses, *, mcid, link):
         deviations=Count("pk", filter=Q(is_protocol_deviation=True)),
         instrument_evaluable=Count("pk", filter=INSTRUMENT_EVALUABLE),
         instrument_responders=Count("pk", filter=INSTRUMENT_RESPONDER),
+        instrument_evaluable_50=Count("pk", filter=INSTRUMENT_EVALUABLE_50),
+        instrument_responders_50=Count("pk", filter=INSTRUMENT_RESPONDER_50),
+        instrument_lost=Count("pk", filter=INSTRUMENT_LOST),
+        instrument_awaiting=Count("pk", filter=INSTRUMENT_AWAITING),
         **responder_aggregates(mcid),
     )
     today = timezone.localdate()
@@ -407,6 +476,7 @@ def headline(courses, *, mcid, link):
         rate_mcid=rate(counts["responders_mcid"], counts["evaluable"]),
         rate_50=rate(counts["responders_50"], counts["evaluable_50"]),
         instrument_rate=rate(counts["instrument_responders"], counts["instrument_evaluable"]),
+        instrument_rate_50=rate(counts["instrument_responders_50"], counts["instrument_evaluable_50"]),
         median_pain_change=median_pain_change(courses, counts["evaluable"]),
     )
     counts["notes"] = {
@@ -432,6 +502,10 @@ def headline(courses, *, mcid, link):
             "awaiting",
             "instrument-evaluable",
             "instrument-responders",
+            "instrument-evaluable-50",
+            "instrument-responders-50",
+            "instrument-lost",
+            "instrument-awaiting",
             "side-effects",
             "serious",
             "deviation",

@@ -1,10 +1,14 @@
 """The dashboard's figures against the same figures worked out by hand on the fixed clinic in conftest.py."""
 
+from decimal import Decimal
+
 import pytest
 from django.urls import reverse
 
+from courses.models import CourseStatus, OutcomeInstrument, Timepoint
 from outcomes import selectors
-from tests.outcomes.conftest import ACHILLES, KNEE
+from tests.factories import OutcomeScoreFactory
+from tests.outcomes.conftest import ACHILLES, KNEE, ClinicBuilder
 
 
 def link(figure, **params):
@@ -43,6 +47,48 @@ def test_headline_figures_match_the_hand_count(clinic_admin, clinic_data):
     assert h["deviations"] == 1
     # KOOS (higher is better) +15 >= 10: responder; VISA-A +10 < 20: not.
     assert (h["instrument_responders"], h["instrument_evaluable"], h["instrument_rate"]) == (1, 2, 50.0)
+    # >= 50 % of the room to improve: KOOS 40 -> 55 is 15 of 60 (25 %), VISA-A 50 -> 60 is 10 of 50 (20 %).
+    assert (h["instrument_responders_50"], h["instrument_evaluable_50"]) == (0, 2)
+    assert h["instrument_rate_50"] == 0.0
+    assert (h["instrument_lost"], h["instrument_awaiting"]) == (0, 0)  # only C1 and C3 have an instrument
+
+
+def test_instrument_figures_count_lost_and_awaiting_courses_and_the_relative_mcid(clinic_admin, practitioner):
+    builder = ClinicBuilder()
+    odi = OutcomeInstrument.objects.get(code="ODI")
+    # ODI: MCID 10 points or 30 % of baseline. 20 -> 14 is 6 points, exactly 30 % of 20: a responder;
+    # 6 is under half the room (10): not a 50 % responder.
+    relative, _ = builder.course(
+        practitioner=practitioner,
+        status=CourseStatus.COMPLETED,
+        outcome_instrument=odi,
+        baseline_instrument_score=Decimal("20"),
+        sessions=[(0, 7, None, None), (14, 6, None, None)],
+    )
+    OutcomeScoreFactory(course=relative, instrument=odi, score=Decimal("14"), timepoint=Timepoint.WEEK_6)
+    # Closed without an ODI follow-up: lost on the instrument (it is evaluable for pain from session 2).
+    builder.course(
+        practitioner=practitioner,
+        status=CourseStatus.COMPLETED,
+        outcome_instrument=odi,
+        baseline_instrument_score=Decimal("40"),
+        sessions=[(0, 7, None, None), (14, 6, None, None)],
+    )
+    # Active without one: awaiting.
+    builder.course(
+        practitioner=practitioner,
+        status=CourseStatus.ACTIVE,
+        outcome_instrument=odi,
+        baseline_instrument_score=Decimal("40"),
+        sessions=[(0, 7, None, None)],
+    )
+
+    h = selectors.headline(courses_for(clinic_admin), mcid=2, link=link)
+
+    assert (h["instrument_responders"], h["instrument_evaluable"]) == (1, 1)
+    assert (h["instrument_responders_50"], h["instrument_evaluable_50"]) == (0, 1)
+    assert (h["instrument_lost"], h["instrument_awaiting"]) == (1, 1)
+    assert (h["lost"], h["awaiting"], h["evaluable"]) == (0, 1, 2)
 
 
 def test_a_practitioner_sees_only_their_own_courses(practitioner, clinic_data):

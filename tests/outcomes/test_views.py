@@ -85,6 +85,33 @@ def test_the_course_list_links_each_course_to_its_page(clinic_admin, client_for,
     assert reverse("courses:course-detail", args=[clinic_data["c1"].pk]) in response.content.decode()
 
 
+INSTRUMENT_FIGURES = [
+    "instrument-evaluable-50",
+    "instrument-responders-50",
+    "instrument-lost",
+    "instrument-awaiting",
+]
+
+
+@pytest.mark.parametrize("figure", INSTRUMENT_FIGURES)
+def test_the_instrument_figures_drill_down_to_their_courses(clinic_admin, client_for, clinic_data, figure):
+    response = client_for(clinic_admin).get(reverse("outcomes:course-list"), {"figure": figure})
+
+    assert response.status_code == 200
+    text = response.content.decode()
+    # C1 and C3 are evaluable on their instrument for 50 %, responding on neither; none is lost or awaiting.
+    shown = reverse("courses:course-detail", args=[clinic_data["c1"].pk]) in text
+    assert shown == (figure == "instrument-evaluable-50")
+
+
+def test_the_dashboard_states_the_responder_definition(clinic_admin, client_for, clinic_data):
+    text = client_for(clinic_admin).get(reverse("outcomes:dashboard")).content.decode()
+
+    assert "2 points or 30 %" in text
+    assert "half the room there was to improve" in text
+    assert "Session 1's score is taken before any treatment" in text
+
+
 def test_chart_data_has_the_table_numbers(clinic_admin, client_for, clinic_data):
     response = client_for(clinic_admin).get(reverse("outcomes:chart-data", args=["responders-condition"]))
 
