@@ -112,11 +112,22 @@ def user_access_log(request, pk):
     """Every patient record one member of staff opened."""
     staff = get_object_or_404(get_user_model(), pk=pk)
     page = _page(request, user_access(staff))
-    patients = Patient.objects.in_bulk([int(entry.object_pk) for entry in page])
-    rows = [
-        {"entry": entry, "patient": patients.get(int(entry.object_pk)), "record": _record_label(entry)}
-        for entry in page
-    ]
+    # Exports naming no one patient (log_event) are filed under the user, not a patient.
+    patient_type = ContentType.objects.get_for_model(Patient)
+    patients = Patient.objects.in_bulk(
+        [int(entry.object_pk) for entry in page if entry.content_type_id == patient_type.pk]
+    )
+    rows = []
+    for entry in page:
+        is_patient = entry.content_type_id == patient_type.pk
+        rows.append(
+            {
+                "entry": entry,
+                "patient": patients.get(int(entry.object_pk)) if is_patient else None,
+                "record": _record_label(entry),
+                "event": not is_patient,
+            }
+        )
     return render(request, "clinic/user_access.html", {"staff": staff, "page": page, "rows": rows})
 
 

@@ -434,6 +434,9 @@ class TreatmentCourse(models.Model):
             message = f"Outside the clinic protocol ({'; '.join(outside)}): record the reason."
             raise ValidationError({"deviation_reason": message})
 
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Courses are completed or stopped with a reason, never deleted.")
+
 
 class CourseExtension(models.Model):
     """A course's planned session count changed after it began, with the reason."""
@@ -625,6 +628,9 @@ class TreatmentSession(models.Model):
             )
         if self.status == SessionStatus.CANCELLED and not self.cancel_reason.strip():
             raise ValidationError({"cancel_reason": "Say why the session was cancelled."})
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Sessions are cancelled or marked as no-shows with a reason, never deleted.")
 
 
 class PreparationComponent(ClinicalRecord):

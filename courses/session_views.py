@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from clinic.access import log_access
 from courses.models import (
     Injection,
     PreparationComponent,
@@ -160,6 +161,8 @@ def session_log(request, pk):
         raise PermissionDenied
 
     session = _load_session(pk)
+    if request.method == "GET":
+        log_access(request, session)
     course_sessions = _course_sessions(session)
     protocol = ProtocolSettings.load()
     screening = latest_screening(session.patient)
@@ -298,6 +301,7 @@ def session_handout(request, pk):
         ).prefetch_related(Prefetch("injections", queryset=Injection.objects.select_related("site"))),
         pk=pk,
     )
+    log_access(request, session, what="aftercare handout")
     injections = list(session.injections.all())
     regions = {injection.site.region for injection in injections}
     risk_notes = sorted({injection.site.risk_note for injection in injections if injection.site.risk_note})

@@ -8,6 +8,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clinic.access import log_access
 from courses import selectors, services
 from courses.forms import (
     CompleteForm,
@@ -198,6 +199,7 @@ def _detail_context(request, course, **forms):
 @permission_required("courses.view_treatmentcourse", raise_exception=True)
 def course_detail(request, pk):
     course = _get_course(pk)
+    log_access(request, course)
     return render(request, "courses/course_detail.html", _detail_context(request, course))
 
 
@@ -336,6 +338,7 @@ def _session_log_url(session, course):
 @permission_required("courses.view_clinical", raise_exception=True)
 def course_trend_data(request, pk):
     course = _get_course(pk)
+    log_access(request, course, what="pain trend data")
     sessions = selectors.course_sessions(course, clinical=False)
     scores = selectors.course_scores(course)
     return JsonResponse(selectors.course_trend(course, sessions, scores))

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from clinic.access import log_access, log_event
 from courses.models import OutcomeInstrument
 from outcomes import exports, figures, selectors
 from outcomes.forms import OutcomeFilterForm
@@ -133,6 +134,7 @@ def chart_data(request, name):
 def table_csv(request, name):
     with selectors.reporting():
         table = _Report(request).table(name)
+    log_event(request, f"CSV download: {table.name}")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{table.name}-{timezone.localdate():%Y%m%d}.csv"'
     writer = csv.writer(response)
@@ -166,6 +168,9 @@ def research_export(request):
     report = _Report(request)
     level = request.GET.get("level")
     stamp = f"{timezone.localdate():%Y%m%d}"
+    if level in ("courses", "sessions"):
+        # De-identified rows, but taking data out of the clinic is still recorded against the user.
+        log_event(request, f"Research export: {level}")
     if level == "courses":
         rows = exports.export_courses(report.courses, mcid=report.mcid).iterator(chunk_size=500)
         return _stream_csv(exports.COURSE_COLUMNS, rows, f"prolotrack-courses-{stamp}.csv")
@@ -194,6 +199,7 @@ def data_dictionary(request):
 @permission_required("courses.view_clinical", raise_exception=True)
 def patient_trend_data(request, patient_pk):
     patient = get_object_or_404(Patient, pk=patient_pk)
+    log_access(request, patient, what="score trend data")
     return JsonResponse(patient_trend(patient))
 
 

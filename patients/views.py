@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from clinic.access import log_access
 from clinic.models import User
 from courses.models import ProtocolSettings
 from patients import selectors, services
@@ -67,6 +68,7 @@ def patient_list(request):
 @require_safe
 def patient_detail(request, pk):
     patient = _patient(pk)
+    log_access(request, patient)
     context = {"patient": patient}
     if request.user.has_perm("patients.view_screening"):
         screenings = list(Screening.objects.filter(patient=patient).select_related("screened_by"))
@@ -226,6 +228,7 @@ def consent_document(request, pk):
         handle = consent.document.open("rb")
     except FileNotFoundError as error:
         raise Http404("The scanned form is missing from storage.") from error
+    log_access(request, consent, what="scanned consent form")
     extension = consent.document.name.rsplit(".", 1)[-1]
     response = FileResponse(
         handle,

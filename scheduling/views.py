@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from clinic.access import log_access
 from clinic.models import User
 from courses.models import LIVE_SESSION_STATUSES, ProtocolSettings, TreatmentCourse, TreatmentSession
 from scheduling import selectors, services
@@ -200,6 +201,8 @@ def session_reschedule(request, pk):
     session = get_object_or_404(
         TreatmentSession.objects.select_related("patient", "practitioner", "course__condition"), pk=pk
     )
+    if request.method == "GET":
+        log_access(request, session, what="schedule")
     course_sessions = session.course.sessions.order_by("sequence", "starts_at")
     local = timezone.localtime(session.starts_at)
     checks, clash_sequence = None, None
@@ -250,6 +253,8 @@ def course_book(request, pk):
     course = get_object_or_404(
         TreatmentCourse.objects.select_related("patient", "practitioner", "condition"), pk=pk
     )
+    if request.method == "GET":
+        log_access(request, course, what="booking")
     protocol = ProtocolSettings.load()
     sequences = selectors.open_sequences(course)
     existing = course.sessions.filter(status__in=LIVE_SESSION_STATUSES).order_by("sequence")

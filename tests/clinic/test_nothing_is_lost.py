@@ -154,6 +154,8 @@ def test_every_foreign_key_from_clinical_rows_protects_what_it_points_at():
         PatientFactory,
         ScreeningFactory,
         ConsentFactory,
+        TreatmentCourseFactory,
+        TreatmentSessionFactory,
         PreparationComponentFactory,
         InjectionFactory,
         SideEffectFactory,

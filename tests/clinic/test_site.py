@@ -7,7 +7,8 @@ from django.urls import reverse
 
 from tests.urls_inventory import project_urls
 
-PUBLIC = {"login", "healthz"}
+# The calendar feed is fetched by calendar apps, which cannot sign in: its secret token is the credential.
+PUBLIC = {"login", "healthz", "scheduling:feed"}
 
 
 def test_healthz_answers_ok_when_the_database_does(client, db):
@@ -32,6 +33,11 @@ def test_every_page_but_sign_in_and_healthz_needs_a_signed_in_user(client, db, n
 
 def test_the_sign_in_page_is_public(client, db):
     assert client.get(reverse("login")).status_code == 200
+
+
+def test_the_calendar_feed_answers_without_sign_in_but_only_to_a_valid_token(client, db):
+    response = client.get(reverse("scheduling:feed", args=["not-a-token"]))
+    assert response.status_code == 404
 
 
 def test_signing_in_leads_home_and_shows_the_role(client, practitioner):
