@@ -56,8 +56,8 @@ def test_sign_out_needs_post(client_for, practitioner):
 
 
 def test_each_role_sees_its_own_menu(client_for, front_desk, clinic_admin):
-    assert "Catalogues &amp; users" not in client_for(front_desk).get(reverse("home")).text
-    assert "Catalogues &amp; users" in client_for(clinic_admin).get(reverse("home")).text
+    assert "Catalogues and staff accounts" not in client_for(front_desk).get(reverse("home")).text
+    assert "Catalogues and staff accounts" in client_for(clinic_admin).get(reverse("home")).text
 
 
 def test_static_assets_come_from_npm_packages(client_for, front_desk):
