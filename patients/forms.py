@@ -7,6 +7,7 @@ from django.db.models import Q
 from clinic import roles
 from clinic.models import User
 from patients.models import Consent, Patient, Screening
+from patients.services import PATIENT_FIELDS
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 CONSENT_UPLOAD_MAX_BYTES_DEFAULT = 10 * 1024 * 1024
@@ -29,22 +30,7 @@ class PatientForm(forms.ModelForm):
 
     class Meta:
         model = Patient
-        fields = [
-            "given_name",
-            "family_name",
-            "preferred_name",
-            "date_of_birth",
-            "sex",
-            "phone",
-            "email",
-            "address",
-            "emergency_contact_name",
-            "emergency_contact_phone",
-            "preferred_contact",
-            "reminders_allowed",
-            "primary_practitioner",
-            "notes",
-        ]
+        fields = PATIENT_FIELDS
         widgets = {
             "date_of_birth": DATE_WIDGET,
             "address": forms.Textarea(attrs={"rows": 3}),
