@@ -119,6 +119,11 @@ STORAGES = {
 }
 # Uploaded documents (consent scans) are private: never under STATIC or a public URL.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
+# Largest scanned consent form accepted, in bytes (patients.forms reads it).
+CONSENT_UPLOAD_MAX_BYTES = env_int("CONSENT_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
+# Key of the research export's pseudonyms (outcomes.exports). Its own secret lets SECRET_KEY be rotated
+# without renumbering every exported patient and course; it defaults to SECRET_KEY.
+RESEARCH_KEY = os.environ.get("RESEARCH_KEY") or SECRET_KEY
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
