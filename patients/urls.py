@@ -13,5 +13,7 @@ urlpatterns = [
     path("<int:pk>/restore/", views.patient_restore, name="patient-restore"),
     path("<int:pk>/screenings/new/", views.screening_create, name="screening-create"),
     path("<int:pk>/consents/new/", views.consent_create, name="consent-create"),
+    path("<int:pk>/record/", views.patient_record_page, name="patient-record"),
+    path("<int:pk>/record.json", views.patient_record_json, name="patient-record-json"),
     path("consents/<int:pk>/document/", views.consent_document, name="consent-document"),
 ]

@@ -4,9 +4,10 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic.access import log_access
@@ -15,8 +16,12 @@ from courses.models import ProtocolSettings
 from patients import selectors, services
 from patients.forms import ArchiveForm, ConsentForm, PatientForm, ScreeningForm
 from patients.models import Consent, Patient, Screening
+from patients.record_export import patient_record
 
 PAGE_SIZE = 25
+# The complete-record export is for clinic admins, who answer patients' right-of-access requests. They
+# alone hold the audit permission, so the export comes with the rest of the accountability tools.
+RECORD_EXPORT_PERMISSION = "auditlog.view_logentry"
 STATUS_FILTERS = {"active": "Active", "archived": "Archived", "all": "All"}
 
 
@@ -237,5 +242,29 @@ def consent_document(request, pk):
         content_type=mimetypes.types_map.get(f".{extension}", "application/octet-stream"),
     )
     response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@permission_required(RECORD_EXPORT_PERMISSION, raise_exception=True)
+@require_safe
+def patient_record_page(request, pk):
+    """The patient's complete record as a printable page (right of access)."""
+    patient = _patient(pk)
+    log_access(request, patient, what="complete record (printable)")
+    record = patient_record(patient, exported_by=request.user)
+    return render(request, "patients/patient_record.html", {"patient": patient, "record": record})
+
+
+@permission_required(RECORD_EXPORT_PERMISSION, raise_exception=True)
+@require_safe
+def patient_record_json(request, pk):
+    """The patient's complete record as a JSON download (right of access)."""
+    patient = _patient(pk)
+    log_access(request, patient, what="complete record (JSON)")
+    record = patient_record(patient, exported_by=request.user)
+    response = JsonResponse(record.as_dict(), json_dumps_params={"indent": 2, "ensure_ascii": False})
+    stamp = f"{timezone.localdate():%Y%m%d}"
+    response["Content-Disposition"] = f'attachment; filename="patient-record-{patient.mrn}-{stamp}.json"'
     response["Cache-Control"] = "private, no-store"
     return response

@@ -14,6 +14,9 @@ DEMOGRAPHICS_SAVE = {**ANON, "front_desk": 302, "practitioner": 403, "clinic_adm
 CLINICAL_PAGE = {**ANON, "front_desk": 403, "practitioner": 200, "clinic_admin": 200}
 CLINICAL_SAVE = {**ANON, "front_desk": 403, "practitioner": 302, "clinic_admin": 302}
 NOT_ALLOWED_METHOD = {**ANON, "front_desk": 405, "practitioner": 405, "clinic_admin": 405}
+# The complete-record export (right of access) is for clinic admins only.
+ADMIN_ONLY = {**ANON, "front_desk": 403, "practitioner": 403, "clinic_admin": 200}
+ADMIN_ONLY_NOT_POST = {**ANON, "front_desk": 403, "practitioner": 403, "clinic_admin": 405}
 
 
 def patient(objects):
@@ -90,6 +93,11 @@ ROWS = [
         method="post",
         args=lambda objects: [objects["consent"].pk],
     ),
+    Row("patients:patient-record", ADMIN_ONLY, args=patient),
+    Row("patients:patient-record", ADMIN_ONLY_NOT_POST, method="post", args=patient),
+    Row("patients:patient-record", ADMIN_ONLY, args=lambda objects: [objects["archived"].pk]),
+    Row("patients:patient-record-json", ADMIN_ONLY, args=patient),
+    Row("patients:patient-record-json", ADMIN_ONLY_NOT_POST, method="post", args=patient),
 ]
 
 
