@@ -1,9 +1,13 @@
 """Demo courses for `seed_demo`: past sessions with preparations, sites, side effects and pain trends.
 
 Figures follow DOMAIN.md: 3–8 sessions 14–21 days apart (a few deviations, with reasons), dextrose
-12.5–25% with lidocaine, 0.5–6 mL per site, side effects at the rates of the practitioner survey
-(post-injection flare the most common), and roughly half the courses responding. Future sessions of
-active courses are left to the scheduling demo, which books them.
+12.5–25% with lidocaine in about three courses of four, 0.5–6 mL per site, side effects at the rates of
+the practitioner survey (post-injection flare the most common) with one or two serious events, about one
+course in ten lost to follow-up, and roughly half the courses responding on pain and on their outcome
+instrument. Future sessions of active courses are left to the scheduling demo, which books them.
+
+Measured on the default demo (300 patients, seed 2026) through the dashboard's definition: see
+tests/courses/test_demo.py for the ranges kept.
 """
 
 import datetime
@@ -181,6 +185,51 @@ SIDE_EFFECT_RATES = [
     ("Nerve irritation or injury", 0.002, (2,), (7, 30)),
     ("Injection-site infection", 0.001, (2,), (7, 14)),
 ]
+# Rare serious events (DOMAIN.md §6), placed on chosen sessions rather than rolled per session so the demo
+# always has a few: term, events per 1000 completed sessions (at least one), grade, serious criterion,
+# action, days from the session to onset, days to resolve, needs an intra-articular injection.
+SERIOUS_EVENTS = [
+    (
+        "Vasovagal syncope",
+        1.5,
+        3,
+        "medically_important",
+        "review",
+        (0, 0),
+        (0, 1),
+        False,
+        "Fainted after the injections; reviewed in the emergency department, discharged the same day.",
+    ),
+    (
+        "Septic joint",
+        1.0,
+        3,
+        "hospitalisation",
+        "referral",
+        (2, 4),
+        (14, 28),
+        True,
+        "Hot swollen joint two days later; admitted for washout and intravenous antibiotics.",
+    ),
+]
+# Share of courses whose syringe holds no local anaesthetic (dextrose and saline only): the practitioner
+# or patient preferred none, a topical cream or a separate skin bleb, or an anaesthetic allergy.
+NO_ANAESTHETIC_SHARE = 0.25
+NO_ANAESTHETIC_USES = [AnaestheticUse.NONE, AnaestheticUse.NONE, AnaestheticUse.TOPICAL, AnaestheticUse.BLEB]
+# How a course's outcome-instrument change follows its pain change: disability and function scores improve
+# less than pain (Rabago 2013: WOMAC 15 points on 0–100 against pain falling by about half).
+INSTRUMENT_SHARE_OF_PAIN_GAIN = (0.4, 0.95)
+# Chance the outcome questionnaire is repeated at the last session of a closed course.
+END_OF_TREATMENT_INSTRUMENT = 0.85
+# Stopping odds per course (cumulative thresholds of one roll): stop reason, sessions before stopping.
+# Lost to follow-up is about one course in ten, with the patients who stop after one session.
+STOP_ODDS = [
+    (0.05, StopReason.NO_RESPONSE),
+    (0.08, StopReason.PATIENT_CHOICE),
+    (0.16, StopReason.LOST_TO_FOLLOW_UP),
+    (0.172, StopReason.ADVERSE_EVENT),
+]
+GOAL_MET_ODDS = 0.2  # responders only, above the stops
 DEVIATIONS = [
     (10, 14, "Multi-site chronic pain; the patient asked for a longer course after discussion."),
     (6, 7, "Weekly sessions as in the Klein 1993 protocol; the patient is only in the area for six weeks."),
@@ -346,21 +395,7 @@ def seed(*, users, rng, patients=None, stdout=None):
 
     sessions, session_plans = [], []
     for course, site_names, responds in plans:
-        gain = rng.uniform(0.5, 0.9) if responds else rng.uniform(-0.1, 0.3)
-        stop_after = None
-        stop_reason = ""
-        roll = rng.random()
-        if roll < 0.05:
-            stop_reason, stop_after = StopReason.NO_RESPONSE, 3
-            gain = min(gain, 0.1)
-        elif roll < 0.08:
-            stop_reason, stop_after = StopReason.PATIENT_CHOICE, rng.randint(1, 3)
-        elif roll < 0.1:
-            stop_reason, stop_after = StopReason.LOST_TO_FOLLOW_UP, rng.randint(1, 3)
-        elif roll < 0.107:
-            stop_reason, stop_after = StopReason.ADVERSE_EVENT, rng.randint(1, 2)
-        elif responds and roll < 0.13:
-            stop_reason, stop_after = StopReason.GOAL_MET, max(2, course.planned_sessions - 2)
+        gain, stop_reason, stop_after = stop_plan(course, responds, rng)
         count = min(stop_after or course.planned_sessions, course.planned_sessions)
         course_sessions = []
         day = course.start_date
@@ -392,10 +427,12 @@ def seed(*, users, rng, patients=None, stdout=None):
     TreatmentSession.objects.bulk_create(sessions)
 
     components, injections, side_effects, scores = [], [], [], []
+    injected = []  # (session, its injections) for placing the serious events
     for course, site_names, course_sessions, gain, stop_reason, count in session_plans:
         for index, session in enumerate(course_sessions):
             course_injections = _injections(course, session, site_names, sites, rng)
             injections += course_injections
+            injected.append((session, course_injections))
             mix = _preparation(session, course_injections, lots, rng)
             components += mix
             summary = preparation_summary(mix)
@@ -406,6 +443,7 @@ def seed(*, users, rng, patients=None, stdout=None):
             side_effects += _side_effects(session, reported, course_injections, terms, rng)
         _close(course, course_sessions, stop_reason, count, today)
         scores += _follow_ups(course, course_sessions, gain, nrs, today, rng)
+    side_effects += serious_events(injected, terms, rng)
     TreatmentSession.objects.bulk_update(
         [s for s in sessions if s.status == SessionStatus.COMPLETED],
         ["final_dextrose_percent", "final_anaesthetic_percent", "total_volume_ml"],
@@ -432,6 +470,37 @@ def seed(*, users, rng, patients=None, stdout=None):
         )
 
 
+def stop_plan(course, responds, rng):
+    """How a course goes: (share of pain relieved by the end, stop reason or "", sessions before stopping)."""
+    gain = rng.uniform(0.55, 0.92) if responds else rng.uniform(-0.1, 0.3)
+    roll = rng.random()
+    reason = next((reason for threshold, reason in STOP_ODDS if roll < threshold), "")
+    if not reason and responds and roll < GOAL_MET_ODDS:
+        reason = StopReason.GOAL_MET
+    if reason == StopReason.NO_RESPONSE:
+        return min(gain, 0.1), reason, 3
+    if reason in (StopReason.PATIENT_CHOICE, StopReason.LOST_TO_FOLLOW_UP):
+        return gain, reason, rng.randint(1, 3)
+    if reason == StopReason.ADVERSE_EVENT:
+        return gain, reason, rng.randint(1, 2)
+    if reason == StopReason.GOAL_MET:
+        return gain, reason, max(2, course.planned_sessions - 2)
+    return gain, "", None
+
+
+def anaesthetic_use_for(course, rng):
+    """The course's local-anaesthetic habit, chosen at its first session and kept for the others."""
+    use = getattr(course, "_demo_anaesthetic_use", None)
+    if use is None:
+        use = (
+            rng.choice(NO_ANAESTHETIC_USES)
+            if rng.random() < NO_ANAESTHETIC_SHARE
+            else AnaestheticUse.IN_PREPARATION
+        )
+        course._demo_anaesthetic_use = use
+    return use
+
+
 def _missed_session(course, sequence, starts, rng):
     no_show = rng.random() < 0.6
     return TreatmentSession(
@@ -449,7 +518,8 @@ def _missed_session(course, sequence, starts, rng):
     )
 
 
-def _completed_session(course, sequence, starts, pain_pre, rng):
+def _completed_session(course, sequence, starts, pain_pre, rng, *, anaesthetic_use=None):
+    anaesthetic_use = anaesthetic_use or anaesthetic_use_for(course, rng)
     return TreatmentSession(
         course=course,
         patient=course.patient,
@@ -461,7 +531,7 @@ def _completed_session(course, sequence, starts, pain_pre, rng):
         pain_pre=pain_pre,
         pain_post=max(0, pain_pre - rng.randint(1, 4)) if rng.random() < 0.5 else None,
         guidance=Guidance.ULTRASOUND if rng.random() < 0.3 else Guidance.LANDMARK,
-        anaesthetic_use=AnaestheticUse.IN_PREPARATION,
+        anaesthetic_use=anaesthetic_use,
         took_nsaids=rng.random() < 0.1,
         took_anticoagulants=False,
         took_opioids=rng.random() < 0.04,
@@ -519,12 +589,15 @@ def _injections(course, session, site_names, sites, rng):
 
 
 def _preparation(session, injections, lots, rng):
-    """A syringe holding what was injected: dextrose 50% stock, lidocaine 1%, saline to volume."""
+    """A syringe holding what was injected: dextrose 50% stock, lidocaine 1% (when the session mixes a
+    local anaesthetic in), saline to volume."""
     total = sum((i.volume_ml for i in injections), Decimal("0"))
     dextrose_target = Decimal(str(rng.choice([12.5, 15, 15, 15, 20, 25])))
     lidocaine_target = Decimal(str(rng.choice([0.1, 0.2, 0.2, 0.25, 0.5])))
     dextrose_ml = (total * dextrose_target / 50).quantize(Decimal("0.01"))
     lidocaine_ml = max(Decimal("0.05"), (total * lidocaine_target).quantize(Decimal("0.01")))
+    if session.anaesthetic_use != AnaestheticUse.IN_PREPARATION:
+        lidocaine_ml = Decimal("0")
     saline_ml = total - dextrose_ml - lidocaine_ml
     day = session.starts_at.date()
     recalled_window = day.toordinal() % 29 == 0  # a few sessions drew from the lot recalled later
@@ -546,6 +619,74 @@ def _preparation(session, injections, lots, rng):
         for lot, volume in rows
         if volume > 0
     ]
+
+
+def serious_events(injected, terms, rng):
+    """SERIOUS_EVENTS placed on chosen completed sessions: `injected` is [(session, its injections)]."""
+    rows = []
+    taken = set()
+    for (
+        name,
+        per_1000,
+        grade,
+        criterion,
+        action,
+        onset_days,
+        resolve,
+        intra_articular,
+        note,
+    ) in SERIOUS_EVENTS:
+        candidates = [
+            (session, injections)
+            for session, injections in injected
+            if id(session) not in taken
+            and (
+                not intra_articular
+                or any(
+                    i.site.structure_type == InjectionSite.StructureType.INTRA_ARTICULAR for i in injections
+                )
+            )
+        ]
+        if name not in terms or not candidates:
+            continue
+        for session, injections in rng.sample(
+            candidates, k=min(len(candidates), max(1, round(len(injected) * per_1000 / 1000)))
+        ):
+            taken.add(id(session))
+            site = (
+                next(
+                    (
+                        i
+                        for i in injections
+                        if i.site.structure_type == InjectionSite.StructureType.INTRA_ARTICULAR
+                    ),
+                    None,
+                )
+                if intra_articular
+                else None
+            )
+            onset = session.starts_at.date() + datetime.timedelta(days=rng.randint(*onset_days))
+            rows.append(
+                SideEffect(
+                    reported_session=session,
+                    attributed_session=session,
+                    term=terms[name],
+                    onset_date=onset,
+                    resolved_date=onset + datetime.timedelta(days=rng.randint(*resolve)),
+                    severity=grade,
+                    serious=True,
+                    serious_criterion=criterion,
+                    site=site.site if site else None,
+                    laterality=site.laterality if site else "",
+                    action_taken=action,
+                    outcome=SideEffect.Outcome.RESOLVED,
+                    relatedness=SideEffect.Relatedness.RELATED,
+                    notes=note,
+                    created_by=session.practitioner,
+                    created_at=session.completed_at,
+                )
+            )
+    return rows
 
 
 def _side_effects(session, reported, injections, terms, rng):
@@ -593,13 +734,37 @@ def _close(course, course_sessions, stop_reason, count, today):
         course.status = CourseStatus.ACTIVE
 
 
+def _instrument_score(course, achieved):
+    """The course's instrument score when `achieved` of its room to improve (pain-wise) was reached."""
+    instrument, base = course.outcome_instrument, course.baseline_instrument_score
+    if instrument.higher_is_better:
+        value = base + (instrument.max_score - base) * Decimal(str(achieved))
+    else:
+        value = base * (1 - Decimal(str(achieved)))
+    return min(instrument.max_score, max(instrument.min_score, _decimal(value)))
+
+
 def _follow_ups(course, course_sessions, gain, nrs, today, rng):
-    """Scores 6, 12, 26 and 52 weeks after the last session; some patients are lost along the way."""
-    if course.status != CourseStatus.COMPLETED and course.stop_reason != StopReason.GOAL_MET:
-        return []
-    last_day = course_sessions[-1].starts_at.date()
-    rows = []
+    """The outcome questionnaire at the last session of a closed course, then scores 6, 12, 26 and 52 weeks
+    after the last session; some patients are lost along the way."""
     instrument = course.outcome_instrument
+    tracked = instrument is not None and course.baseline_instrument_score is not None
+    # Disability and function improve less than pain: a per-course share of the pain gain.
+    share = rng.uniform(*INSTRUMENT_SHARE_OF_PAIN_GAIN)
+    rows = []
+    closed = course.status == CourseStatus.COMPLETED or (
+        course.status == CourseStatus.STOPPED and course.stop_reason != StopReason.LOST_TO_FOLLOW_UP
+    )
+    if tracked and closed and len(course_sessions) >= 2 and rng.random() < END_OF_TREATMENT_INSTRUMENT:
+        last = course_sessions[-1]
+        achieved = 1 - last.pain_pre / course.baseline_pain if course.baseline_pain else 0
+        value = _instrument_score(course, max(-0.2, achieved * share + rng.uniform(-0.05, 0.05)))
+        score = _score(course, instrument, value, last.starts_at.date(), Timepoint.SESSION, "clinic")
+        score.session = last
+        rows.append(score)
+    if course.status != CourseStatus.COMPLETED and course.stop_reason != StopReason.GOAL_MET:
+        return rows
+    last_day = course_sessions[-1].starts_at.date()
     for timepoint, weeks in FOLLOW_UP_WEEKS.items():
         on = last_day + datetime.timedelta(weeks=weeks)
         if on > today or rng.random() < 0.2:
@@ -617,13 +782,8 @@ def _follow_ups(course, course_sessions, gain, nrs, today, rng):
             [OutcomeScore.Source.CLINIC, OutcomeScore.Source.PHONE, OutcomeScore.Source.PATIENT]
         )
         rows.append(_score(course, nrs, pain, on, timepoint, source))
-        if instrument is not None and course.baseline_instrument_score is not None:
-            base = course.baseline_instrument_score
-            if instrument.higher_is_better:
-                value = base + (instrument.max_score - base) * Decimal(str(achieved))
-            else:
-                value = base * (1 - Decimal(str(achieved)))
-            value = min(instrument.max_score, max(instrument.min_score, _decimal(value)))
+        if tracked:
+            value = _instrument_score(course, max(-0.2, achieved * share + rng.uniform(-0.05, 0.05)))
             rows.append(_score(course, instrument, value, on, timepoint, source))
     return rows
 

@@ -11,6 +11,7 @@ from courses import selectors
 from courses.diary import overlapping_sessions
 from courses.models import (
     LIVE_SESSION_STATUSES,
+    AnaestheticUse,
     CourseStatus,
     Injection,
     PreparationComponent,
@@ -19,6 +20,7 @@ from courses.models import (
     TreatmentCourse,
     TreatmentSession,
 )
+from outcomes import selectors as outcome_selectors
 
 
 @pytest.fixture
@@ -81,6 +83,106 @@ def test_demo_side_effects_and_responders_are_in_published_ranges(demo):
         for c in closed
     ]
     assert 0.35 <= sum(responders) / len(responders) <= 0.75
+
+
+def dashboard(users):
+    nrs = outcome_selectors.pain_instrument()
+    courses = outcome_selectors.outcome_courses(users["clinicadmin"], {}, nrs_id=nrs.pk)
+    return courses, outcome_selectors.headline(courses, mcid=nrs.mcid_absolute, link=lambda *a, **k: "")
+
+
+@pytest.fixture
+def default_demo(db):
+    """The data `seed_demo` makes by default: 300 patients, seed 2026 (the diary step changes no outcome)."""
+    users = seed_users()
+    rng = random.Random(2026)
+    patients.demo.seed(users=users, rng=rng, patients=300)
+    courses.demo.seed(users=users, rng=rng, patients=300)
+    return users
+
+
+def test_the_default_demo_looks_like_the_published_ranges(default_demo):
+    _, h = dashboard(default_demo)
+    # DOMAIN.md §8: about 40–70 % responders, never 100 %; on the instrument a little below pain.
+    assert 40 <= h["rate_mcid"] <= 70
+    assert 40 <= h["rate_50"] <= 70
+    assert 50 <= h["instrument_rate"] <= 65
+    assert h["instrument_rate_50"] < h["instrument_rate"]
+    # About one course in ten lost to follow-up, counted next to the rates.
+    assert 0.08 <= h["lost"] / h["n"] <= 0.12
+    assert h["awaiting"] > 0 and h["instrument_lost"] > 0 and h["instrument_awaiting"] > 0
+    # One to three serious events; local anaesthetic left out of about a quarter of the treated courses.
+    assert 1 <= h["serious"] <= 3
+    treated = TreatmentCourse.objects.filter(sessions__status=SessionStatus.COMPLETED).distinct()
+    with_anaesthetic = treated.filter(sessions__final_anaesthetic_percent__gt=0).distinct()
+    assert 0.15 <= 1 - with_anaesthetic.count() / treated.count() <= 0.35
+    # The flare rate of the practitioner survey holds at this size too.
+    sessions = TreatmentSession.objects.filter(status=SessionStatus.COMPLETED).count()
+    flares = SideEffect.objects.filter(term__name="Post-injection pain / flare").count()
+    assert 0.2 < flares / sessions < 0.4
+
+
+def test_demo_has_a_few_serious_events_with_their_criteria(demo):
+    serious = SideEffect.objects.filter(serious=True)
+    assert 1 <= serious.count() <= 3
+    assert not serious.filter(Q(serious_criterion="") | Q(severity__lt=3)).exists()
+    for event in serious.select_related("term"):
+        event.full_clean()
+    septic = serious.filter(term__name="Septic joint").first()
+    assert septic is None or septic.site.structure_type == "intra_articular"
+    assert not SideEffect.objects.filter(serious=False, severity__gte=4).exists()
+
+
+def test_about_a_quarter_of_demo_courses_inject_no_anaesthetic(demo):
+    treated = TreatmentCourse.objects.filter(sessions__status=SessionStatus.COMPLETED).distinct()
+    with_anaesthetic = treated.filter(sessions__final_anaesthetic_percent__gt=0).distinct()
+    assert 0.1 <= 1 - with_anaesthetic.count() / treated.count() <= 0.4
+    completed = TreatmentSession.objects.filter(status=SessionStatus.COMPLETED)
+    plain = completed.exclude(anaesthetic_use=AnaestheticUse.IN_PREPARATION)
+    assert plain.exists()
+    assert not plain.filter(final_anaesthetic_percent__gt=0).exists()
+    assert not completed.filter(
+        anaesthetic_use=AnaestheticUse.IN_PREPARATION, final_anaesthetic_percent=0
+    ).exists()
+    # A course keeps its habit from session to session.
+    mixed = (
+        completed.values("course").annotate(uses=Count("anaesthetic_use", distinct=True)).filter(uses__gt=1)
+    )
+    assert not mixed.exists()
+
+
+def test_the_course_page_and_the_dashboard_agree_on_every_demo_course(demo):
+    courses, _ = dashboard(demo)
+    nrs = selectors.pain_instrument()
+    flags = {
+        "evaluable": outcome_selectors.EVALUABLE,
+        "lost": outcome_selectors.LOST,
+        "mcid": outcome_selectors.responder_mcid(nrs.mcid_absolute),
+        "half": outcome_selectors.RESPONDER_50,
+        "i_evaluable": outcome_selectors.INSTRUMENT_EVALUABLE,
+        "i_mcid": outcome_selectors.INSTRUMENT_RESPONDER,
+        "i_half": outcome_selectors.INSTRUMENT_RESPONDER_50,
+    }
+    database = {
+        row.pop("pk"): {k: bool(v) for k, v in row.items()}
+        for row in courses.annotate(**{k: outcome_selectors.count_flag(q) for k, q in flags.items()}).values(
+            "pk", *flags
+        )
+    }
+    for course in TreatmentCourse.objects.select_related("outcome_instrument"):
+        sessions = selectors.course_sessions(course, clinical=False)
+        pain, *own = selectors.course_responses(course, sessions, selectors.course_scores(course), nrs)
+        own = own[0] if own else None
+        python = {
+            "evaluable": pain.is_evaluable,
+            "lost": pain.status == selectors.LOST,
+            "mcid": pain.meets_mcid,
+            "half": pain.meets_half,
+            "i_evaluable": bool(own and own.is_evaluable),
+            "i_mcid": bool(own and own.meets_mcid),
+            "i_half": bool(own and own.meets_half),
+        }
+        assert python == database[course.pk], course
 
 
 def test_demo_sessions_never_double_book_anyone(demo):
