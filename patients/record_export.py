@@ -41,6 +41,7 @@ class Field:
     label: str
     value: object  # JSON-ready
     text: str  # for the printable page
+    printed: bool = True  # False for JSON-only detail (row ids, a choice's code beside its meaning)
 
 
 @dataclass
@@ -143,7 +144,7 @@ def _entry(obj, labels):
         label = str(f.verbose_name)
         if isinstance(f, models.ForeignKey):
             pk = getattr(obj, f.attname)
-            entry.fields.append(Field(f.attname, f"{label} (id)", pk, _text(pk)))
+            entry.fields.append(Field(f.attname, f"{label} (id)", pk, _text(pk), printed=False))
             if f.name not in PARENT_FIELDS:
                 name = labels.label(f.related_model, pk) if pk is not None else None
                 entry.fields.append(Field(f.name, label, name, _text(name)))
@@ -157,7 +158,7 @@ def _entry(obj, labels):
         text = _text(getattr(obj, f"get_{f.name}_display")() if f.choices else value)
         entry.fields.append(Field(f.name, label, _json_value(value), text))
         if f.choices:
-            entry.fields.append(Field(f"{f.name}_display", f"{label} (meaning)", text, text))
+            entry.fields.append(Field(f"{f.name}_display", f"{label} (meaning)", text, text, printed=False))
     return entry
 
 
