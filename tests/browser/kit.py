@@ -58,7 +58,32 @@ def live_server(live_server, browser, _migrated_contents):
     for connection in connections.all():
         if not hasattr(connection, "_test_serialized_contents"):
             connection._test_serialized_contents = _migrated_contents
+    if live_server.thread.connections_override:
+        _one_request_at_a_time(live_server.thread.httpd)
     return live_server
+
+
+def _one_request_at_a_time(httpd):
+    """Serve one request at a time when the server threads share the test's in-memory SQLite connection.
+
+    A page that fetches several JSON endpoints at once (the outcomes dashboard draws a dozen charts) would
+    otherwise run their report transactions concurrently on that single connection, which hangs. A real
+    server has a connection per thread; PostgreSQL test runs keep the concurrency.
+    """
+    import threading
+
+    application, lock = httpd.get_app(), threading.Lock()
+
+    def serialized(environ, start_response):
+        with lock:
+            response = application(environ, start_response)
+            try:
+                return list(response)  # streamed bodies read the database too
+            finally:
+                if hasattr(response, "close"):
+                    response.close()
+
+    httpd.set_app(serialized)
 
 
 @pytest.fixture(scope="session")
