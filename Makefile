@@ -63,3 +63,12 @@ deploy-check: install
 	DEBUG=0 ALLOWED_HOSTS=prolo.example.org CSRF_TRUSTED_ORIGINS=https://prolo.example.org BEHIND_PROXY=1 \
 	SECRET_KEY="$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
+
+# --- Performance (docs/performance.md) -------------------------------------------------------------------
+.PHONY: bench
+
+# Load benchmark against DATABASE_URL (PostgreSQL for published figures): seeds `seed_demo --scale 20000`
+# when missing, serves with gunicorn (2 workers) and drives every page with locust; writes
+# bench/results/latest.json and prints the table. BENCH_SECONDS (per page, default 20), BENCH_PORT.
+bench: install node_modules/.package-lock.json
+	$(BIN)/python bench/run.py

@@ -60,6 +60,10 @@ def database_config(url, *, base_dir):
         # Keep connections between requests and check them before reuse (psycopg 3).
         config["CONN_MAX_AGE"] = 60
         config["CONN_HEALTH_CHECKS"] = True
+        # No JIT: the report queries are planned as "expensive" at scale and PostgreSQL then spends
+        # longer compiling them than running them (seconds on the outcomes dashboard).
+        options = config.setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
     elif config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers and a writer work at once; IMMEDIATE takes the write lock at BEGIN so
         # concurrent writers queue instead of failing with "database is locked" mid-transaction.

@@ -1,0 +1,123 @@
+"""One page under load: BENCH_PAGE names it, BENCH_TARGETS is the JSON written by bench/prepare.py.
+
+Each simulated user signs in as the page's role once, then requests the page without pause. Every
+response's X-Query-Count header is kept; at the end the counts (and, for the session POST, the ids of
+the sessions saved) go to BENCH_OUT.
+"""
+
+import json
+import os
+from collections import Counter
+
+from locust import FastHttpUser, events, task
+
+with open(os.environ["BENCH_TARGETS"]) as targets_file:
+    TARGETS = json.load(targets_file)
+PAGE = os.environ["BENCH_PAGE"]
+ROLES = {
+    "patient_search": "frontdesk",
+    "patient_page": "practitioner",
+    "course_page": "practitioner",
+    "session_log_get": "practitioner",
+    "session_log_post": "practitioner",
+    "day_calendar": "frontdesk",
+    "week_calendar": "frontdesk",
+    "outcomes_dashboard": "clinicadmin",
+    "outcomes_dashboard_filtered": "clinicadmin",
+    "outcomes_csv": "clinicadmin",
+    "floor": None,
+    "peer_admin": "clinicadmin",
+}
+QUERY_COUNTS = Counter()
+POSTED = []
+POOL = list(TARGETS["post_sessions"])
+
+
+def _url(page):
+    if page == "floor":
+        return TARGETS["floor"]
+    if page == "peer_admin":
+        return TARGETS["peer_admin"]
+    return TARGETS["pages"][page]
+
+
+def _session_post(pk):
+    """A valid first save of a scheduled session: three components, three injections, completed."""
+    dextrose, lidocaine, saline = TARGETS["lots"]
+    data = {
+        "version": "1",
+        "pain_pre": "6",
+        "pain_post": "3",
+        "guidance": "landmark",
+        "anaesthetic_use": "in_preparation",
+        "aftercare_nsaid_avoid_days": "7",
+        "notes": "Tolerated well.",
+        "action": "complete",
+        # The pool sessions' patients may have old or precautionary screenings: give each reason.
+        "confirm-screening": "Screening reviewed with the patient today.",
+        "confirm-spacing": "First session of the course.",
+        "confirm-count": "Within the plan.",
+        "side_effects-TOTAL_FORMS": "0",
+        "side_effects-INITIAL_FORMS": "0",
+    }
+    for prefix, rows in (
+        ("components", [(dextrose, "1.50"), (lidocaine, "0.60"), (saline, "0.90")]),
+        ("injections", [(site, "1.00") for site in TARGETS["sites"]]),
+    ):
+        data[f"{prefix}-TOTAL_FORMS"] = str(len(rows))
+        data[f"{prefix}-INITIAL_FORMS"] = "0"
+        for index, (choice, volume) in enumerate(rows):
+            if prefix == "components":
+                data[f"{prefix}-{index}-lot"] = str(choice)
+            else:
+                data[f"{prefix}-{index}-site"] = str(choice)
+                data[f"{prefix}-{index}-laterality"] = "right"
+                data[f"{prefix}-{index}-needle_gauge"] = "27"
+            data[f"{prefix}-{index}-volume_ml"] = volume
+    return data
+
+
+class Clinician(FastHttpUser):
+    # A page slower than this counts as a failure (gunicorn's own worker timeout is 30 s).
+    network_timeout = 25.0
+    connection_timeout = 5.0
+
+    def on_start(self):
+        # Signed in beforehand by bench/run.py: one session per role, shared by the page's users.
+        username = ROLES[PAGE]
+        cookies = TARGETS["cookies"][username] if username else {}
+        self.csrf = cookies.get("csrftoken", "")
+        self.headers = {"Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items())}
+
+    @task
+    def page(self):
+        if PAGE == "session_log_post":
+            self._post()
+            return
+        with self.client.get(_url(PAGE), name=PAGE, headers=self.headers, catch_response=True) as response:
+            if response.status_code != 200:
+                response.failure(f"status {response.status_code}")
+            QUERY_COUNTS[response.headers.get("X-Query-Count", "?")] += 1
+
+    def _post(self):
+        if not POOL:
+            self.stop()
+            return
+        pk = POOL.pop()
+        url = TARGETS["post_template"].replace("/0/", f"/{pk}/")
+        data = _session_post(pk)
+        data["csrfmiddlewaretoken"] = self.csrf
+        with self.client.post(
+            url, data=data, name=PAGE, headers=self.headers, catch_response=True, allow_redirects=False
+        ) as response:
+            QUERY_COUNTS[response.headers.get("X-Query-Count", "?")] += 1
+            if response.status_code == 302 and response.headers.get("Location", "").endswith(url):
+                POSTED.append(pk)
+            else:
+                response.failure(f"not saved: status {response.status_code}")
+
+
+@events.test_stop.add_listener
+def _write_counts(environment, **kwargs):
+    with open(os.environ["BENCH_OUT"], "w") as out:
+        json.dump({"queries": dict(QUERY_COUNTS), "posted": POSTED}, out)
