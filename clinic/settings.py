@@ -60,6 +60,10 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# The benchmark (bench/, README "Performance") reads each response's query count from a header.
+if env_bool("QUERY_COUNT_HEADER", default=False):
+    MIDDLEWARE.insert(0, "clinic.querycount.QueryCountMiddleware")
+
 ROOT_URLCONF = "clinic.urls"
 WSGI_APPLICATION = "clinic.wsgi.application"
 
