@@ -96,7 +96,17 @@ def test_front_desk_registers_books_moves_and_checks_in_without_touching_clinica
     assert Patient.objects.filter(given_name="Ada", family_name="Quinn").count() == 2
 
     # Nothing clinical on the way: no screening, consent or course planning, no session logging.
-    page.goto(f"{live_server.url}/patients/{ada.pk}/")
+    # Find Ada by typing in the live search (htmx swaps the rows in place).
+    page.get_by_role("navigation").first.get_by_role("link", name="Patients").click()
+    expect(page.get_by_role("link", name="Nolan, Bea")).to_be_visible()
+    page.evaluate("window.__sameDocument = true")
+    page.get_by_label("Search").fill("Quinn")
+    expect(page.get_by_role("link", name="Nolan, Bea")).to_have_count(0)
+    expect(page.get_by_role("link", name="Quinn, Ada")).to_have_count(2)
+    assert page.evaluate("window.__sameDocument") is True
+    assert not axe_violations(page)
+    page.get_by_role("row").filter(has_text=ada.mrn).get_by_role("link", name="Quinn, Ada").click()
+    page.wait_for_url(f"{live_server.url}/patients/{ada.pk}/")
     main = page.get_by_role("main")
     expect(main.get_by_role("link", name="Record screening")).to_have_count(0)
     expect(main.get_by_role("link", name="Plan a course")).to_have_count(0)
@@ -122,7 +132,6 @@ def test_front_desk_registers_books_moves_and_checks_in_without_touching_clinica
     assert not axe_violations(page)
 
     # Session 3 a day later: the page says how the sessions around it still fit.
-    page.goto(f"{live_server.url}/courses/{course.pk}/")
     third = sessions[2]
     page.goto(f"{live_server.url}/schedule/sessions/{third.pk}/reschedule/")
     new_day = third.starts_at.date() + datetime.timedelta(days=1)
@@ -137,8 +146,8 @@ def test_front_desk_registers_books_moves_and_checks_in_without_touching_clinica
     assert timezone.localtime(third.starts_at).date() == new_day
 
     # Today's list: check Ada in for her appointment from the earlier course, without a reload.
-    page.get_by_role("link", name="Calendar").first.click()
-    page.goto(f"{live_server.url}/schedule/")
+    page.get_by_role("navigation").first.get_by_role("link", name="Calendar").click()
+    expect(page.get_by_role("heading", name="Today")).to_be_visible()
     row = page.get_by_role("row").filter(has_text="Ada Quinn")
     assert not axe_violations(page)
     page.evaluate("window.__sameDocument = true")
