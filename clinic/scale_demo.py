@@ -108,6 +108,12 @@ def scale_seed(*, patients, rng, stdout=None, label="scale"):
                 f"patients {start + len(chunk)}/{len(candidates)}: "
                 + ", ".join(f"{value} {key.replace('_', ' ')}" for key, value in totals.items())
             )
+    if connection.vendor == "postgresql":
+        # Fresh planner statistics: before autovacuum gets to them, PostgreSQL would plan the pages'
+        # queries for the empty tables it last measured (sequential scans and hash joins over 190,000
+        # sessions instead of index lookups).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     say("done")
     return totals
 
