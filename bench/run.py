@@ -210,6 +210,7 @@ def main():
     if not url.startswith("postgres"):
         print("NOTE: DATABASE_URL is not PostgreSQL: these are SQLite figures, not the published ones.")
     started = time.monotonic()
+    load_at_start = round(os.getloadavg()[0], 1)
     work = Path(tempfile.mkdtemp(prefix="prolo-bench-"))
     python = str(BIN / "python")
     run([python, "manage.py", "migrate", "--noinput", "-v0"], env)
@@ -242,6 +243,9 @@ def main():
         "cpus": os.cpu_count(),
         "posts_verified": verified is not None and verified.returncode == 0,
         "total_seconds": round(time.monotonic() - started),
+        # Other work on the machine inflates every figure: a quiet 2-core machine stays below 2.
+        "load_average_at_start": load_at_start,
+        "load_average_at_end": round(os.getloadavg()[0], 1),
     }
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
