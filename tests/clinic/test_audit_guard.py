@@ -34,7 +34,6 @@ ALLOWED = {
     ("patients/services.py", "mrn_allocate", ""): "the MRN counter is not clinical data and is not audited",
     ("*/demo.py", "*", ""): "demo data for a training database, inserted in bulk",
     ("clinic/management/commands/seed_demo.py", "*", ""): "demo data for a training database",
-    ("clinic/scale_demo.py", "*", ""): "demo data",
     ("clinic/scale_demo.py", "*", ""): "demo data at benchmark scale (seed_demo --scale), inserted in bulk",
     ("courses/session_services.py", "session_record", ".update(version="): (
         "the optimistic-lock claim bumps only `version`, which the audit leaves out; the session's "
