@@ -105,6 +105,7 @@ class Patient(models.Model):
         permissions = [
             ("archive_patient", "Can archive patients"),
             ("restore_patient", "Can restore archived patients"),
+            ("export_patient_record", "Can download a patient's complete record (right of access)"),
         ]
         indexes = [
             models.Index(fields=["family_name", "given_name"], name="patient_name_idx"),

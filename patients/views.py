@@ -19,9 +19,8 @@ from patients.models import Consent, Patient, Screening
 from patients.record_export import patient_record
 
 PAGE_SIZE = 25
-# The complete-record export is for clinic admins, who answer patients' right-of-access requests. They
-# alone hold the audit permission, so the export comes with the rest of the accountability tools.
-RECORD_EXPORT_PERMISSION = "auditlog.view_logentry"
+# The complete-record export answers patients' right-of-access requests; clinic admins hold it.
+RECORD_EXPORT_PERMISSION = "patients.export_patient_record"
 STATUS_FILTERS = {"active": "Active", "archived": "Archived", "all": "All"}
 
 
