@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db.models import Count
+from django.db.models import Count, Q
 
 from courses.models import (
     LIVE_SESSION_STATUSES,
@@ -56,19 +56,13 @@ def test_scale_seeding_creates_a_clinic_in_the_demo_proportions(scale_50):
 
 def test_open_courses_have_their_remaining_sessions_booked_ahead(scale_50):
     active = TreatmentCourse.objects.filter(status=CourseStatus.ACTIVE).annotate(
-        booked=Count("sessions", filter=models_q_scheduled())
+        booked=Count("sessions", filter=Q(sessions__status=SessionStatus.SCHEDULED))
     )
     assert active.exists()
     for course in active:
         assert course.booked >= 1, course
     practitioners = {s.practitioner_id for s in TreatmentSession.objects.all()}
     assert WorkingHours.objects.filter(practitioner__in=practitioners).count() == 5 * len(practitioners)
-
-
-def models_q_scheduled():
-    from django.db.models import Q
-
-    return Q(sessions__status=SessionStatus.SCHEDULED)
 
 
 def test_no_practitioner_or_patient_is_in_two_live_appointments_at_once(scale_50):
