@@ -127,14 +127,15 @@ COURSE_COLUMNS = [
     ),
     Column(
         "responder_mcid",
-        "1 when pain improved by at least the NRS MCID, 0 when not, blank when not "
-        "evaluable (no follow-up or lost to follow-up).",
+        "1 when pain improved by at least the NRS MCID (2 points, or 30 % of baseline), 0 when not, "
+        "blank when not evaluable (no follow-up or lost to follow-up).",
         "0/1",
         lambda c: _flag(c, "responder_mcid"),
     ),
     Column(
         "responder_50",
-        "1 when pain improved by at least 50 % of baseline; blank when not evaluable (including baseline 0).",
+        "1 when pain improved by at least 50 % of baseline (the room there was to improve), 0 when not; "
+        "blank when not evaluable (including baseline 0).",
         "0/1",
         lambda c: _flag(c, "responder_50"),
     ),
