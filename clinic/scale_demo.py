@@ -41,6 +41,7 @@ from courses.models import (
     TreatmentSession,
 )
 from courses.session_services import injected_volume, preparation_summary
+from outcomes.summary import course_outcomes_rebuild
 from patients.models import Consent, Patient, Screening
 from patients.services import mrn_allocate
 from scheduling.demo import bank_holidays
@@ -108,6 +109,8 @@ def scale_seed(*, patients, rng, stdout=None, label="scale"):
                 f"patients {start + len(chunk)}/{len(candidates)}: "
                 + ", ".join(f"{value} {key.replace('_', ' ')}" for key, value in totals.items())
             )
+    # The bulk load bypasses the services that keep the per-course outcome summary current.
+    say(f"outcome summaries: {course_outcomes_rebuild()} courses")
     if connection.vendor == "postgresql":
         # Fresh planner statistics: before autovacuum gets to them, PostgreSQL would plan the pages'
         # queries for the empty tables it last measured (sequential scans and hash joins over 190,000

@@ -37,6 +37,7 @@ from courses.models import (
     TreatmentSession,
 )
 from courses.session_services import injected_volume, preparation_summary
+from outcomes.summary import course_outcomes_rebuild
 from patients.models import Consent, Patient, Screening
 
 # condition: (weight, region, sites, instrument code, chance of responding)
@@ -458,6 +459,8 @@ def seed(*, users, rng, patients=None, stdout=None):
     Injection.objects.bulk_create(injections, batch_size=1000)
     SideEffect.objects.bulk_create(side_effects, batch_size=1000)
     OutcomeScore.objects.bulk_create(scores, batch_size=1000)
+    # Bulk inserts bypass the services that keep the outcome summary current: recompute it once.
+    course_outcomes_rebuild()
     if stdout:
         by_status = {
             status: sum(1 for course, *_ in session_plans if course.status == status)

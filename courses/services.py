@@ -22,6 +22,7 @@ from courses.models import (
     TreatmentCourse,
     TreatmentSession,
 )
+from outcomes.summary import course_outcome_refresh
 
 # Plan fields a practitioner may set when creating or editing a course.
 PLAN_FIELDS = (
@@ -122,6 +123,7 @@ def course_update(*, course, updated_by, **changes):
     course = TreatmentCourse.objects.select_for_update().get(pk=course.pk)
     if not course.is_open:
         raise ValidationError(f"This course is {course.get_status_display().lower()}: its plan is closed.")
+    instrument_before = course.outcome_instrument_id
     for name, value in changes.items():
         setattr(course, name, value.strip() if name == "deviation_reason" else value)
     live = course.sessions.filter(status__in=LIVE_SESSION_STATUSES).count()
@@ -136,6 +138,8 @@ def course_update(*, course, updated_by, **changes):
     _check_instrument_baseline(course)
     course.full_clean()
     course.save()
+    if course.outcome_instrument_id != instrument_before:
+        course_outcome_refresh(course)
     return course
 
 
@@ -303,6 +307,7 @@ def outcome_score_record(
     )
     entry.full_clean()
     entry.save()
+    course_outcome_refresh(course)
     return entry
 
 
@@ -313,6 +318,7 @@ def outcome_score_void(*, score, by, reason):
     if score.is_voided:
         raise ValidationError("This score was already voided.")
     score.void(by=by, reason=(reason or "")[:200])
+    course_outcome_refresh(score.course)
     return score
 
 

@@ -18,6 +18,7 @@ from courses.models import (
     SideEffect,
     TreatmentSession,
 )
+from outcomes.summary import course_outcome_refresh
 from patients.models import Screening
 
 # Session fields the practitioner types on the logging page.
@@ -468,6 +469,8 @@ def session_record(
         # The first completed visit starts the course.
         course.status = CourseStatus.ACTIVE
         course.save(update_fields=["status", "updated_at"])
+    if session.status == SessionStatus.COMPLETED:
+        course_outcome_refresh(course)
     return session
 
 

@@ -20,12 +20,9 @@ from django.db.models import (
     CharField,
     Count,
     DecimalField,
-    Exists,
     ExpressionWrapper,
     F,
     IntegerField,
-    Max,
-    OuterRef,
     Q,
     Subquery,
     Sum,
@@ -99,20 +96,6 @@ def pain_instrument():
     return OutcomeInstrument.objects.filter(code=OutcomeInstrument.PAIN_NRS_CODE).first()
 
 
-def _completed_sessions():
-    return TreatmentSession.objects.filter(course=OuterRef("pk"), status=SessionStatus.COMPLETED)
-
-
-def _follow_up_scores(instrument):
-    # A baseline-timepoint score is the starting point, not a follow-up. OutcomeScore.objects leaves voided
-    # scores out.
-    return (
-        OutcomeScore.objects.filter(course=OuterRef("pk"), instrument=instrument)
-        .exclude(timepoint=Timepoint.BASELINE)
-        .order_by("-recorded_on", "-id")
-    )
-
-
 def _nrs(field_name, nrs_id):
     """One value of the pain NRS catalogue row, as an (uncorrelated) scalar subquery."""
     return Subquery(OutcomeInstrument.objects.filter(pk=nrs_id).values(field_name)[:1], output_field=DECIMAL)
@@ -131,46 +114,24 @@ def _percent_of(percent, value):
 def annotate_outcomes(courses, *, nrs_id):
     """Per-course latest pain, change, responder inputs, sessions received and preparation band.
 
-    Implements `courses.selectors.RESPONDER_DEFINITION` in SQL: latest pain is the later of the last
-    completed session's pre-injection score from session 2 on and the last current NRS follow-up score (a
-    tie goes to the score); the thresholds (relative MCID, half the room to improve) are per-course
-    arithmetic, compared by the Q objects below.
+    Implements `courses.selectors.RESPONDER_DEFINITION` in SQL. The per-course values that depend on the
+    course's sessions and scores (latest pain and its source, latest instrument score, sessions received,
+    strongest dextrose, anaesthetic) come from the `outcomes.CourseOutcome` summary row, joined one-to-one
+    and kept up to date by the services that write its inputs; the thresholds (relative MCID, half the room
+    to improve) are per-course arithmetic over the course and its instrument, compared by the Q objects below.
     """
-    # Session 1's pre-injection score is taken before any treatment, so follow-up starts at session 2.
-    follow_up_sessions = (
-        _completed_sessions().filter(sequence__gt=1, pain_pre__isnull=False).order_by("-starts_at", "-id")
-    )
-    # The NRS id is passed as a value, not a subquery, so PostgreSQL looks scores up by score_course_idx
-    # (course, instrument, recorded_on) instead of scanning every NRS score for each course.
-    nrs_scores = _follow_up_scores(nrs_id)
-    instrument_scores = _follow_up_scores(OuterRef("outcome_instrument"))
-    received = _completed_sessions().order_by().values("course").annotate(n=Count("pk")).values("n")[:1]
-    strongest = (
-        _completed_sessions()
-        .order_by()
-        .values("course")
-        .annotate(m=Max("final_dextrose_percent"))
-        .values("m")[:1]
-    )
+    summary = "outcome_summary__"
     courses = courses.annotate(
-        session_pain=Subquery(follow_up_sessions.values("pain_pre")[:1]),
-        session_day=Subquery(follow_up_sessions.annotate(day=TruncDate("starts_at")).values("day")[:1]),
-        score_pain=Subquery(nrs_scores.values("score")[:1]),
-        score_day=Subquery(nrs_scores.values("recorded_on")[:1]),
-        instrument_latest=Subquery(instrument_scores.values("score")[:1]),
-        sessions_received=Coalesce(Subquery(received, output_field=IntegerField()), 0),
-        max_dextrose=Subquery(strongest, output_field=DECIMAL),
-        with_anaesthetic=Exists(_completed_sessions().filter(final_anaesthetic_percent__gt=0)),
-    )
-    courses = courses.annotate(
-        latest_pain=Case(
-            When(score_day__isnull=True, then=F("session_pain")),
-            When(session_day__isnull=True, then=F("score_pain")),
-            When(score_day__gte=F("session_day"), then=F("score_pain")),
-            default=F("session_pain"),
-            output_field=DECIMAL,
-        ),
-        band=band_of("max_dextrose"),
+        session_pain=F(f"{summary}session_pain"),
+        session_day=F(f"{summary}session_pain_on"),
+        score_pain=F(f"{summary}score_pain"),
+        score_day=F(f"{summary}score_pain_on"),
+        instrument_latest=F(f"{summary}instrument_latest"),
+        sessions_received=Coalesce(F(f"{summary}sessions_received"), 0),
+        max_dextrose=F(f"{summary}max_dextrose"),
+        with_anaesthetic=Coalesce(F(f"{summary}with_anaesthetic"), False),
+        latest_pain=F(f"{summary}latest_pain"),
+        band=band_of(f"{summary}max_dextrose"),
     )
     # The pain NRS is lower-is-better: improvement = baseline − latest, room = baseline − the scale's minimum.
     courses = courses.annotate(

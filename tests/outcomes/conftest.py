@@ -4,10 +4,21 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from clinic import roles
-from courses.models import CourseStatus, OutcomeInstrument, SessionStatus, StopReason, Timepoint
+from courses.models import (
+    CourseStatus,
+    OutcomeInstrument,
+    OutcomeScore,
+    SessionStatus,
+    StopReason,
+    Timepoint,
+    TreatmentCourse,
+    TreatmentSession,
+)
+from outcomes.summary import course_outcome_refresh
 from tests.factories import (
     ConditionFactory,
     OutcomeScoreFactory,
@@ -210,3 +221,30 @@ def build_clinic(practitioner, builder=None):
 @pytest.fixture
 def clinic_data(practitioner):
     return build_clinic(practitioner)
+
+
+def _refresh_summary(sender, instance, **kwargs):
+    course_id = instance.pk if sender is TreatmentCourse else instance.course_id
+    course_outcome_refresh(TreatmentCourse(pk=course_id))
+
+
+@pytest.fixture(autouse=True)
+def summaries_follow_factory_rows(request):
+    """Factories save rows directly, past the services that refresh the outcome summary: refresh on save.
+
+    The services' own refresh is proven in test_summary.py; here the hand-counted data sets just need the
+    summary the services would have written.
+    """
+    if getattr(request.module, "SERVICES_ONLY", False):
+        # The module proves the services' own refresh: no help from saves.
+        yield
+        return
+    connections = [
+        (model, f"outcomes-test-{model.__name__}")
+        for model in (TreatmentCourse, TreatmentSession, OutcomeScore)
+    ]
+    for model, uid in connections:
+        post_save.connect(_refresh_summary, sender=model, dispatch_uid=uid)
+    yield
+    for model, uid in connections:
+        post_save.disconnect(sender=model, dispatch_uid=uid)

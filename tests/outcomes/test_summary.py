@@ -1,0 +1,151 @@
+"""The per-course outcome summary equals a fresh rebuild after every service that writes its inputs."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from courses import services
+from courses.models import (
+    CourseStatus,
+    OutcomeInstrument,
+    SessionStatus,
+    StopReason,
+    Timepoint,
+    TreatmentCourse,
+)
+from courses.session_services import session_record
+from outcomes.models import CourseOutcome
+from outcomes.summary import course_outcome_refresh, course_outcomes_rebuild
+from scheduling.services import session_cancel
+from tests.factories import ScreeningFactory, TreatmentCourseFactory, TreatmentSessionFactory
+from tests.outcomes.conftest import ClinicBuilder, build_clinic
+
+# Rows here are written by the services alone (no refresh-on-save helper from conftest).
+SERVICES_ONLY = True
+
+
+def stored(course):
+    return CourseOutcome.objects.filter(course=course).values().first()
+
+
+def assert_equal_to_a_rebuild(course):
+    before = stored(course)
+    course_outcomes_rebuild()
+    assert stored(course) == before
+    return before
+
+
+@pytest.fixture
+def course(practitioner):
+    course = TreatmentCourseFactory(
+        practitioner=practitioner,
+        status=CourseStatus.ACTIVE,
+        baseline_pain=8,
+        start_date=timezone.localdate() - datetime.timedelta(days=30),
+    )
+    ScreeningFactory(patient=course.patient, screened_by=practitioner)
+    TreatmentSessionFactory(
+        course=course,
+        sequence=1,
+        completed=True,
+        pain_pre=8,
+        starts_at=timezone.make_aware(datetime.datetime.combine(course.start_date, datetime.time(9))),
+        final_dextrose_percent=Decimal("15"),
+    )
+    course_outcomes_rebuild()
+    return course
+
+
+def log_visit(course, user, pain):
+    visit = TreatmentSessionFactory(
+        course=course,
+        sequence=2,
+        status=SessionStatus.CHECKED_IN,
+        starts_at=timezone.make_aware(
+            datetime.datetime.combine(course.start_date + datetime.timedelta(days=16), datetime.time(9))
+        ),
+    )
+    return session_record(
+        session=visit,
+        data={"pain_pre": pain, "complete": True},
+        components=[],
+        injections=[],
+        side_effects=[],
+        recorded_by=user,
+        expected_version=visit.version,
+        confirmations={"spacing": "Fits the patient's holiday", "screening": "Checked", "count": "Planned"},
+    )
+
+
+def test_logging_a_session_refreshes_the_summary_in_the_same_save(course, practitioner):
+    log_visit(course, practitioner, pain=5)
+
+    summary = assert_equal_to_a_rebuild(course)
+    assert summary["sessions_received"] == 2
+    assert summary["latest_pain"] == Decimal("5")
+    assert summary["max_dextrose"] == Decimal("15.00")
+
+
+def test_recording_and_voiding_a_score_refresh_the_summary(course, practitioner):
+    nrs = OutcomeInstrument.objects.get(code=OutcomeInstrument.PAIN_NRS_CODE)
+
+    score = services.outcome_score_record(
+        course=course,
+        instrument=nrs,
+        score=Decimal("3"),
+        timepoint=Timepoint.BETWEEN,
+        recorded_by=practitioner,
+    )
+    summary = assert_equal_to_a_rebuild(course)
+    assert (summary["latest_pain"], summary["latest_pain_on"]) == (Decimal("3"), timezone.localdate())
+
+    services.outcome_score_void(score=score, by=practitioner, reason="Wrong course")
+    assert assert_equal_to_a_rebuild(course)["latest_pain"] is None
+
+
+def test_changing_the_course_instrument_refreshes_its_latest_score(course, practitioner):
+    koos = OutcomeInstrument.objects.get(code="KOOS")
+    services.outcome_score_record(
+        course=course,
+        instrument=koos,
+        score=Decimal("60"),
+        timepoint=Timepoint.WEEK_6,
+        recorded_by=practitioner,
+    )
+    assert stored(course)["instrument_latest"] is None
+
+    services.course_update(
+        course=course,
+        updated_by=practitioner,
+        outcome_instrument=koos,
+        baseline_instrument_score=Decimal("40"),
+    )
+
+    assert assert_equal_to_a_rebuild(course)["instrument_latest"] == Decimal("60")
+
+
+def test_closing_extending_and_cancelling_leave_a_summary_that_still_matches(course, practitioner):
+    log_visit(course, practitioner, pain=4)
+    booked = TreatmentSessionFactory(course=course, sequence=3)
+    session_cancel(session=booked, reason="Patient unwell", by=practitioner)
+    services.course_extend(
+        course=course, by=practitioner, to_sessions=course.planned_sessions + 1, reason="Slow"
+    )
+    services.course_stop(course=course, by=practitioner, stop_reason=StopReason.LOST_TO_FOLLOW_UP)
+
+    assert assert_equal_to_a_rebuild(course)["latest_pain"] == Decimal("4")
+
+
+def test_a_refreshed_row_equals_the_rebuilt_row_for_every_course_of_the_hand_counted_clinic(practitioner):
+    build_clinic(practitioner, ClinicBuilder())
+    course_outcomes_rebuild()
+    rebuilt = {row["course_id"]: row for row in CourseOutcome.objects.values()}
+    CourseOutcome.objects.all().delete()
+
+    for course in TreatmentCourse.objects.all():
+        course_outcome_refresh(course)
+
+    assert {row["course_id"]: row for row in CourseOutcome.objects.values()} == rebuilt
+    assert len(rebuilt) == TreatmentCourse.objects.count() == 8
