@@ -1,3 +1,4 @@
+from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
@@ -34,6 +35,29 @@ def _apply_errors(form, error):
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
+
+
+def _plain(form):
+    """Ready a course-page form for templates/courses/_plain_form.html: Bootstrap classes on the widgets,
+    and each model choice list loaded once with a plain query (iterating a ModelChoiceField's queryset
+    opens a server-side cursor on PostgreSQL at every render)."""
+    for name, field in form.fields.items():
+        widget = field.widget
+        if isinstance(widget, django_forms.CheckboxInput):
+            css = "form-check-input"
+        elif isinstance(widget, django_forms.Select):
+            css = "form-select"
+        else:
+            css = "form-control"
+        if form.is_bound and name in form.errors:
+            css += " is-invalid"
+        existing = widget.attrs.get("class", "")
+        widget.attrs["class"] = f"{existing} {css}".strip()
+        if isinstance(field, django_forms.ModelChoiceField) and not hasattr(field, "_choices"):
+            iterator = field.iterator(field)
+            blank = [("", field.empty_label)] if field.empty_label is not None else []
+            field.choices = blank + [iterator.choice(obj) for obj in field.queryset]
+    return form
 
 
 def _get_course(pk):
@@ -180,13 +204,15 @@ def _detail_context(request, course, **forms):
         )
     if context["can_change"]:
         context.update(
-            complete_form=forms.get("complete_form") or CompleteForm(),
-            stop_form=forms.get("stop_form") or StopForm(),
-            extend_form=forms.get("extend_form")
-            or ExtendForm(initial={"to_sessions": min(course.planned_sessions + 1, 20)}),
+            complete_form=_plain(forms.get("complete_form") or CompleteForm()),
+            stop_form=_plain(forms.get("stop_form") or StopForm()),
+            extend_form=_plain(
+                forms.get("extend_form")
+                or ExtendForm(initial={"to_sessions": min(course.planned_sessions + 1, 20)})
+            ),
         )
     if clinical and context.get("can_score"):
-        context["score_form"] = forms.get("score_form") or OutcomeScoreForm(course=course)
+        context["score_form"] = _plain(forms.get("score_form") or OutcomeScoreForm(course=course))
     if context["can_log"]:
         context["walk_in_form"] = forms.get("walk_in_form") or WalkInForm(
             initial={"practitioner": request.user if request.user.is_practitioner else course.practitioner}
