@@ -3,7 +3,8 @@ import mimetypes
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Window
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -37,6 +38,22 @@ def _apply_errors(form, error):
         form.add_error(None, error.messages)
 
 
+def _search_page(patients, number):
+    """A page of search results and their total in one query (COUNT(*) OVER ()), instead of a COUNT
+    and then the page: both would run the same name/phone match over the whole registry."""
+    paginator = Paginator(patients, PAGE_SIZE)
+    try:
+        number = max(1, int(number))
+    except (TypeError, ValueError):
+        number = 1
+    start = (number - 1) * PAGE_SIZE
+    rows = list(patients.annotate(search_total=Window(Count("*")))[start : start + PAGE_SIZE])
+    if not rows and number > 1:
+        return paginator.get_page(number)  # past the end: the last page, as Paginator.get_page does
+    paginator.count = rows[0].search_total if rows else 0
+    return Page(rows, number, paginator)
+
+
 @permission_required("patients.view_patient", raise_exception=True)
 @require_safe
 def patient_list(request):
@@ -53,7 +70,10 @@ def patient_list(request):
     if practitioner_id.isdigit():
         practitioner = next((p for p in practitioners if p.pk == int(practitioner_id)), None)
     patients = selectors.patient_list(query=query, status=status, practitioner=practitioner, sort=sort)
-    page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+    if query:
+        page = _search_page(patients, request.GET.get("page"))
+    else:
+        page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "page": page,
         "query": query,

@@ -1,3 +1,4 @@
+import contextlib
 import datetime
 
 import pytest
@@ -173,3 +174,53 @@ def test_the_list_runs_the_same_number_of_queries_for_10_and_1000_patients(
         assert client.get(URL, params).status_code == 200
     assert len(large) == len(small)
     assert len(small) <= 12
+
+
+@contextlib.contextmanager
+def registry_reads():
+    """The SQL of every statement that reads the patients table, while the block runs."""
+    reads = []
+
+    def record(execute, sql, params, many, context):
+        if 'FROM "patients_patient"' in sql:
+            reads.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        yield reads
+
+
+def test_a_search_pages_its_matches_and_counts_them_in_the_same_query(client_for, front_desk):
+    for index in range(30):
+        PatientFactory(family_name=f"Okonkwo{index:02d}")
+    PatientFactory(family_name="Jones")
+    client = client_for(front_desk)
+
+    with registry_reads() as reads:
+        first = client.get(URL, {"q": "okonkwo"})
+    second = client.get(URL, {"q": "okonkwo", "page": 2})
+    past_end = client.get(URL, {"q": "okonkwo", "page": 99})
+    junk = client.get(URL, {"q": "okonkwo", "page": "x"})
+
+    assert len(first.context["page"].object_list) == 25
+    assert "30 patients matching “okonkwo”" in first.text
+    assert "page 1 of 2" in first.text
+    assert [p.family_name for p in second.context["page"].object_list] == [
+        f"Okonkwo{index:02d}" for index in range(25, 30)
+    ]
+    assert "page 2 of 2" in second.text
+    assert past_end.context["page"].number == 2
+    assert junk.context["page"].number == 1
+    assert len(reads) == 1
+    assert "OVER" in reads[0]
+
+
+def test_a_search_without_matches_reads_the_registry_once(client_for, front_desk, zoe):
+    client = client_for(front_desk)
+    with registry_reads() as reads:
+        response = client.get(URL, {"q": "nobody-like-this"})
+
+    assert response.context["page"].paginator.count == 0
+    assert list(response.context["page"].object_list) == []
+    assert "No patients match" in response.text
+    assert len(reads) == 1
