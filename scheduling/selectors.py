@@ -4,7 +4,9 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from clinic.models import User
@@ -119,14 +121,61 @@ def course_proposal(*, course, first_start, now=None):
 # --- Calendars ---------------------------------------------------------------------------------------
 
 
-def appointments_between(start, end, practitioner=None):
+# Statuses whose appointment can still be checked in, logged or cancelled.
+OPEN_STATUSES = (SessionStatus.SCHEDULED, SessionStatus.CHECKED_IN)
+
+
+# The columns a calendar shows: a busy week loads hundreds of rows over four joined tables, and building
+# model instances with every column of each costs more than rendering them.
+CALENDAR_FIELDS = (
+    "course_id",
+    "patient_id",
+    "practitioner_id",
+    "sequence",
+    "starts_at",
+    "ends_at",
+    "status",
+    "cancel_reason",
+    "patient__given_name",
+    "patient__family_name",
+    "patient__mrn",
+    "practitioner__first_name",
+    "practitioner__last_name",
+    "practitioner__username",
+    "course__planned_sessions",
+    "course__laterality",
+    "course__condition__name",
+)
+
+
+def appointments_between(start, end, practitioner=None, *, practitioners=None):
     """Sessions in [start, end) with what a calendar row shows, in one query whatever the count."""
-    sessions = TreatmentSession.objects.filter(starts_at__gte=start, starts_at__lt=end).select_related(
-        "patient", "practitioner", "course__condition"
+    sessions = (
+        TreatmentSession.objects.filter(starts_at__gte=start, starts_at__lt=end)
+        .select_related("patient", "practitioner", "course__condition")
+        .only(*CALENDAR_FIELDS)
     )
     if practitioner is not None:
         sessions = sessions.filter(practitioner=practitioner)
+    if practitioners is not None:
+        sessions = sessions.filter(practitioner__in=[p.pk for p in practitioners])
     return sessions.order_by("starts_at", "practitioner__last_name", "pk")
+
+
+def practitioners_booked_between(start, end):
+    """Everyone with an appointment in [start, end), in name order (including former practitioners)."""
+    booked = TreatmentSession.objects.filter(starts_at__gte=start, starts_at__lt=end).values(
+        "practitioner_id"
+    )
+    return User.objects.filter(pk__in=booked).order_by("last_name", "first_name", "username")
+
+
+def url_for_pk(route):
+    """A function pk -> reverse(route, args=[pk]), reversing once: calendars link every row."""
+    marker = 2_147_480_000
+    template = reverse(route, args=[marker])
+    head, _, tail = template.rpartition(str(marker))
+    return lambda pk: f"{head}{pk}{tail}"
 
 
 def appointment(pk):
@@ -190,33 +239,68 @@ def reschedule_checks(*, session, new_start, shift_later):
 WORKLIST_CAP = 50
 
 
-def courses_to_book(now=None):
-    """Open courses with sessions still to plan and nothing booked ahead."""
-    now = now or timezone.now()
-    live = Q(sessions__status__in=LIVE_SESSION_STATUSES)
+def _courses_to_book_rows(now):
+    # Per-course subqueries over the (course, status, sequence) index: a join and GROUP BY made PostgreSQL
+    # read every session of the clinic to find the few thousand open courses' ones.
+    live = TreatmentSession.objects.filter(course=OuterRef("pk"), status__in=LIVE_SESSION_STATUSES)
     return (
         TreatmentCourse.objects.filter(status__in=[CourseStatus.PLANNED, CourseStatus.ACTIVE])
+        .filter(~Exists(live.filter(starts_at__gte=now)))
         .annotate(
-            live_count=Count("sessions", filter=live),
-            ahead=Count("sessions", filter=live & Q(sessions__starts_at__gte=now)),
-            last_session_at=Max("sessions__starts_at", filter=live),
+            live_count=Coalesce(
+                Subquery(live.order_by().values("course").annotate(n=Count("pk")).values("n")), 0
+            ),
+            last_session_at=Subquery(live.order_by("-starts_at").values("starts_at")[:1]),
         )
-        .filter(ahead=0, live_count__lt=F("planned_sessions"))
-        .select_related("patient", "practitioner", "condition")
+        .filter(live_count__lt=F("planned_sessions"))
         .order_by("last_session_at", "start_date", "pk")
     )
+
+
+def courses_to_book(now=None):
+    """Open courses with sessions still to plan and nothing booked ahead."""
+    return _courses_to_book_rows(now or timezone.now()).select_related("patient", "practitioner", "condition")
+
+
+def courses_to_book_first(limit, now=None):
+    """(the first `limit` courses to book, how many there are), in two queries.
+
+    The grouping runs over course ids only; grouping the joined patient, practitioner and condition rows as
+    well made PostgreSQL sort thousands of wide rows on disk.
+    """
+    found = list(
+        _courses_to_book_rows(now or timezone.now()).values_list("pk", "live_count", "last_session_at")
+    )
+    first = found[:limit]
+    courses = TreatmentCourse.objects.select_related("patient", "practitioner", "condition").in_bulk(
+        [pk for pk, _, _ in first]
+    )
+    rows = []
+    for pk, live_count, last_session_at in first:
+        course = courses[pk]
+        course.live_count, course.last_session_at = live_count, last_session_at
+        rows.append(course)
+    return rows, len(found)
 
 
 def overdue_sessions(now=None):
     """Booked sessions whose day has passed without being completed, cancelled or marked no-show."""
     start_of_today, _ = day_bounds(timezone.localdate(now))
     return (
-        TreatmentSession.objects.filter(
-            status__in=[SessionStatus.SCHEDULED, SessionStatus.CHECKED_IN], starts_at__lt=start_of_today
-        )
+        TreatmentSession.objects.filter(status__in=OPEN_STATUSES, starts_at__lt=start_of_today)
         .select_related("patient", "practitioner", "course__condition")
         .order_by("starts_at", "pk")
     )
+
+
+def overdue_sessions_first(limit, now=None):
+    """The oldest `limit` overdue sessions: one index range per status, merged here.
+
+    With `status IN (...) ORDER BY starts_at` PostgreSQL walks the time index through every past session.
+    """
+    sessions = overdue_sessions(now)
+    found = [row for status in OPEN_STATUSES for row in sessions.filter(status=status)[:limit]]
+    return sorted(found, key=lambda row: (row.starts_at, row.pk))[:limit]
 
 
 NO_SHOW_CALL_BACK_DAYS = 30
@@ -246,44 +330,83 @@ class FollowUpDue:
     due: list  # [(timepoint label, due date)]
 
 
-def follow_ups_due(today=None):
-    """Completed courses with a 6/12/26/52-week score whose date has come and that is not recorded.
+def _follow_up_rows(today):
+    """Completed courses with at least one follow-up score due and not recorded, oldest last session first.
 
-    One query: the last completed session and one EXISTS per timepoint are annotated on the course.
-    Courses whose 52-week point is more than 8 weeks past drop off the list (lost to follow-up).
+    The dates are checked in SQL, so the page counts and shows the first rows without loading every course.
+    Only courses with a completed session inside the window and none after it are grouped.
     """
-    today = today or timezone.localdate()
     oldest = timezone.make_aware(
         datetime.datetime.combine(today - datetime.timedelta(weeks=60), datetime.time.min)
     )
     newest = timezone.make_aware(
         datetime.datetime.combine(today - datetime.timedelta(weeks=6), datetime.time.max)
     )
+    completed = TreatmentSession.objects.filter(course=OuterRef("pk"), status=SessionStatus.COMPLETED)
     scored = {
         f"has_{tp}": Exists(OutcomeScore.objects.filter(course=OuterRef("pk"), timepoint=tp, voided_at=None))
         for tp in FOLLOW_UP_WEEKS
     }
-    rows = (
+    due = Q()
+    for tp, weeks in FOLLOW_UP_WEEKS.items():
+        # Due once the day `weeks` after the last session's (local) day has come.
+        first_day_not_due = today - datetime.timedelta(weeks=weeks) + datetime.timedelta(days=1)
+        cutoff = timezone.make_aware(datetime.datetime.combine(first_day_not_due, datetime.time.min))
+        due |= Q(last_session_at__lt=cutoff, **{f"has_{tp}": False})
+    in_window = completed.filter(starts_at__gte=oldest, starts_at__lte=newest)
+    return (
         TreatmentCourse.objects.filter(status=CourseStatus.COMPLETED)
-        .annotate(
-            last_session_at=Max("sessions__starts_at", filter=Q(sessions__status=SessionStatus.COMPLETED)),
-            **scored,
+        .filter(
+            pk__in=TreatmentSession.objects.filter(
+                status=SessionStatus.COMPLETED, starts_at__gte=oldest, starts_at__lte=newest
+            ).values("course_id")
         )
-        .filter(last_session_at__gte=oldest, last_session_at__lte=newest)
-        .select_related("patient", "practitioner", "condition")
+        .filter(~Exists(completed.filter(starts_at__gt=newest)))
+        # No completed session after the window, so the last one is the latest inside it.
+        .annotate(
+            last_session_at=Subquery(in_window.order_by("-starts_at").values("starts_at")[:1]), **scored
+        )
+        .filter(due)
         .order_by("last_session_at", "pk")
     )
-    found = []
-    for course in rows:
-        last_day = timezone.localdate(course.last_session_at)
-        due = [
-            (tp.label, last_day + datetime.timedelta(weeks=weeks))
-            for tp, weeks in FOLLOW_UP_WEEKS.items()
-            if last_day + datetime.timedelta(weeks=weeks) <= today and not getattr(course, f"has_{tp}")
-        ]
-        if due:
-            found.append(FollowUpDue(course=course, last_session_on=last_day, due=due))
-    return found
+
+
+def _follow_up(course, today):
+    last_day = timezone.localdate(course.last_session_at)
+    due = [
+        (tp.label, last_day + datetime.timedelta(weeks=weeks))
+        for tp, weeks in FOLLOW_UP_WEEKS.items()
+        if last_day + datetime.timedelta(weeks=weeks) <= today and not getattr(course, f"has_{tp}")
+    ]
+    return FollowUpDue(course=course, last_session_on=last_day, due=due)
+
+
+def follow_ups_due(today=None):
+    """Completed courses with a 6/12/26/52-week score whose date has come and that is not recorded.
+
+    Courses whose 52-week point is more than 8 weeks past drop off the list (lost to follow-up).
+    """
+    today = today or timezone.localdate()
+    rows = _follow_up_rows(today).select_related("patient", "practitioner", "condition")
+    return [_follow_up(course, today) for course in rows]
+
+
+def follow_ups_due_first(limit, today=None):
+    """(the first `limit` follow-ups due, how many there are): one narrow query for all, one for the first."""
+    today = today or timezone.localdate()
+    flags = [f"has_{tp}" for tp in FOLLOW_UP_WEEKS]
+    found = list(_follow_up_rows(today).values_list("pk", "last_session_at", *flags))
+    courses = TreatmentCourse.objects.select_related("patient", "practitioner", "condition").in_bulk(
+        [row[0] for row in found[:limit]]
+    )
+    first = []
+    for pk, last_session_at, *scored in found[:limit]:
+        course = courses[pk]
+        course.last_session_at = last_session_at
+        for flag, value in zip(flags, scored, strict=True):
+            setattr(course, flag, value)
+        first.append(_follow_up(course, today))
+    return first, len(found)
 
 
 def practitioners():

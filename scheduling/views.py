@@ -1,4 +1,5 @@
 import datetime
+from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
@@ -62,12 +63,70 @@ def _back_to(request, session):
 # --- Calendars ---------------------------------------------------------------------------------------
 
 
+# A busy clinic has hundreds of appointments a day and over a thousand a week: the whole-clinic day is
+# shown a page of appointments at a time, and the whole-clinic week a page of practitioners at a time.
+DAY_PAGE_SIZE = 25
+WEEK_PRACTITIONERS_PER_PAGE = 8
+
+
+def _row_links(sessions, *, user, here):
+    """Give each calendar row the addresses its links and actions use.
+
+    Reversed once per page rather than once per row and link: a full day has hundreds of rows.
+    """
+    links = {
+        name: selectors.url_for_pk(route)
+        for name, route in (
+            ("patient", "patients:patient-detail"),
+            ("course", "courses:course-detail"),
+            ("check_in", "scheduling:session-check-in"),
+            ("no_show", "scheduling:session-no-show"),
+            ("cancel", "scheduling:session-cancel"),
+            ("reschedule", "scheduling:session-reschedule"),
+            ("log", "courses:session-log"),
+        )
+    }
+    can_log = user.has_perm("courses.add_injection")
+    back = f"?next={quote(here, safe='')}"
+    for session in sessions:
+        pk = session.pk
+        session.time_range = (
+            f"{timezone.localtime(session.starts_at):%H:%M}–{timezone.localtime(session.ends_at):%H:%M}"
+        )
+        session.patient_url = links["patient"](session.patient_id)
+        session.course_url = links["course"](session.course_id)
+        session.check_in_url = links["check_in"](pk)
+        session.no_show_url = links["no_show"](pk)
+        session.cancel_url = links["cancel"](pk)
+        session.reschedule_url = links["reschedule"](pk) + back
+        session.log_url = (
+            links["log"](pk)
+            if can_log and session.practitioner_id == user.pk and session.status in selectors.OPEN_STATUSES
+            else ""
+        )
+    return sessions
+
+
+def _page_number(request, appointments, day, size):
+    """The page asked for; on today's page without one, the page with the next appointment still to end."""
+    wanted = request.GET.get("page")
+    if wanted or day != timezone.localdate():
+        return wanted
+    done = appointments.filter(ends_at__lte=timezone.now()).count()
+    return done // size + 1
+
+
 @require_GET
 @permission_required("scheduling.view_calendar", raise_exception=True)
 def day(request):
     day, chosen, choices = _calendar_filter(request)
     start, end = selectors.day_bounds(day)
-    appointments = list(selectors.appointments_between(start, end, chosen))
+    appointments = selectors.appointments_between(start, end, chosen)
+    page = Paginator(appointments, DAY_PAGE_SIZE).get_page(
+        _page_number(request, appointments, day, DAY_PAGE_SIZE)
+    )
+    here = request.get_full_path()
+    rows = _row_links(list(page.object_list), user=request.user, here=here)
     closures = list(Closure.objects.overlapping(day, day))
     hours = WorkingHours.objects.filter(weekday=day.weekday()).select_related("practitioner")
     if chosen:
@@ -79,14 +138,15 @@ def day(request):
             "day": day,
             "chosen": chosen,
             "practitioner_choices": choices,
-            "appointments": appointments,
+            "appointments": rows,
+            "page": page,
             "closures": closures,
             "hours": list(hours),
             "is_today": day == timezone.localdate(),
             "previous_day": day - datetime.timedelta(days=1),
             "next_day": day + datetime.timedelta(days=1),
             "can_book": request.user.has_perm("scheduling.book_appointments"),
-            "here": request.get_full_path(),
+            "here": here,
         },
     )
 
@@ -99,17 +159,42 @@ def week(request):
     days = [monday + datetime.timedelta(days=n) for n in range(7)]
     start, _ = selectors.day_bounds(monday)
     _, end = selectors.day_bounds(days[-1])
-    by_day = {d: [] for d in days}
-    for session in selectors.appointments_between(start, end, chosen):
-        by_day[timezone.localdate(session.starts_at)].append(session)
+    page = None
+    if chosen:
+        team = [chosen]
+    else:
+        page = Paginator(
+            selectors.practitioners_booked_between(start, end), WEEK_PRACTITIONERS_PER_PAGE
+        ).get_page(request.GET.get("page"))
+        team = list(page.object_list)
+    # One pass over the week's appointments into (practitioner, day) cells.
+    cells = {(person.pk, d): [] for person in team for d in days}
+    patient_url = selectors.url_for_pk("patients:patient-detail")
+    if team:
+        for session in selectors.appointments_between(start, end, practitioners=team):
+            session.patient_url = patient_url(session.patient_id)
+            cells[(session.practitioner_id, timezone.localdate(session.starts_at))].append(session)
     closures = list(Closure.objects.overlapping(monday, days[-1]))
     columns = [
         {
             "day": d,
-            "appointments": by_day[d],
             "closed": next((c.reason for c in closures if c.starts_on <= d <= c.ends_on), ""),
         }
         for d in days
+    ]
+    rows = [
+        {
+            "practitioner": person,
+            "cells": [
+                {
+                    "day": column["day"],
+                    "closed": column["closed"],
+                    "appointments": cells[(person.pk, column["day"])],
+                }
+                for column in columns
+            ],
+        }
+        for person in team
     ]
     return render(
         request,
@@ -118,6 +203,8 @@ def week(request):
             "day": day,
             "monday": monday,
             "columns": columns,
+            "rows": rows,
+            "page": page,
             "chosen": chosen,
             "practitioner_choices": choices,
             "previous_week": monday - datetime.timedelta(days=7),
@@ -132,7 +219,8 @@ def week(request):
 
 def _row_response(request, session, *, error=""):
     if request.htmx:
-        session = selectors.appointment(session.pk)
+        here = request.POST.get("next", "")
+        [session] = _row_links([selectors.appointment(session.pk)], user=request.user, here=here)
         return render(
             request,
             "scheduling/_appointment_row.html",
@@ -142,7 +230,7 @@ def _row_response(request, session, *, error=""):
                 "chosen": request.POST.get("one_practitioner") == "1",
                 "can_book": True,
                 "row_error": error,
-                "here": request.POST.get("next", ""),
+                "here": here,
             },
         )
     if error:
@@ -375,16 +463,21 @@ class _Note:
 @require_GET
 @permission_required("scheduling.view_worklists", raise_exception=True)
 def worklists(request):
-    lists = {
-        "to_book": selectors.courses_to_book(),
-        "overdue": selectors.overdue_sessions(),
-        "no_shows": selectors.no_shows_to_call(),
-    }
     cap = selectors.WORKLIST_CAP
-    context = {name: list(qs[:cap]) for name, qs in lists.items()}
-    context.update({f"{name}_count": qs.count() for name, qs in lists.items()})
-    follow_ups = selectors.follow_ups_due()
-    context.update({"follow_ups": follow_ups[:cap], "follow_ups_count": len(follow_ups), "cap": cap})
+    to_book, to_book_count = selectors.courses_to_book_first(cap)
+    no_shows = selectors.no_shows_to_call()
+    follow_ups, follow_ups_count = selectors.follow_ups_due_first(cap)
+    context = {
+        "cap": cap,
+        "to_book": to_book,
+        "to_book_count": to_book_count,
+        "overdue": selectors.overdue_sessions_first(cap),
+        "overdue_count": selectors.overdue_sessions().count(),
+        "no_shows": list(no_shows[:cap]),
+        "no_shows_count": no_shows.count(),
+        "follow_ups": follow_ups,
+        "follow_ups_count": follow_ups_count,
+    }
     context["can_book"] = request.user.has_perm("scheduling.book_appointments")
     return render(request, "scheduling/worklists.html", context)
 

@@ -1,6 +1,8 @@
 from django import template
 from django.utils import timezone
+from django.utils.html import format_html_join
 
+from courses.models import SessionStatus
 from scheduling import selectors
 
 register = template.Library()
@@ -37,3 +39,33 @@ def _card(context, appointments, *, title, practitioner):
         "today": timezone.localdate(),
         "perms": context.get("perms"),
     }
+
+
+@register.simple_tag
+def week_cards(sessions):
+    """The appointment cards of one week-view cell.
+
+    Built in Python rather than a template loop: a whole-clinic week page holds a few hundred cards, and
+    each template variable costs more than formatting the whole card here.
+    """
+    return format_html_join(
+        "",
+        '<div class="border rounded p-1 mb-1{}"><strong>{}</strong>'
+        '<div><a href="{}">{}</a></div>'
+        '<div class="text-body-secondary">{} · session {} of {}</div>'
+        '<span class="badge text-bg-{}">{}</span></div>',
+        (
+            (
+                " text-body-secondary" if session.status == SessionStatus.CANCELLED else "",
+                f"{timezone.localtime(session.starts_at):%H:%M}",
+                session.patient_url,
+                session.patient.full_name,
+                session.course,
+                session.sequence,
+                session.course.planned_sessions,
+                session.status_badge,
+                session.get_status_display(),
+            )
+            for session in sessions
+        ),
+    )

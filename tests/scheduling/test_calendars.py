@@ -110,8 +110,69 @@ def test_the_clinic_day_view_runs_a_fixed_number_of_queries_as_appointments_grow
     fill_clinic(monday + datetime.timedelta(days=7), team, 4)
     with django_assert_max_num_queries(12) as large:
         response = client.get(day_url(monday + datetime.timedelta(days=7)))
-    assert response.text.count("session 1 of 6") == 80
+    # A page of the day at a time: the first 25 of the 80, and links to the rest.
+    assert response.text.count("session 1 of 6") == 25
+    assert "Appointments 1–25 of 80" in response.text
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_the_clinic_day_is_paged_keeping_the_day_and_practitioner(client_for, front_desk, monday):
+    team = [UserFactory(role=roles.PRACTITIONER) for _ in range(10)]
+    fill_clinic(monday, team, 3)
+    client = client_for(front_desk)
+    first = client.get(day_url(monday))
+    assert f"?date={monday:%Y-%m-%d}&practitioner=all&page=2" in first.text
+    second = client.get(day_url(monday) + "&page=2")
+    assert second.text.count("session 1 of 6") == 5
+    assert "Appointments 26–30 of 30" in second.text
+    # The two pages hold different appointments (times run on across pages).
+    assert "08:00–08:25" in first.text and "08:00–08:25" not in second.text
+
+
+def test_today_opens_at_the_page_with_the_next_appointment(client_for, front_desk, practitioner):
+    """Front desk lands on what is coming up, not on the morning's finished list."""
+    now = timezone.localtime()
+    if now < today_at(0, 10) or now > today_at(23, 30):
+        pytest.skip("needs a finished appointment and one still to come today")
+    for _ in range(30):
+        TreatmentSessionFactory(
+            course=TreatmentCourseFactory(), sequence=1, starts_at=today_at(0, 0), ends_at=today_at(0, 5)
+        )
+    coming = now + datetime.timedelta(minutes=5)
+    later = TreatmentSessionFactory(
+        course=TreatmentCourseFactory(practitioner=practitioner),
+        sequence=4,
+        starts_at=coming,
+        ends_at=coming + datetime.timedelta(minutes=30),
+    )
+    response = client_for(front_desk).get(f"{reverse('scheduling:day')}?practitioner=all")
+    assert later.patient.full_name in response.text
+    assert "Appointments 26–31 of 31" in response.text
+
+
+def test_the_day_rows_share_one_form_for_quick_actions(todays, client_for, front_desk):
+    response = client_for(front_desk).get(day_url())
+    assert response.text.count('id="appointment-actions"') == 1
+    check_in = reverse("scheduling:session-check-in", args=[todays.pk])
+    assert f'form="appointment-actions" formaction="{check_in}" hx-post="{check_in}"' in response.text
+    assert reverse("patients:patient-detail", args=[todays.patient_id]) in response.text
+    assert reverse("courses:course-detail", args=[todays.course_id]) in response.text
+
+
+def test_the_clinic_week_has_a_row_per_booked_practitioner_a_page_at_a_time(client_for, front_desk, monday):
+    team = [UserFactory(role=roles.PRACTITIONER, last_name=f"Zed{n:02d}") for n in range(10)]
+    UserFactory(role=roles.PRACTITIONER, last_name="Idle")
+    fill_clinic(monday, team, 2)
+    client = client_for(front_desk)
+    url = f"{reverse('scheduling:week')}?date={monday:%Y-%m-%d}&practitioner=all"
+    first = client.get(url)
+    assert first.text.count("session 1 of 6") == 16
+    assert str(team[0]) in first.text and str(team[8]) not in first.text.split("<tbody>")[1]
+    assert "Idle" not in first.text.split("<tbody>")[1]
+    assert "Practitioners with appointments this week: 1–8 of 10" in first.text
+    second = client.get(url + "&page=2")
+    assert second.text.count("session 1 of 6") == 4
+    assert str(team[9]) in second.text.split("<tbody>")[1]
 
 
 def test_the_week_view_runs_a_fixed_number_of_queries(

@@ -95,3 +95,44 @@ def test_the_work_lists_page_runs_a_fixed_number_of_queries(
     assert "Overdue sessions (6)" in response.text
     assert "No-shows to call back (6)" in response.text
     assert "Follow-up scores due (6)" in response.text
+
+
+def test_the_work_list_pages_show_the_same_rows_as_the_full_lists(db):
+    """The page reads the first rows and the counts in narrow queries; they match the plain selectors."""
+    for n in range(4):
+        waiting = TreatmentCourseFactory(status=CourseStatus.ACTIVE)
+        session(waiting, 1, days_ago(20 + n), completed=True)
+        late = TreatmentCourseFactory()
+        session(
+            late, 1, days_ago(3 + n), status=SessionStatus.CHECKED_IN if n % 2 else SessionStatus.SCHEDULED
+        )
+        done = TreatmentCourseFactory(status=CourseStatus.COMPLETED)
+        session(done, 1, days_ago(7 * 7 + n * 30), completed=True)
+    to_book, to_book_count = selectors.courses_to_book_first(3)
+    assert to_book == list(selectors.courses_to_book()[:3])
+    assert to_book_count == selectors.courses_to_book().count() >= 4
+    assert [c.live_count for c in to_book] == [c.live_count for c in selectors.courses_to_book()[:3]]
+    overdue = selectors.overdue_sessions_first(3)
+    assert overdue == list(selectors.overdue_sessions()[:3])
+    assert {s.status for s in selectors.overdue_sessions_first(10)} == {
+        SessionStatus.SCHEDULED,
+        SessionStatus.CHECKED_IN,
+    }
+    follow_ups, follow_ups_count = selectors.follow_ups_due_first(3)
+    full = selectors.follow_ups_due()
+    assert follow_ups_count == len(full) == 4
+    assert [(f.course, f.last_session_on, f.due) for f in follow_ups] == [
+        (f.course, f.last_session_on, f.due) for f in full[:3]
+    ]
+
+
+def test_a_follow_up_is_due_from_the_day_it_falls_on(db):
+    course = TreatmentCourseFactory(status=CourseStatus.COMPLETED)
+    session(course, 1, days_ago(7 * 12, hour=23), completed=True)
+    OutcomeScoreFactory(course=course, timepoint=Timepoint.WEEK_6)
+    [due] = selectors.follow_ups_due()
+    assert [label for label, _ in due.due] == [Timepoint.WEEK_12.label]
+    recent = TreatmentCourseFactory(status=CourseStatus.COMPLETED)
+    session(recent, 1, days_ago(7 * 12 - 1, hour=0), completed=True)
+    OutcomeScoreFactory(course=recent, timepoint=Timepoint.WEEK_6)
+    assert [row.course for row in selectors.follow_ups_due()] == [course]
