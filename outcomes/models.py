@@ -43,3 +43,33 @@ class CourseOutcome(models.Model):
 
     def __str__(self):
         return f"Outcome summary of course {self.course_id}"
+
+
+class CourseSessionCount(models.Model):
+    """Completed sessions of a course per dextrose band of the syringe and per body region injected, and
+    the intervals between them by length.
+
+    The safety tables divide side effects by these; counting them live means joining every injection of the
+    clinic. Refreshed and rebuilt with the course's CourseOutcome row (outcomes.summary).
+    """
+
+    class Dimension(models.TextChoices):
+        BAND = "band", "Dextrose band of the session"
+        REGION = "region", "Body region injected"
+        # Here `key` is the number of days between two consecutive completed sessions and `sessions` the
+        # number of such intervals: the protocol's spacing window is applied when reading.
+        GAP = "gap", "Days between consecutive sessions"
+
+    course = models.ForeignKey(TreatmentCourse, on_delete=models.CASCADE, related_name="session_counts")
+    dimension = models.CharField(max_length=10, choices=Dimension.choices)
+    key = models.CharField(max_length=20)
+    sessions = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["course", "dimension", "key"], name="session_count_unique"),
+        ]
+        indexes = [models.Index(fields=["dimension", "key"], name="session_count_dimension_idx")]
+
+    def __str__(self):
+        return f"Course {self.course_id}: {self.sessions} session(s) with {self.dimension} {self.key}"

@@ -28,16 +28,14 @@ from django.db.models import (
     Sum,
     Value,
     When,
-    Window,
 )
-from django.db.models.functions import Coalesce, Lag, Round, TruncDate
+from django.db.models.functions import Coalesce, Round, TruncDate
 from django.urls import reverse
 from django.utils import timezone
 
 from clinic.choices import BodyRegion
 from courses.models import (
     CourseStatus,
-    Injection,
     OutcomeInstrument,
     OutcomeScore,
     ProtocolSettings,
@@ -49,6 +47,7 @@ from courses.models import (
     TreatmentSession,
 )
 from outcomes.dbfunctions import DaysBetween, Median
+from outcomes.models import CourseSessionCount
 
 # Dextrose concentration bands of a preparation (final % in the syringe).
 BAND_NONE = "none"
@@ -75,6 +74,19 @@ def band_of(field_name):
         default=Value("gt25"),
         output_field=CharField(),
     )
+
+
+def band_code(percent):
+    """The band of one concentration, in Python (the same thresholds as `band_of`)."""
+    if percent is None or percent == 0:
+        return BAND_NONE
+    if percent < Decimal("12.5"):
+        return "lt12_5"
+    if percent < Decimal("20"):
+        return "12_5_20"
+    if percent <= Decimal("25"):
+        return "20_25"
+    return "gt25"
 
 
 @contextmanager
@@ -253,6 +265,16 @@ def visible_courses(user):
     return courses
 
 
+def course_ids(courses):
+    """The ids of `courses` as a subquery, for the session and side-effect tables.
+
+    Without a filter on an outcome annotation, the ids come from the plain course filters, so the subquery
+    does not carry the joins of the annotations (summary row, instrument, catalogue subqueries).
+    """
+    plain = getattr(courses, "plain_ids", None)
+    return courses.values("pk") if plain is None else plain
+
+
 def outcome_courses(user, filters, *, nrs_id):
     """The user's visible courses, annotated with outcomes and narrowed by the dashboard filters."""
     courses = visible_courses(user)
@@ -266,6 +288,7 @@ def outcome_courses(user, filters, *, nrs_id):
         courses = courses.filter(practitioner=filters["practitioner"])
     if filters.get("status"):
         courses = courses.filter(status=filters["status"])
+    plain = courses
     courses = annotate_outcomes(courses, nrs_id=nrs_id)
     if filters.get("band"):
         courses = courses.filter(band=filters["band"])
@@ -273,6 +296,11 @@ def outcome_courses(user, filters, *, nrs_id):
         courses = courses.filter(with_anaesthetic=filters["anaesthetic"] == "yes")
     if filters.get("sessions_received") is not None:
         courses = courses.filter(sessions_received=filters["sessions_received"])
+    if (
+        not (filters.get("band") or filters.get("anaesthetic") in ("yes", "no"))
+        and filters.get("sessions_received") is None
+    ):
+        courses.plain_ids = plain.values("pk")
     return courses
 
 
@@ -414,18 +442,21 @@ def headline(courses, *, mcid, link):
         instrument_responders_50=Count("pk", filter=INSTRUMENT_RESPONDER_50),
         instrument_lost=Count("pk", filter=INSTRUMENT_LOST),
         instrument_awaiting=Count("pk", filter=INSTRUMENT_AWAITING),
+        # Completed sessions per course are in the outcome summary: no scan of every session.
+        sessions_completed=Coalesce(Sum("sessions_received"), 0),
         **responder_aggregates(mcid),
     )
     today = timezone.localdate()
     month_start = timezone.make_aware(datetime.datetime.combine(today.replace(day=1), datetime.time.min))
-    sessions = TreatmentSession.objects.filter(
-        course__in=courses.values("pk"), status=SessionStatus.COMPLETED
-    )
-    session_counts = sessions.aggregate(
-        completed=Count("pk"), this_month=Count("pk", filter=Q(starts_at__gte=month_start))
-    )
+    # This month's sessions only: a range of session_status_time_idx (status, starts_at).
+    session_counts = {
+        "completed": counts.pop("sessions_completed"),
+        "this_month": TreatmentSession.objects.filter(
+            course__in=course_ids(courses), status=SessionStatus.COMPLETED, starts_at__gte=month_start
+        ).count(),
+    }
     effects = SideEffect.objects.filter(
-        attributed_session__course__in=courses.values("pk"),
+        attributed_session__course__in=course_ids(courses),
         attributed_session__status=SessionStatus.COMPLETED,
     ).aggregate(total=Count("pk"), serious=Count("pk", filter=Q(serious=True)))
     counts.update(
@@ -654,7 +685,7 @@ def pain_by_week(courses, *, link):
     window, week = _week_window(DaysBetween(F("recorded_on"), F("course__start_date")))
     scores = (
         OutcomeScore.objects.filter(
-            course__in=courses.values("pk"), instrument__code=OutcomeInstrument.PAIN_NRS_CODE
+            course__in=course_ids(courses), instrument__code=OutcomeInstrument.PAIN_NRS_CODE
         )
         .exclude(timepoint=Timepoint.BASELINE)
         .annotate(week=week)
@@ -675,18 +706,31 @@ def pain_by_week(courses, *, link):
 
 
 def _completed_sessions_of(courses):
-    return TreatmentSession.objects.filter(course__in=courses.values("pk"), status=SessionStatus.COMPLETED)
+    return TreatmentSession.objects.filter(course__in=course_ids(courses), status=SessionStatus.COMPLETED)
+
+
+def _session_counts(courses, dimension):
+    """{band or region: completed sessions}, summed from the per-course counts (CourseSessionCount)."""
+    return {
+        row["key"]: row["n"]
+        for row in CourseSessionCount.objects.filter(dimension=dimension, course__in=course_ids(courses))
+        .values("key")
+        .annotate(n=Sum("sessions"))
+        .order_by()
+        if row["n"]
+    }
 
 
 def _side_effects_of(courses):
     return SideEffect.objects.filter(
-        attributed_session__course__in=courses.values("pk"),
+        attributed_session__course__in=course_ids(courses),
         attributed_session__status=SessionStatus.COMPLETED,
     )
 
 
 def side_effects_by_term(courses, *, link):
-    sessions = _completed_sessions_of(courses).count()
+    # Completed sessions per course are in the outcome summary (sessions_received).
+    sessions = courses.aggregate(n=Coalesce(Sum("sessions_received"), 0))["n"]
     grouped = (
         _side_effects_of(courses)
         .values("term", "term__name", "severity")
@@ -725,14 +769,7 @@ def side_effects_by_term(courses, *, link):
 
 
 def side_effects_by_band(courses, *, link):
-    sessions = {
-        row["band"]: row["n"]
-        for row in _completed_sessions_of(courses)
-        .annotate(band=band_of("final_dextrose_percent"))
-        .values("band")
-        .annotate(n=Count("pk"))
-        .order_by()
-    }
+    sessions = _session_counts(courses, CourseSessionCount.Dimension.BAND)
     events = {
         row["band"]: row
         for row in _side_effects_of(courses)
@@ -774,15 +811,7 @@ def side_effects_by_band(courses, *, link):
 
 def side_effects_by_region(courses, *, link):
     """Per region: sessions that injected it, and side effects recorded at a site of that region."""
-    sessions = {
-        row["site__region"]: row["n"]
-        for row in Injection.objects.filter(
-            session__course__in=courses.values("pk"), session__status=SessionStatus.COMPLETED
-        )
-        .values("site__region")
-        .annotate(n=Count("session", distinct=True))
-        .order_by()
-    }
+    sessions = _session_counts(courses, CourseSessionCount.Dimension.REGION)
     events = {
         row["site__region"]: row
         for row in _side_effects_of(courses)
@@ -861,30 +890,24 @@ def serious_events_table(courses, *, link):
 
 
 def interval_adherence(courses):
-    """Gaps between consecutive completed sessions of each course (Lag window), inside the protocol window."""
+    """Gaps between consecutive completed sessions of each course, inside the protocol's spacing window.
+
+    The per-course count of intervals by length in days is kept in CourseSessionCount (dimension "gap"), so
+    the window is applied to a few dozen grouped rows instead of a Lag window over every session.
+    """
     protocol = ProtocolSettings.load()
-    gaps = (
-        _completed_sessions_of(courses)
-        .annotate(
-            day=TruncDate("starts_at"),
-            previous_day=Window(
-                Lag(TruncDate("starts_at")), partition_by=[F("course_id")], order_by=[F("starts_at").asc()]
-            ),
+    intervals = inside = 0
+    for key, n in (
+        CourseSessionCount.objects.filter(
+            dimension=CourseSessionCount.Dimension.GAP, course__in=course_ids(courses)
         )
-        .values("day", "previous_day")
-    )
-    sql, params = gaps.query.sql_with_params()
-    if connection.vendor == "sqlite":
-        days = "(julianday(g.day) - julianday(g.previous_day))"
-    else:
-        days = "(g.day - g.previous_day)"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT COUNT(*), COALESCE(SUM(CASE WHEN {days} BETWEEN %s AND %s THEN 1 ELSE 0 END), 0) "  # noqa: S608
-            f"FROM ({sql}) g WHERE g.previous_day IS NOT NULL",
-            (protocol.min_interval_days, protocol.max_interval_days, *params),
-        )
-        intervals, inside = cursor.fetchone()
+        .values_list("key")
+        .annotate(n=Sum("sessions"))
+        .order_by()
+    ):
+        intervals += n
+        if protocol.min_interval_days <= int(key) <= protocol.max_interval_days:
+            inside += n
     return {
         "note": f"{inside} of {intervals} intervals",
         "intervals": intervals,

@@ -11,14 +11,16 @@ current follow-up scores) and summarise them with `_summary()`, so a refreshed r
 (tests/outcomes/test_summary.py checks it after each service).
 """
 
-from collections import defaultdict
+from collections import Counter, defaultdict
+from itertools import pairwise
 
 from django.db import transaction
-from django.db.models import ExpressionWrapper, F, Q
+from django.db.models import Count, ExpressionWrapper, F, Q
 from django.db.models.fields import BooleanField
 from django.utils import timezone
 
 from courses.models import (
+    Injection,
     OutcomeInstrument,
     OutcomeScore,
     SessionStatus,
@@ -26,7 +28,14 @@ from courses.models import (
     TreatmentCourse,
     TreatmentSession,
 )
-from outcomes.models import CourseOutcome
+from outcomes.models import CourseOutcome, CourseSessionCount
+from outcomes.selectors import band_code
+
+BAND, REGION, GAP = (
+    CourseSessionCount.Dimension.BAND,
+    CourseSessionCount.Dimension.REGION,
+    CourseSessionCount.Dimension.GAP,
+)
 
 REBUILD_BATCH = 2000
 SESSION_COLUMNS = (
@@ -107,17 +116,52 @@ def _summary(sessions, scores):
     return values
 
 
+def _regions(injections):
+    """{course id: {body region: completed sessions injecting it}} (current injections only)."""
+    found = defaultdict(dict)
+    rows = (
+        injections.filter(session__status=SessionStatus.COMPLETED)
+        .values_list("session__course_id", "site__region")
+        .annotate(n=Count("session", distinct=True))
+        .order_by()
+    )
+    for course_id, region, n in rows:
+        found[course_id][region] = n
+    return found
+
+
+def _counts(course_id, sessions, regions):
+    bands = Counter(band_code(row[5]) for row in sessions)
+    days = sorted(timezone.localtime(row[3]).date() for row in sessions)
+    gaps = Counter(str((later - earlier).days) for earlier, later in pairwise(days))
+    return [
+        *(
+            CourseSessionCount(course_id=course_id, dimension=BAND, key=key, sessions=n)
+            for key, n in bands.items()
+        ),
+        *(
+            CourseSessionCount(course_id=course_id, dimension=REGION, key=key, sessions=n)
+            for key, n in regions.items()
+        ),
+        *(
+            CourseSessionCount(course_id=course_id, dimension=GAP, key=key, sessions=n)
+            for key, n in gaps.items()
+        ),
+    ]
+
+
 def course_outcome_refresh(course):
     """Recompute one course's summary row; call it in the transaction of the write that changed it.
 
     Three queries: its completed sessions, its follow-up scores, and the UPDATE (an INSERT the first time).
     """
-    values = _summary(
-        list(_completed_sessions().filter(course_id=course.pk)),
-        list(_follow_up_scores().filter(course_id=course.pk)),
-    )
+    sessions = list(_completed_sessions().filter(course_id=course.pk))
+    values = _summary(sessions, list(_follow_up_scores().filter(course_id=course.pk)))
     if not CourseOutcome.objects.filter(course_id=course.pk).update(**values):
         CourseOutcome.objects.create(course_id=course.pk, **values)
+    regions = _regions(Injection.objects.filter(session__course_id=course.pk)).get(course.pk, {})
+    CourseSessionCount.objects.filter(course_id=course.pk).delete()
+    CourseSessionCount.objects.bulk_create(_counts(course.pk, sessions, regions))
     return values
 
 
@@ -133,18 +177,20 @@ def course_outcomes_rebuild():
         sessions[row[0]].append(row)
     for row in _follow_up_scores().order_by().iterator(chunk_size=REBUILD_BATCH * 5):
         scores[row[0]].append(row)
-    course_ids = TreatmentCourse.objects.values_list("pk", flat=True)
+    regions = _regions(Injection.objects.all())
+    course_ids = list(TreatmentCourse.objects.values_list("pk", flat=True))
     CourseOutcome.objects.all().delete()
-    summaries = (
-        CourseOutcome(course_id=pk, **_summary(sessions.get(pk, ()), scores.get(pk, ()))) for pk in course_ids
-    )
-    count = 0
-    batch = []
-    for summary in summaries:
-        batch.append(summary)
-        if len(batch) == REBUILD_BATCH:
-            CourseOutcome.objects.bulk_create(batch)
-            count += len(batch)
-            batch = []
-    CourseOutcome.objects.bulk_create(batch)
-    return count + len(batch)
+    CourseSessionCount.objects.all().delete()
+    for start in range(0, len(course_ids), REBUILD_BATCH):
+        chunk = course_ids[start : start + REBUILD_BATCH]
+        CourseOutcome.objects.bulk_create(
+            [
+                CourseOutcome(course_id=pk, **_summary(sessions.get(pk, ()), scores.get(pk, ())))
+                for pk in chunk
+            ]
+        )
+        CourseSessionCount.objects.bulk_create(
+            [count for pk in chunk for count in _counts(pk, sessions.get(pk, ()), regions.get(pk, {}))],
+            batch_size=REBUILD_BATCH,
+        )
+    return len(course_ids)

@@ -2,13 +2,8 @@ from django.db import migrations
 
 
 def backfill(apps, schema_editor):
-    # The summary is derived data: computed by the app's own rebuild, which uses the current models. It only
-    # runs on a database that already has courses (a fresh database has nothing to summarise).
-    if not apps.get_model("courses", "TreatmentCourse").objects.exists():
-        return
-    from outcomes.summary import course_outcomes_rebuild
-
-    course_outcomes_rebuild()
+    # Superseded by 0004, which fills the summary and the session counts together once both tables exist.
+    return
 
 
 class Migration(migrations.Migration):

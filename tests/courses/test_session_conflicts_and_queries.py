@@ -23,7 +23,7 @@ from tests.factories import (
 )
 
 GET_BUDGET = 17  # includes the one access-log insert (clinic.access.log_access)
-POST_BUDGET = 43  # includes the outcome summary refresh: 2 reads, its UPDATE (and its INSERT the first time)
+POST_BUDGET = 46  # includes the outcome summary refresh: 3 reads, its UPDATE (INSERT the first time), the session counts
 WRITES_PER_ROW = 2
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 from clinic import roles
 from courses.models import (
     CourseStatus,
+    Injection,
     OutcomeInstrument,
     OutcomeScore,
     SessionStatus,
@@ -224,7 +225,12 @@ def clinic_data(practitioner):
 
 
 def _refresh_summary(sender, instance, **kwargs):
-    course_id = instance.pk if sender is TreatmentCourse else instance.course_id
+    if sender is TreatmentCourse:
+        course_id = instance.pk
+    elif sender is Injection:
+        course_id = instance.session.course_id
+    else:
+        course_id = instance.course_id
     course_outcome_refresh(TreatmentCourse(pk=course_id))
 
 
@@ -241,7 +247,7 @@ def summaries_follow_factory_rows(request):
         return
     connections = [
         (model, f"outcomes-test-{model.__name__}")
-        for model in (TreatmentCourse, TreatmentSession, OutcomeScore)
+        for model in (TreatmentCourse, TreatmentSession, OutcomeScore, Injection)
     ]
     for model, uid in connections:
         post_save.connect(_refresh_summary, sender=model, dispatch_uid=uid)

@@ -16,7 +16,7 @@ from courses.models import (
     TreatmentCourse,
 )
 from courses.session_services import session_record
-from outcomes.models import CourseOutcome
+from outcomes.models import CourseOutcome, CourseSessionCount
 from outcomes.summary import course_outcome_refresh, course_outcomes_rebuild
 from scheduling.services import session_cancel
 from tests.factories import ScreeningFactory, TreatmentCourseFactory, TreatmentSessionFactory
@@ -30,10 +30,16 @@ def stored(course):
     return CourseOutcome.objects.filter(course=course).values().first()
 
 
+def counts(course=None):
+    rows = CourseSessionCount.objects.all() if course is None else course.session_counts.all()
+    return sorted(rows.values_list("course_id", "dimension", "key", "sessions"))
+
+
 def assert_equal_to_a_rebuild(course):
-    before = stored(course)
+    before, before_counts = stored(course), counts(course)
     course_outcomes_rebuild()
     assert stored(course) == before
+    assert counts(course) == before_counts
     return before
 
 
@@ -86,6 +92,13 @@ def test_logging_a_session_refreshes_the_summary_in_the_same_save(course, practi
     assert summary["sessions_received"] == 2
     assert summary["latest_pain"] == Decimal("5")
     assert summary["max_dextrose"] == Decimal("15.00")
+    # Session 1 had 15 % dextrose; session 2 was logged without a preparation.
+    # Session 1 on day 0, session 2 on day 16: one interval of 16 days.
+    assert [(d, k, n) for _, d, k, n in counts(course)] == [
+        ("band", "12_5_20", 1),
+        ("band", "none", 1),
+        ("gap", "16", 1),
+    ]
 
 
 def test_recording_and_voiding_a_score_refresh_the_summary(course, practitioner):
@@ -142,10 +155,14 @@ def test_a_refreshed_row_equals_the_rebuilt_row_for_every_course_of_the_hand_cou
     build_clinic(practitioner, ClinicBuilder())
     course_outcomes_rebuild()
     rebuilt = {row["course_id"]: row for row in CourseOutcome.objects.values()}
+    rebuilt_counts = counts()
     CourseOutcome.objects.all().delete()
+    CourseSessionCount.objects.all().delete()
 
     for course in TreatmentCourse.objects.all():
         course_outcome_refresh(course)
 
     assert {row["course_id"]: row for row in CourseOutcome.objects.values()} == rebuilt
+    assert counts() == rebuilt_counts
+    assert ("band", "12_5_20") in {(dimension, key) for _, dimension, key, _ in rebuilt_counts}
     assert len(rebuilt) == TreatmentCourse.objects.count() == 8
