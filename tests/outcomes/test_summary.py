@@ -1,9 +1,11 @@
 """The per-course outcome summary equals a fresh rebuild after every service that writes its inputs."""
 
 import datetime
+import io
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from django.utils import timezone
 
 from courses import services
@@ -166,3 +168,14 @@ def test_a_refreshed_row_equals_the_rebuilt_row_for_every_course_of_the_hand_cou
     assert counts() == rebuilt_counts
     assert ("band", "12_5_20") in {(dimension, key) for _, dimension, key, _ in rebuilt_counts}
     assert len(rebuilt) == TreatmentCourse.objects.count() == 8
+
+
+def test_the_rebuild_command_restores_a_summary_written_past_the_services(course, practitioner):
+    log_visit(course, practitioner, pain=5)
+    CourseOutcome.objects.filter(course=course).update(latest_pain=None, sessions_received=0)
+    out = io.StringIO()
+
+    call_command("outcomes_rebuild", stdout=out)
+
+    assert stored(course)["latest_pain"] == Decimal("5") and stored(course)["sessions_received"] == 2
+    assert "rebuilt for 1 courses" in out.getvalue()
