@@ -148,12 +148,17 @@ CALENDAR_FIELDS = (
 )
 
 
-def appointments_between(start, end, practitioner=None, *, practitioners=None):
-    """Sessions in [start, end) with what a calendar row shows, in one query whatever the count."""
+def appointments_between(start, end, practitioner=None, *, practitioners=None, with_practitioner=True):
+    """Sessions in [start, end) with what a calendar row shows, in one query whatever the count.
+
+    `with_practitioner=False` leaves the practitioner unloaded, for pages that group by practitioner.
+    """
+    related = ["patient", "course__condition"] + (["practitioner"] if with_practitioner else [])
+    fields = [f for f in CALENDAR_FIELDS if with_practitioner or not f.startswith("practitioner__")]
     sessions = (
         TreatmentSession.objects.filter(starts_at__gte=start, starts_at__lt=end)
-        .select_related("patient", "practitioner", "course__condition")
-        .only(*CALENDAR_FIELDS)
+        .select_related(*related)
+        .only(*fields)
     )
     if practitioner is not None:
         sessions = sessions.filter(practitioner=practitioner)

@@ -171,7 +171,9 @@ def week(request):
     cells = {(person.pk, d): [] for person in team for d in days}
     patient_url = selectors.url_for_pk("patients:patient-detail")
     if team:
-        for session in selectors.appointments_between(start, end, practitioners=team):
+        for session in selectors.appointments_between(
+            start, end, practitioners=team, with_practitioner=False
+        ):
             session.patient_url = patient_url(session.patient_id)
             cells[(session.practitioner_id, timezone.localdate(session.starts_at))].append(session)
     closures = list(Closure.objects.overlapping(monday, days[-1]))
