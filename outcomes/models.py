@@ -19,7 +19,7 @@ PAIN = {"max_digits": 6, "decimal_places": 1, "null": True, "blank": True}
 
 class CourseOutcome(models.Model):
     course = models.OneToOneField(
-        TreatmentCourse, on_delete=models.CASCADE, primary_key=True, related_name="outcome_summary"
+        TreatmentCourse, on_delete=models.PROTECT, primary_key=True, related_name="outcome_summary"
     )
     sessions_received = models.PositiveIntegerField(default=0)
     first_session_on = models.DateField(null=True, blank=True)
@@ -60,7 +60,7 @@ class CourseSessionCount(models.Model):
         # number of such intervals: the protocol's spacing window is applied when reading.
         GAP = "gap", "Days between consecutive sessions"
 
-    course = models.ForeignKey(TreatmentCourse, on_delete=models.CASCADE, related_name="session_counts")
+    course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="session_counts")
     dimension = models.CharField(max_length=10, choices=Dimension.choices)
     key = models.CharField(max_length=20)
     sessions = models.PositiveIntegerField()
