@@ -5,21 +5,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('courses', '0004_protocol_defaults_closing_note'),
-        ('outcomes', '0004_course_outcome_backfill'),
+        ("courses", "0004_protocol_defaults_closing_note"),
+        ("outcomes", "0004_course_outcome_backfill"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='courseoutcome',
-            name='course',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, primary_key=True, related_name='outcome_summary', serialize=False, to='courses.treatmentcourse'),
+            model_name="courseoutcome",
+            name="course",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT,
+                primary_key=True,
+                related_name="outcome_summary",
+                serialize=False,
+                to="courses.treatmentcourse",
+            ),
         ),
         migrations.AlterField(
-            model_name='coursesessioncount',
-            name='course',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='session_counts', to='courses.treatmentcourse'),
+            model_name="coursesessioncount",
+            name="course",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="session_counts",
+                to="courses.treatmentcourse",
+            ),
         ),
     ]

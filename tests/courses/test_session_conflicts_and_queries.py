@@ -23,7 +23,8 @@ from tests.factories import (
 )
 
 GET_BUDGET = 17  # includes the one access-log insert (clinic.access.log_access)
-POST_BUDGET = 46  # includes the outcome summary refresh: 3 reads, its UPDATE (INSERT the first time), the session counts
+# Includes the outcome summary refresh: 3 reads, its UPDATE (INSERT the first time), the session counts.
+POST_BUDGET = 46
 WRITES_PER_ROW = 2
 
 
