@@ -156,7 +156,8 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{report.when}", report)
 
 
-def sign_in(page, live_server, username, password="prolotrack-demo"):
+def sign_in(page, live_server, username, password="correct-horse-battery"):
+    """Sign in through the form; the default is the password tests.factories.UserFactory gives staff."""
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
@@ -164,10 +165,15 @@ def sign_in(page, live_server, username, password="prolotrack-demo"):
     page.wait_for_url(f"{live_server.url}/")
 
 
-def axe_violations(page, *, impacts=("serious", "critical")):
-    """Run axe-core (from npm) on the current page; return the violations of the given impacts."""
+def axe_violations(page, *, context=None, impacts=("serious", "critical")):
+    """Run axe-core (from npm) on the page, or on the elements matching `context` (e.g. "main").
+
+    Returns the violations of the given impacts, one line each.
+    """
     page.evaluate(AXE_JS.read_text())
-    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    result = page.evaluate(
+        "async (context) => await axe.run(context || document, {resultTypes: ['violations']})", context
+    )
     return [
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
         for v in result["violations"]

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from courses.models import TreatmentCourse
-from tests.browser.kit import AXE_JS
+from tests.browser.kit import axe_violations, sign_in
 from tests.factories import (
     ConditionFactory,
     ConsentFactory,
@@ -23,32 +23,14 @@ pytestmark = [
 ]
 
 
-def main_violations(browser_page):
-    browser_page.evaluate(AXE_JS.read_text())
-    result = browser_page.evaluate("async () => await axe.run('main', {resultTypes: ['violations']})")
-    return [
-        f"{v['id']}: {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
-def sign_in(browser_page, live_server):
-    browser_page.goto(f"{live_server.url}/accounts/login/")
-    browser_page.get_by_label("Username").fill("dr.hale")
-    browser_page.get_by_label("Password").fill("correct-horse-battery")
-    browser_page.get_by_role("button", name="Sign in").click()
-    browser_page.wait_for_url(f"{live_server.url}/")
-
-
 def test_a_practitioner_plans_a_course_outside_the_protocol_with_a_reason(page, live_server):
     UserFactory(username="dr.hale", first_name="Morgan", last_name="Hale", role="Practitioner")
     patient = PatientFactory(given_name="Ada", family_name="Lovelace")
     ConsentFactory(patient=patient)
     ConditionFactory(name="Knee osteoarthritis")
-    sign_in(page, live_server)
+    sign_in(page, live_server, "dr.hale")
     page.goto(f"{live_server.url}/courses/new/?patient={patient.pk}")
-    assert not main_violations(page)
+    assert not axe_violations(page, context="main")
     page.get_by_label("Condition*").select_option(label="Knee osteoarthritis")
     page.get_by_label("Body region*").select_option(label="Knee")
     page.get_by_label("Laterality*").select_option(label="Right")
@@ -76,12 +58,12 @@ def test_a_follow_up_score_updates_the_chart_and_the_responder_status(page, live
     )
     for sequence, pain in ((1, 8), (2, 7), (3, 6)):
         TreatmentSessionFactory(course=course, sequence=sequence, completed=True, pain_pre=pain)
-    sign_in(page, live_server)
+    sign_in(page, live_server, "dr.hale")
     page.goto(f"{live_server.url}/courses/{course.pk}/")
     page.wait_for_function("() => Chart.getChart('pain-trend') !== undefined")
     assert page.evaluate("() => Chart.getChart('pain-trend').data.datasets[0].data") == [8, 8, 7, 6]
     assert page.get_by_text("Not a responder yet").is_visible()
-    assert not main_violations(page)
+    assert not axe_violations(page, context="main")
 
     page.get_by_label("Instrument*").select_option(str(nrs.pk))
     page.get_by_label("Score*").fill("3")

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from courses.models import SessionStatus
-from tests.browser.kit import AXE_JS
+from tests.browser.kit import axe_violations
 from tests.factories import (
     LotFactory,
     ProductFactory,
@@ -22,17 +22,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-def main_violations(browser_page):
-    """axe-core on this page's own content (the site menu has its own journey)."""
-    browser_page.evaluate(AXE_JS.read_text())
-    result = browser_page.evaluate("async () => await axe.run('main', {resultTypes: ['violations']})")
-    return [
-        f"{v['id']}: {v['help']} — {[n['target'] for n in v['nodes']][:3]}"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
 
 
 def test_a_practitioner_logs_a_whole_session_in_the_browser(page, live_server):
@@ -54,7 +43,7 @@ def test_a_practitioner_logs_a_whole_session_in_the_browser(page, live_server):
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{live_server.url}/")
     page.goto(f"{live_server.url}/courses/sessions/{session.pk}/log/")
-    assert not main_violations(page)
+    assert not axe_violations(page, context="main")
 
     page.get_by_label("Pain before injection (NRS 0–10)").fill("6")
     components = page.locator("[data-formset='components'] [data-formset-row]")

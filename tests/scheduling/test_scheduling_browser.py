@@ -6,27 +6,13 @@ import datetime
 import pytest
 
 from courses.models import TreatmentSession
-from tests.browser.kit import AXE_JS
+from tests.browser.kit import axe_violations, sign_in
 from tests.factories import PatientFactory, TreatmentCourseFactory, UserFactory
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-
-def sign_in(browser_page, live_server, username):
-    browser_page.goto(f"{live_server.url}/accounts/login/")
-    browser_page.get_by_label("Username").fill(username)
-    browser_page.get_by_label("Password").fill("correct-horse-battery")
-    browser_page.get_by_role("button", name="Sign in").click()
-    browser_page.wait_for_url(f"{live_server.url}/")
-
-
-def main_violations(browser_page):
-    browser_page.evaluate(AXE_JS.read_text())
-    result = browser_page.evaluate("async () => await axe.run('main', {resultTypes: ['violations']})")
-    return [v["id"] for v in result["violations"] if v["impact"] in ("serious", "critical")]
 
 
 def proposal_url(live_server, course, day, time):
@@ -51,7 +37,7 @@ def test_front_desk_books_a_course_moves_session_3_and_sees_the_spacing(
     sign_in(page, live_server, "desk.browser")
     page.goto(proposal_url(live_server, course, monday + datetime.timedelta(days=2), "10:00"))
     assert page.get_by_text("Dr Hale not working Wednesdays").is_visible()
-    assert not main_violations(page)
+    assert not axe_violations(page, context="main")
     page.get_by_role("button", name="Confirm and book all").click()
     page.wait_for_url("**/schedule/week/**")
     assert page.get_by_text("6 sessions booked for Ada Quinn").is_visible()
