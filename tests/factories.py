@@ -149,6 +149,17 @@ def _session_start(session):
     return timezone.make_aware(start)
 
 
+class CourseExtensionFactory(DjangoModelFactory):
+    class Meta:
+        model = courses.CourseExtension
+
+    course = factory.SubFactory(TreatmentCourseFactory)
+    from_sessions = factory.LazyAttribute(lambda e: e.course.planned_sessions)
+    to_sessions = factory.LazyAttribute(lambda e: e.from_sessions + 2)
+    reason = "Steady improvement; two more sessions to consolidate"
+    created_by = factory.LazyAttribute(lambda e: e.course.practitioner)
+
+
 class TreatmentSessionFactory(DjangoModelFactory):
     class Meta:
         model = courses.TreatmentSession
