@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.access import log_access
+from clinic.forms import apply_service_errors
 from courses import selectors, services
 from courses.forms import (
     CompleteForm,
@@ -26,15 +27,6 @@ from courses.models import CourseStatus, Lot, OutcomeScore, ProtocolSettings, Tr
 from patients.models import Patient
 
 COURSE_LIST_PAGE_SIZE = 25
-
-
-def _apply_errors(form, error):
-    """Show a service's ValidationError beside the form's fields (or on top when it names none)."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _plain(form):
@@ -115,7 +107,7 @@ def course_create(request):
                     patient=patient, created_by=request.user, **_plan(form.cleaned_data)
                 )
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(request, f"Course planned: {course}.")
                 return redirect("courses:course-detail", course.pk)
@@ -163,7 +155,7 @@ def course_edit(request, pk):
                 course=course, updated_by=request.user, **_plan(form.cleaned_data)
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, "Course plan saved.")
             return redirect("courses:course-detail", course.pk)
@@ -258,7 +250,7 @@ def course_complete(request, pk):
         try:
             services.course_complete(course=course, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, "Course completed. Follow-up scores can still be added.")
             return redirect("courses:course-detail", course.pk)
@@ -274,7 +266,7 @@ def course_stop(request, pk):
         try:
             services.course_stop(course=course, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, "Course stopped.")
             return redirect("courses:course-detail", course.pk)
@@ -291,7 +283,7 @@ def course_extend(request, pk):
         try:
             extension = services.course_extend(course=course, by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, f"Course extended to {extension.to_sessions} sessions.")
             return redirect("courses:course-detail", course.pk)
@@ -307,7 +299,7 @@ def score_add(request, pk):
         try:
             services.outcome_score_record(course=course, recorded_by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, "Score recorded.")
             return redirect(reverse("courses:course-detail", args=[course.pk]) + "#scores")
@@ -345,7 +337,7 @@ def session_walk_in(request, pk):
                 by=request.user,
             )
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, f"Session {session.sequence} started.")
             return redirect(_session_log_url(session, course))

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from clinic.access import log_access
+from clinic.forms import apply_service_errors
 from clinic.models import User
 from courses.models import ProtocolSettings
 from patients import selectors, services
@@ -27,15 +28,6 @@ STATUS_FILTERS = {"active": "Active", "archived": "Archived", "all": "All"}
 
 def _patient(pk):
     return get_object_or_404(Patient.objects.select_related("primary_practitioner", "archived_by"), pk=pk)
-
-
-def _apply_errors(form, error):
-    """Show a service's ValidationError on the form, by field where it names one."""
-    if hasattr(error, "error_dict"):
-        for field, messages_ in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages_)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _search_page(patients, number):
@@ -145,7 +137,7 @@ def patient_create(request):
             try:
                 patient = services.patient_create(created_by=request.user, **data)
             except ValidationError as error:
-                _apply_errors(form, error)
+                apply_service_errors(form, error)
             else:
                 messages.success(request, f"{patient.full_name} registered as {patient.mrn}.")
                 return redirect("patients:patient-detail", pk=patient.pk)
@@ -164,7 +156,7 @@ def patient_edit(request, pk):
         try:
             services.patient_update(patient=patient, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, f"{patient.full_name}'s details saved.")
             return redirect("patients:patient-detail", pk=patient.pk)
@@ -183,7 +175,7 @@ def patient_archive(request, pk):
         try:
             services.patient_archive(patient=patient, by=request.user, reason=form.cleaned_data["reason"])
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, f"{patient.full_name} archived. Every record is kept.")
             return redirect("patients:patient-detail", pk=patient.pk)
@@ -215,7 +207,7 @@ def screening_create(request, pk):
         try:
             services.screening_record(patient=patient, screened_by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, "Screening recorded.")
             return redirect(reverse("patients:patient-detail", args=[patient.pk]) + "#screening")
@@ -234,7 +226,7 @@ def consent_create(request, pk):
         try:
             services.consent_record(patient=patient, taken_by=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _apply_errors(form, error)
+            apply_service_errors(form, error)
         else:
             messages.success(request, "Consent recorded.")
             return redirect(reverse("patients:patient-detail", args=[patient.pk]) + "#consents")
