@@ -175,6 +175,21 @@ def practitioners_booked_between(start, end):
     return User.objects.filter(pk__in=booked).order_by("last_name", "first_name", "username")
 
 
+def working_hours_text(weekday, practitioner=None):
+    """'Dr A Chen 08:00–16:00; ...': who works on the weekday, for the day view's one line."""
+    hours = WorkingHours.objects.filter(weekday=weekday).select_related("practitioner")
+    if practitioner is not None:
+        hours = hours.filter(practitioner=practitioner)
+    hours = hours.only(
+        "starts_at",
+        "ends_at",
+        "practitioner__first_name",
+        "practitioner__last_name",
+        "practitioner__username",
+    )
+    return "; ".join(f"{h.practitioner} {h.starts_at:%H:%M}–{h.ends_at:%H:%M}" for h in hours)
+
+
 def url_for_pk(route):
     """A function pk -> reverse(route, args=[pk]), reversing once: calendars link every row."""
     marker = 2_147_480_000

@@ -4,8 +4,8 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Prefetch
+from django.core.paginator import Page, Paginator
+from django.db.models import F, Func, Prefetch, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -116,21 +116,41 @@ def _page_number(request, appointments, day, size):
     return done // size + 1
 
 
+def _page_with_total(rows, number, size):
+    """Paginator.get_page(number) in one query: the page's rows carry their total, where the paginator
+    would count first and then load the page.
+
+    The total is an uncorrelated subquery (PostgreSQL runs it once, over the index) rather than
+    COUNT(*) OVER (), which would join every row of the day to its patient and course to count them.
+    """
+    paginator = Paginator(rows, size)
+    try:
+        number = int(number or 1)
+    except (TypeError, ValueError):
+        number = 1
+    if number < 1:
+        return paginator.get_page(number)
+    start = (number - 1) * size
+    total = rows.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    found = list(rows.annotate(page_total=Subquery(total))[start : start + size])
+    if not found and number > 1:
+        return paginator.get_page(number)  # past the end: the last page, as get_page does
+    paginator.count = found[0].page_total if found else 0
+    return Page(found, number, paginator)
+
+
 @require_GET
 @permission_required("scheduling.view_calendar", raise_exception=True)
 def day(request):
     day, chosen, choices = _calendar_filter(request)
     start, end = selectors.day_bounds(day)
     appointments = selectors.appointments_between(start, end, chosen)
-    page = Paginator(appointments, DAY_PAGE_SIZE).get_page(
-        _page_number(request, appointments, day, DAY_PAGE_SIZE)
+    page = _page_with_total(
+        appointments, _page_number(request, appointments, day, DAY_PAGE_SIZE), DAY_PAGE_SIZE
     )
     here = request.get_full_path()
     rows = _row_links(list(page.object_list), user=request.user, here=here)
     closures = list(Closure.objects.overlapping(day, day))
-    hours = WorkingHours.objects.filter(weekday=day.weekday()).select_related("practitioner")
-    if chosen:
-        hours = hours.filter(practitioner=chosen)
     return render(
         request,
         "scheduling/day.html",
@@ -141,7 +161,7 @@ def day(request):
             "appointments": rows,
             "page": page,
             "closures": closures,
-            "hours": list(hours),
+            "hours": selectors.working_hours_text(day.weekday(), chosen),
             "is_today": day == timezone.localdate(),
             "previous_day": day - datetime.timedelta(days=1),
             "next_day": day + datetime.timedelta(days=1),
