@@ -316,6 +316,22 @@ class CourseQuerySet(models.QuerySet):
         return self.select_related("patient", "condition", "practitioner").with_progress()
 
 
+_LATERALITY_LABELS = dict(Laterality.choices)
+
+
+def course_label(laterality, condition_name):
+    """What a course is called ("Left Knee osteoarthritis"), from its laterality and condition name.
+
+    TreatmentCourse.__str__; calendars call it with values loaded without the model instances.
+    """
+    side = (
+        ""
+        if laterality in (Laterality.NOT_APPLICABLE, Laterality.MIDLINE)
+        else f"{_LATERALITY_LABELS.get(laterality, laterality)} "
+    )
+    return f"{side}{condition_name}".strip()
+
+
 class TreatmentCourse(models.Model):
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="courses")
     condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="courses")
@@ -398,12 +414,7 @@ class TreatmentCourse(models.Model):
         ]
 
     def __str__(self):
-        side = (
-            ""
-            if self.laterality in (Laterality.NOT_APPLICABLE, Laterality.MIDLINE)
-            else f"{self.get_laterality_display()} "
-        )
-        return f"{side}{self.condition.name}".strip()
+        return course_label(self.laterality, self.condition.name)
 
     @property
     def status_badge(self):

@@ -13,12 +13,14 @@ from clinic.models import User
 from courses.models import (
     FOLLOW_UP_WEEKS,
     LIVE_SESSION_STATUSES,
+    SESSION_STATUS_BADGES,
     CourseStatus,
     OutcomeScore,
     ProtocolSettings,
     SessionStatus,
     TreatmentCourse,
     TreatmentSession,
+    course_label,
 )
 from scheduling.models import Closure, WorkingHours
 from scheduling.proposals import Availability, propose_sessions
@@ -165,6 +167,67 @@ def appointments_between(start, end, practitioner=None, *, practitioners=None, w
     if practitioners is not None:
         sessions = sessions.filter(practitioner__in=[p.pk for p in practitioners])
     return sessions.order_by("starts_at", "practitioner__last_name", "pk")
+
+
+@dataclass(frozen=True)
+class WeekCard:
+    """One appointment card of the week view, loaded as plain values (a week has hundreds)."""
+
+    time: str
+    patient_url: str
+    patient_name: str
+    course: str
+    sequence: int
+    planned_sessions: int
+    status: str
+
+    @property
+    def status_badge(self):
+        return SESSION_STATUS_BADGES[self.status]
+
+    @property
+    def status_label(self):
+        return SessionStatus(self.status).label
+
+
+def week_cards_by_cell(start, end, practitioners):
+    """{(practitioner id, local day): [WeekCard, ...]} of the sessions in [start, end), in time order.
+
+    One query over the session, patient, course and condition columns the cards show, without
+    building model instances (a whole-clinic week page holds a few hundred cards).
+    """
+    rows = (
+        TreatmentSession.objects.filter(
+            starts_at__gte=start, starts_at__lt=end, practitioner__in=[p.pk for p in practitioners]
+        )
+        .order_by("starts_at", "pk")
+        .values_list(
+            "practitioner_id",
+            "starts_at",
+            "patient_id",
+            "patient__given_name",
+            "patient__family_name",
+            "course__laterality",
+            "course__condition__name",
+            "sequence",
+            "course__planned_sessions",
+            "status",
+        )
+    )
+    patient_url = url_for_pk("patients:patient-detail")
+    cells = defaultdict(list)
+    for practitioner_id, starts_at, patient_id, given, family, side, condition, *rest in rows:
+        local = timezone.localtime(starts_at)
+        cells[(practitioner_id, local.date())].append(
+            WeekCard(
+                f"{local:%H:%M}",
+                patient_url(patient_id),
+                f"{given} {family}",
+                course_label(side, condition),
+                *rest,
+            )
+        )
+    return cells
 
 
 def practitioners_booked_between(start, end):

@@ -183,19 +183,14 @@ def week(request):
     if chosen:
         team = [chosen]
     else:
-        page = Paginator(
-            selectors.practitioners_booked_between(start, end), WEEK_PRACTITIONERS_PER_PAGE
-        ).get_page(request.GET.get("page"))
+        page = _page_with_total(
+            selectors.practitioners_booked_between(start, end),
+            request.GET.get("page"),
+            WEEK_PRACTITIONERS_PER_PAGE,
+        )
         team = list(page.object_list)
-    # One pass over the week's appointments into (practitioner, day) cells.
-    cells = {(person.pk, d): [] for person in team for d in days}
-    patient_url = selectors.url_for_pk("patients:patient-detail")
-    if team:
-        for session in selectors.appointments_between(
-            start, end, practitioners=team, with_practitioner=False
-        ):
-            session.patient_url = patient_url(session.patient_id)
-            cells[(session.practitioner_id, timezone.localdate(session.starts_at))].append(session)
+    # The week's appointments grouped into (practitioner, day) cells in one pass.
+    cards = selectors.week_cards_by_cell(start, end, team) if team else {}
     closures = list(Closure.objects.overlapping(monday, days[-1]))
     columns = [
         {
@@ -211,7 +206,7 @@ def week(request):
                 {
                     "day": column["day"],
                     "closed": column["closed"],
-                    "appointments": cells[(person.pk, column["day"])],
+                    "appointments": cards.get((person.pk, column["day"]), ()),
                 }
                 for column in columns
             ],
