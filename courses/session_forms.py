@@ -5,8 +5,12 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import formset_factory
+from django.forms.models import construct_instance
 from django.forms.renderers import get_default_renderer
+from django.utils.choices import BaseChoiceIterator
+from django.utils.functional import cached_property
 from django.utils.html import conditional_escape, escape
+from django.utils.safestring import mark_safe
 
 from clinic.choices import Laterality
 from courses.models import (
@@ -92,39 +96,151 @@ def _select(widget):
 ROW_RENDERER = RowRenderer()
 
 
+class CatalogueChoices(BaseChoiceIterator):
+    """One choice list of the page, loaded on first use and rendered to <option>s once per request.
+
+    Every row of a formset (and each row template) offers the same sites, lots or terms: the rows share
+    this object, so the list is neither copied per form nor turned into option markup per widget.
+    """
+
+    def __init__(self, load):
+        self._load = load
+
+    @cached_property
+    def choices(self):
+        return self._load()
+
+    def __iter__(self):
+        return iter(self.choices)
+
+    def __len__(self):
+        return len(self.choices)
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    @cached_property
+    def options_html(self):
+        """The options as Django's select template writes them, none selected."""
+        html = []
+        for group_name, options in self.choices:
+            if isinstance(options, list | tuple):
+                html.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
+                html.extend(_option(value, label) for value, label in options)
+                html.append("\n  </optgroup>")
+            else:
+                html.append(_option(group_name, options))
+        return "".join(html)
+
+    def render_options(self, selected):
+        """The options with the first one whose value is `selected` (a string) marked, as Django does."""
+        opening = f'\n  <option value="{escape(selected)}">'
+        return self.options_html.replace(opening, f"{opening[:-1]} selected>", 1)
+
+
+def _option(value, label):
+    return f'\n  <option value="{escape(value)}">{conditional_escape(label)}</option>\n'
+
+
+class CatalogueSelect(forms.Select):
+    """A select over CatalogueChoices: its options come ready-made from the shared list."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        if renderer is not ROW_RENDERER or not isinstance(self.choices, CatalogueChoices):
+            return super().render(name, value, attrs, renderer)
+        attrs = self.build_attrs(self.attrs, attrs)
+        selected = self.format_value(value)[0]
+        # The name and attributes are escaped here, the options when the list was rendered.
+        return mark_safe(  # noqa: S308
+            f'<select name="{escape(name)}"{_attrs(attrs)}>{self.choices.render_options(selected)}\n</select>'
+        )
+
+
 class SessionCatalogue:
-    """Every choice list of the page, loaded once per request and shared by all rows of the formsets."""
+    """Every choice list of the page, shared by all rows of the formsets; each is loaded on first use.
+
+    A save whose rows are valid reads only the lists its rows name (lots and sites for a visit without
+    side effects); the page reads each list with one query.
+    """
 
     def __init__(self, session, *, attributable_sessions):
+        self.session = session
         self.day = session_day(session)
-        usable = list(
+        # A list, or a callable returning one, so the course's sessions are read only when needed.
+        self._attributable = attributable_sessions
+        self.lot_choices = CatalogueChoices(
+            lambda: BLANK + _grouped(self._usable_lots, lambda lot: lot.product.name, _lot_label)
+        )
+        regions = dict(InjectionSite._meta.get_field("region").flatchoices)
+        categories = dict(SideEffectTerm._meta.get_field("category").flatchoices)
+        self.site_choices = CatalogueChoices(
+            lambda: BLANK + _grouped(self._sites, lambda s: regions.get(s.region, s.region), _site_label)
+        )
+        self.term_choices = CatalogueChoices(
+            lambda: BLANK + _grouped(self._terms, lambda t: categories.get(t.category, t.category), str)
+        )
+        self.session_choices = CatalogueChoices(
+            lambda: [
+                (
+                    s.pk,
+                    f"Session {s.sequence} – {session_day(s):%d %b %Y}"
+                    + (" (this visit)" if s.pk == session.pk else ""),
+                )
+                for s in self.attributable_sessions
+            ]
+        )
+        self.default_laterality = session.course.laterality
+
+    @cached_property
+    def _usable_lots(self):
+        return list(
             Lot.objects.usable_on(self.day).select_related("product").order_by("product__name", "expiry_date")
         )
-        self.lots = {lot.pk: lot for lot in usable}
-        self.lot_choices = BLANK + _grouped(usable, lambda lot: lot.product.name, _lot_label)
-        sites = list(InjectionSite.objects.filter(active=True))
-        self.sites = {site.pk: site for site in sites}
-        self.site_choices = BLANK + _grouped(sites, lambda s: s.get_region_display(), _site_label)
-        terms = list(SideEffectTerm.objects.filter(active=True))
-        self.terms = {term.pk: term for term in terms}
-        self.term_choices = BLANK + _grouped(terms, lambda t: t.get_category_display(), str)
-        self.sessions = {s.pk: s for s in attributable_sessions}
-        self.session_choices = [
-            (
-                s.pk,
-                f"Session {s.sequence} – {session_day(s):%d %b %Y}"
-                + (" (this visit)" if s.pk == session.pk else ""),
-            )
-            for s in attributable_sessions
-        ]
-        self.default_laterality = session.course.laterality
-        self.spine_site_ids = [site.pk for site in sites if site.needs_spinal_level]
-        self.lot_data = {
+
+    @cached_property
+    def _sites(self):
+        return list(InjectionSite.objects.filter(active=True))
+
+    @cached_property
+    def _terms(self):
+        return list(SideEffectTerm.objects.filter(active=True))
+
+    @cached_property
+    def attributable_sessions(self):
+        sessions = self._attributable
+        return list(sessions() if callable(sessions) else sessions)
+
+    @cached_property
+    def lots(self):
+        return {lot.pk: lot for lot in self._usable_lots}
+
+    @cached_property
+    def sites(self):
+        return {site.pk: site for site in self._sites}
+
+    @cached_property
+    def terms(self):
+        return {term.pk: term for term in self._terms}
+
+    @cached_property
+    def sessions(self):
+        return {s.pk: s for s in self.attributable_sessions}
+
+    @cached_property
+    def spine_site_ids(self):
+        return [site.pk for site in self._sites if site.needs_spinal_level]
+
+    @cached_property
+    def lot_data(self):
+        return {
             str(lot.pk): {
                 "type": lot.product.product_type,
                 "percent": str(lot.product.stock_concentration_percent),
             }
-            for lot in usable
+            for lot in self._usable_lots
         }
 
 
@@ -156,10 +272,15 @@ def _style(fields, *, small):
 
 
 class CatalogueChoiceField(forms.TypedChoiceField):
-    """A choice among rows already loaded by SessionCatalogue; returns the row itself."""
+    """A choice among the rows of a SessionCatalogue list; returns the row itself.
+
+    `rows` is a zero-argument callable giving {pk: row}, so the list is read only when a value is cleaned.
+    """
+
+    widget = CatalogueSelect
 
     def __init__(self, *, rows=None, lookup=None, **kwargs):
-        self.rows = rows or {}
+        self.rows = rows or dict
         self.lookup = lookup
         super().__init__(**kwargs)
 
@@ -174,8 +295,9 @@ class CatalogueChoiceField(forms.TypedChoiceField):
             key = int(value)
         except (TypeError, ValueError):
             raise ValidationError("Select a valid choice.", code="invalid_choice") from None
-        if key in self.rows:
-            return self.rows[key]
+        rows = self.rows()
+        if key in rows:
+            return rows[key]
         if self.lookup is not None:
             return self.lookup(key)
         raise ValidationError("Select a valid choice.", code="invalid_choice")
@@ -201,6 +323,22 @@ class SessionForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _style(self.fields.values(), small=False)
+
+    def _post_clean(self):
+        # ModelForm's own _post_clean, less the CheckConstraint queries (one SELECT per constraint on its
+        # fields): the pain constraints mirror the fields' 0–10 validators, which run here, and
+        # session_record saves under the database's enforcement of every constraint.
+        exclude = self._get_validation_exclusions()
+        try:
+            self.instance = construct_instance(self, self.instance, self._meta.fields, self._meta.exclude)
+        except ValidationError as error:
+            self._update_errors(error)
+        try:
+            self.instance.full_clean(exclude=exclude, validate_unique=False, validate_constraints=False)
+        except ValidationError as error:
+            self._update_errors(error)
+        if self._validate_unique:
+            self.validate_unique()
 
     def clean(self):
         cleaned = super().clean()
@@ -261,7 +399,11 @@ class ComponentForm(RowForm):
     def __init__(self, *args, catalogue, **kwargs):
         super().__init__(*args, catalogue=catalogue, **kwargs)
         lot = self.fields["lot"]
-        lot.rows, lot.lookup, lot.choices = catalogue.lots, self._unusable_lot, catalogue.lot_choices
+        lot.rows, lot.lookup, lot.choices = (
+            (lambda: catalogue.lots),
+            self._unusable_lot,
+            catalogue.lot_choices,
+        )
         lot.widget.attrs["data-role"] = "lot"
         self.fields["volume_ml"].widget.attrs.update({"data-role": "component-volume", "step": "0.01"})
 
@@ -291,7 +433,7 @@ class InjectionForm(RowForm):
     def __init__(self, *args, catalogue, **kwargs):
         super().__init__(*args, catalogue=catalogue, **kwargs)
         site = self.fields["site"]
-        site.rows, site.choices = catalogue.sites, catalogue.site_choices
+        site.rows, site.choices = (lambda: catalogue.sites), catalogue.site_choices
         site.widget.attrs["data-role"] = "site"
         # With the course's side as the starting value, an untouched row stays "unchanged" and is skipped.
         self.fields["laterality"].initial = catalogue.default_laterality
@@ -330,9 +472,9 @@ class SideEffectForm(RowForm):
     def __init__(self, *args, catalogue, default_attribution=None, **kwargs):
         super().__init__(*args, catalogue=catalogue, **kwargs)
         term, attributed, site = self.fields["term"], self.fields["attributed_session"], self.fields["site"]
-        term.rows, term.choices = catalogue.terms, catalogue.term_choices
-        attributed.rows, attributed.choices = catalogue.sessions, catalogue.session_choices
-        site.rows, site.choices = catalogue.sites, catalogue.site_choices
+        term.rows, term.choices = (lambda: catalogue.terms), catalogue.term_choices
+        attributed.rows, attributed.choices = (lambda: catalogue.sessions), catalogue.session_choices
+        site.rows, site.choices = (lambda: catalogue.sites), catalogue.site_choices
         self.fields["attributed_session"].initial = default_attribution
         self.fields["action_taken"].initial = SideEffect.Action.NONE
         self.fields["outcome"].initial = SideEffect.Outcome.RESOLVED
@@ -412,3 +554,26 @@ class VoidForm(forms.Form):
 
     def bound(self, kind, row):
         return self[f"{kind}-{row.pk}"], self[f"{kind}-{row.pk}-reason"]
+
+
+def field_cell(field, col=""):
+    """One labelled input with its errors in a grid column: the session page's form field, in Python.
+
+    The page has about forty of them; as a template include each cost more than its widget.
+    """
+    widget = str(field)
+    label = conditional_escape(field.label)
+    for_id = escape(field.id_for_label)
+    if getattr(field.field.widget, "input_type", None) == "checkbox":
+        body = (
+            f'\n  <div class="form-check mt-md-4">\n    {widget}\n'
+            f'    <label class="form-check-label" for="{for_id}">{label}</label>\n  </div>'
+        )
+    else:
+        star = ' <span class="text-danger" aria-hidden="true">*</span>' if field.field.required else ""
+        body = f'\n  <label class="form-label small mb-1" for="{for_id}">{label}{star}</label>\n  {widget}'
+    errors = "".join(
+        f'<div class="invalid-feedback d-block">{conditional_escape(error)}</div>' for error in field.errors
+    )
+    # Label, id, column and errors escaped above; the widget is Django's own safe markup.
+    return mark_safe(f'<div class="{escape(col or "col-12")}">{body}\n  {errors}\n</div>')  # noqa: S308

@@ -149,16 +149,6 @@ def latest_screening(patient):
     return Screening.objects.filter(patient=patient).order_by("-screened_on", "-id").first()
 
 
-def previous_completed_session(session):
-    return (
-        TreatmentSession.objects.filter(course_id=session.course_id, status=SessionStatus.COMPLETED)
-        .filter(starts_at__lt=session.starts_at)
-        .exclude(pk=session.pk)
-        .order_by("-starts_at")
-        .first()
-    )
-
-
 def allergy_clashes(screening, products):
     """Allergies on the screening that a product in the syringe would trigger."""
     clashes = []
@@ -310,11 +300,14 @@ def session_record(
     "<kind>.<row index>.<field>", and ConfirmationRequired when a warning still lacks its reason.
     Nothing is saved in any of those cases.
     """
-    claimed = TreatmentSession.objects.filter(pk=session.pk, version=expected_version).update(
-        version=expected_version + 1
+    # The row lock is the optimistic-lock claim: a concurrent save of the same session waits here until
+    # this transaction ends, then reads the version this one wrote and is refused as a conflict.
+    current = (
+        TreatmentSession.objects.select_for_update(of=("self",))
+        .select_related("course__condition", "patient", "completed_by")
+        .get(pk=session.pk)
     )
-    current = TreatmentSession.objects.select_related("course", "patient", "completed_by").get(pk=session.pk)
-    if not claimed:
+    if current.version != expected_version:
         raise SessionConflict(changed_by=_last_editor(current), changed_at=current.updated_at)
     session = current
     if session.status in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW):
@@ -425,17 +418,19 @@ def session_record(
     all_injections = kept_injections + [i for _, i in built_injections]
 
     protocol = ProtocolSettings.load()
-    completed_before = (
+    # The course's other completed sessions, once: how many there are and which came last before this one.
+    completed_others = list(
         TreatmentSession.objects.filter(course_id=session.course_id, status=SessionStatus.COMPLETED)
         .exclude(pk=session.pk)
-        .count()
+        .order_by("starts_at")
     )
+    earlier = [s for s in completed_others if s.starts_at < session.starts_at]
     warnings = session_warnings(
         session=session,
         screening=latest_screening(session.patient),
         protocol=protocol,
-        previous=previous_completed_session(session),
-        completed_before=completed_before,
+        previous=earlier[-1] if earlier else None,
+        completed_before=len(completed_others),
         completing=first_completion,
         # A later edit that adds no syringe or site (notes, a side effect) is not a new injection.
         injecting=bool(built_components or built_injections)

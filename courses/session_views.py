@@ -5,6 +5,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic.access import log_access
@@ -45,33 +46,62 @@ def _load_session(pk):
     """The session with everything the page shows, in a fixed number of queries."""
     return get_object_or_404(
         TreatmentSession.objects.select_related(
-            "course__condition", "course__practitioner", "patient", "practitioner", "completed_by"
+            "course__condition", "patient", "practitioner", "completed_by"
         ).prefetch_related(
             Prefetch(
                 "components",
-                queryset=PreparationComponent.objects.select_related("lot__product", "created_by"),
+                queryset=PreparationComponent.objects.select_related("lot__product"),
             ),
-            Prefetch("injections", queryset=Injection.objects.select_related("site", "created_by")),
+            Prefetch("injections", queryset=Injection.objects.select_related("site")),
             Prefetch(
                 "reported_side_effects",
-                queryset=SideEffect.objects.select_related(
-                    "term", "site", "attributed_session", "created_by"
-                ),
+                queryset=SideEffect.objects.select_related("term", "site", "attributed_session"),
             ),
         ),
         pk=pk,
     )
 
 
-def _course_sessions(session):
-    return list(
-        TreatmentSession.objects.filter(course_id=session.course_id).order_by("starts_at", "sequence")
-    )
+class _Visit:
+    """What the page knows around the session, each read on first use: a valid save reads none of it."""
+
+    def __init__(self, session):
+        self.session = session
+
+    @cached_property
+    def course_sessions(self):
+        return list(
+            TreatmentSession.objects.filter(course_id=self.session.course_id).order_by(
+                "starts_at", "sequence"
+            )
+        )
+
+    @cached_property
+    def attributable(self):
+        """This visit and the course's earlier completed sessions: what a side effect can be put down to."""
+        session = self.session
+        return [
+            s
+            for s in self.course_sessions
+            if s.pk == session.pk or (s.status == SessionStatus.COMPLETED and s.starts_at < session.starts_at)
+        ]
+
+    @cached_property
+    def default_attribution(self):
+        previous = [s for s in self.attributable if s.pk != self.session.pk]
+        return (previous[-1] if previous else self.session).pk
+
+    @cached_property
+    def protocol(self):
+        return ProtocolSettings.load()
+
+    @cached_property
+    def screening(self):
+        return latest_screening(self.session.patient)
 
 
-def _context(
-    request, session, *, forms, course_sessions, screening, protocol, can_edit, editing, warnings=()
-):
+def _context(request, session, *, forms, visit, can_edit, editing, warnings=()):
+    course_sessions, screening, protocol = visit.course_sessions, visit.screening, visit.protocol
     earlier = [s for s in course_sessions if s.starts_at < session.starts_at and s.pk != session.pk]
     completed_earlier = [s for s in earlier if s.status == SessionStatus.COMPLETED]
     components = list(session.components.all())
@@ -108,7 +138,8 @@ def _context(
     }
 
 
-def _build_forms(request, session, catalogue, default_attribution, data=None):
+def _build_forms(request, session, visit, data=None):
+    catalogue = SessionCatalogue(session, attributable_sessions=lambda: visit.attributable)
     saved = {
         "components": list(session.components.all()),
         "injections": list(session.injections.all()),
@@ -122,7 +153,7 @@ def _build_forms(request, session, catalogue, default_attribution, data=None):
     for prefix, formset_class in FORMSETS:
         kwargs = {"catalogue": catalogue}
         if prefix == "side_effects":
-            kwargs["default_attribution"] = default_attribution
+            kwargs["default_attribution"] = lambda: visit.default_attribution
         forms[f"{prefix}_formset"] = formset_class(data, prefix=prefix, form_kwargs=kwargs)
     forms["catalogue"] = catalogue
     return forms
@@ -163,17 +194,8 @@ def session_log(request, pk):
     session = _load_session(pk)
     if request.method == "GET":
         log_access(request, session)
-    course_sessions = _course_sessions(session)
-    protocol = ProtocolSettings.load()
-    screening = latest_screening(session.patient)
+    visit = _Visit(session)
     loggable = session.status not in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW)
-    attributable = [
-        s
-        for s in course_sessions
-        if s.pk == session.pk or (s.status == SessionStatus.COMPLETED and s.starts_at < session.starts_at)
-    ]
-    previous = [s for s in attributable if s.pk != session.pk]
-    default_attribution = (previous[-1] if previous else session).pk
     editing = (
         can_edit
         and loggable
@@ -183,28 +205,18 @@ def session_log(request, pk):
             or request.method == "POST"
         )
     )
-    context_kwargs = {
-        "course_sessions": course_sessions,
-        "screening": screening,
-        "protocol": protocol,
-        "can_edit": can_edit and loggable,
-        "editing": editing,
-    }
+    context_kwargs = {"visit": visit, "can_edit": can_edit and loggable, "editing": editing}
 
     if request.method == "GET" or not editing:
         if request.method == "POST":
             messages.error(request, f"A {session.get_status_display().lower()} session cannot be logged.")
             return redirect("courses:session-log", session.pk)
-        forms = {}
-        if editing:
-            catalogue = SessionCatalogue(session, attributable_sessions=attributable)
-            forms = _build_forms(request, session, catalogue, default_attribution)
+        forms = _build_forms(request, session, visit) if editing else {}
         return render(
             request, "courses/session_log.html", _context(request, session, forms=forms, **context_kwargs)
         )
 
-    catalogue = SessionCatalogue(session, attributable_sessions=attributable)
-    forms = _build_forms(request, session, catalogue, default_attribution, data=request.POST)
+    forms = _build_forms(request, session, visit, data=request.POST)
     complete = request.POST.get("action") == "complete"
     valid = all(
         f.is_valid()
@@ -253,14 +265,15 @@ def session_log(request, pk):
     else:
         messages.error(request, "Nothing was saved: correct the entries marked below.")
     if not warnings:
-        warnings = _preview_warnings(session, forms, course_sessions, screening, protocol, complete)
+        warnings = _preview_warnings(session, forms, visit, complete)
     context = _context(request, session, forms=forms, warnings=warnings, **context_kwargs)
     context["complete_requested"] = complete
     return render(request, "courses/session_log.html", context)
 
 
-def _preview_warnings(session, forms, course_sessions, screening, protocol, complete):
+def _preview_warnings(session, forms, visit, complete):
     """The warnings this save will meet, so their reason fields are on the page next time."""
+    course_sessions = visit.course_sessions
     new_components = []
     completing = complete and session.status != SessionStatus.COMPLETED
     injecting = completing and (bool(session.components.all()) or bool(session.injections.all()))
@@ -278,8 +291,8 @@ def _preview_warnings(session, forms, course_sessions, screening, protocol, comp
     ]
     return session_warnings(
         session=session,
-        screening=screening,
-        protocol=protocol,
+        screening=visit.screening,
+        protocol=visit.protocol,
         previous=earlier[-1] if earlier else None,
         completed_before=sum(
             1 for s in course_sessions if s.status == SessionStatus.COMPLETED and s.pk != session.pk
