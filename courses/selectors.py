@@ -4,7 +4,6 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch
 from django.utils import timezone
 
 from courses.models import (
@@ -36,23 +35,44 @@ def course_for_page(pk):
 
 
 def course_sessions(course, *, clinical):
-    """The course's sessions in time order; with clinical detail prefetched (a fixed number of queries)."""
-    sessions = course.sessions.select_related("practitioner").order_by("starts_at", "sequence")
+    """The course's sessions in time order.
+
+    With `clinical`, each session also carries what the course page's timeline shows of its current
+    (not voided) entries, as plain values in three more queries: `timeline_components` (volume,
+    product, lot number), `timeline_injections` (site, laterality, spinal level, volume) and
+    `timeline_side_effects` (term, severity, serious), attributed to the session.
+    """
+    sessions = list(course.sessions.select_related("practitioner").order_by("starts_at", "sequence"))
     if clinical:
-        sessions = sessions.prefetch_related(
-            Prefetch(
-                "components",
-                queryset=PreparationComponent.objects.select_related("lot__product").order_by("id"),
+        by_pk = {s.pk: s for s in sessions}
+        for session in sessions:
+            session.timeline_components, session.timeline_injections = [], []
+            session.timeline_side_effects = []
+        entries = (
+            (
+                "timeline_components",
+                PreparationComponent.objects.filter(session__in=list(by_pk))
+                .order_by("id")
+                .values_list("session_id", "volume_ml", "lot__product__name", "lot__lot_number"),
             ),
-            Prefetch("injections", queryset=Injection.objects.select_related("site").order_by("id")),
-            Prefetch(
-                "side_effects",
-                queryset=SideEffect.objects.select_related("term", "reported_session").order_by(
-                    "onset_date", "id"
-                ),
+            (
+                "timeline_injections",
+                Injection.objects.filter(session__in=list(by_pk))
+                .order_by("id")
+                .values_list("session_id", "site__name", "laterality", "spinal_level", "volume_ml"),
+            ),
+            (
+                "timeline_side_effects",
+                SideEffect.objects.filter(attributed_session__in=list(by_pk))
+                .order_by("onset_date", "id")
+                .values_list("attributed_session_id", "term__name", "severity", "serious"),
             ),
         )
-    return list(sessions)
+        if by_pk:
+            for attribute, rows in entries:
+                for session_id, *values in rows:
+                    getattr(by_pk[session_id], attribute).append(values)
+    return sessions
 
 
 @dataclass(frozen=True)
@@ -115,6 +135,13 @@ def next_sequence(sessions):
 
 def pain_instrument():
     return OutcomeInstrument.objects.filter(code=OutcomeInstrument.PAIN_NRS_CODE).first()
+
+
+def score_instruments(course, nrs):
+    """The instruments a score can be recorded on (OutcomeScoreForm's choices): the pain NRS and the
+    course's own instrument, by name, from what the page has already loaded."""
+    instruments = {i.pk: i for i in (nrs, course.outcome_instrument) if i is not None}
+    return sorted(instruments.values(), key=lambda i: (i.name, i.pk))
 
 
 def course_scores(course):

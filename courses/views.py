@@ -24,15 +24,19 @@ from courses.forms import (
     WalkInForm,
 )
 from courses.models import CourseStatus, Lot, OutcomeScore, ProtocolSettings, TreatmentCourse
+from courses.session_forms import ROW_RENDERER
 from patients.models import Patient
 
 COURSE_LIST_PAGE_SIZE = 25
 
 
-def _plain(form):
+def _plain(form, **loaded):
     """Ready a course-page form for templates/courses/_plain_form.html: Bootstrap classes on the widgets,
-    and each model choice list loaded once with a plain query (iterating a ModelChoiceField's queryset
-    opens a server-side cursor on PostgreSQL at every render)."""
+    each model choice list loaded once with a plain query (iterating a ModelChoiceField's queryset
+    opens a server-side cursor on PostgreSQL at every render) or taken from `loaded` (field name: the
+    objects already in hand), and the widgets written in Python with Django's markup (ROW_RENDERER)
+    instead of a template include per widget and per option."""
+    form.renderer = ROW_RENDERER
     for name, field in form.fields.items():
         widget = field.widget
         if isinstance(widget, django_forms.CheckboxInput):
@@ -48,7 +52,8 @@ def _plain(form):
         if isinstance(field, django_forms.ModelChoiceField) and not hasattr(field, "_choices"):
             iterator = field.iterator(field)
             blank = [("", field.empty_label)] if field.empty_label is not None else []
-            field.choices = blank + [iterator.choice(obj) for obj in field.queryset]
+            objects = loaded.get(name, field.queryset)
+            field.choices = blank + [iterator.choice(obj) for obj in objects]
     return form
 
 
@@ -186,6 +191,7 @@ def _detail_context(request, course, **forms):
     if clinical:
         scores = selectors.course_scores(course)
         nrs = selectors.pain_instrument()
+        instruments = selectors.score_instruments(course, nrs)
         context.update(
             scores=scores,
             responses=selectors.course_responses(course, sessions, scores, nrs),
@@ -204,7 +210,9 @@ def _detail_context(request, course, **forms):
             ),
         )
     if clinical and context.get("can_score"):
-        context["score_form"] = _plain(forms.get("score_form") or OutcomeScoreForm(course=course))
+        context["score_form"] = _plain(
+            forms.get("score_form") or OutcomeScoreForm(course=course), instrument=instruments
+        )
     if context["can_log"]:
         context["walk_in_form"] = forms.get("walk_in_form") or WalkInForm(
             initial={"practitioner": request.user if request.user.is_practitioner else course.practitioner}
