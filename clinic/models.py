@@ -31,7 +31,11 @@ class User(AbstractUser):
 
     @cached_property
     def role_names(self):
-        return frozenset(self.groups.values_list("name", flat=True))
+        # Read with the permissions in one query (clinic.backends), which fills this cached value.
+        from clinic.backends import load_access
+
+        load_access(self)
+        return self.__dict__["role_names"]
 
     def has_role(self, role):
         return role in self.role_names

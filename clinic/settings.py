@@ -176,7 +176,8 @@ AUDITLOG_DISABLE_REMOTE_ADDR = False
 # "Sign-in lockouts" page (clinic:lockouts); on the server: `python manage.py axes_reset_username NAME`.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # ModelBackend, reading a user's roles and permissions in one query per request.
+    "clinic.backends.RoleBackend",
 ]
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = 5
