@@ -86,6 +86,19 @@ TEMPLATES = [
 DATABASES = {"default": database_config(os.environ.get("DATABASE_URL", ""), base_dir=BASE_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Computed outcome reports (outcomes.reports), keyed by scope, filters, day and the report data version that
+# every write bumps: per process by default (correct across workers, since the version is read from the
+# database); REPORT_CACHE_BACKEND/REPORT_CACHE_LOCATION point it at Redis or memcached to share it.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "reports": {
+        "BACKEND": os.environ.get("REPORT_CACHE_BACKEND", "django.core.cache.backends.locmem.LocMemCache"),
+        "LOCATION": os.environ.get("REPORT_CACHE_LOCATION", "outcome-reports"),
+        "TIMEOUT": env_int("REPORT_CACHE_SECONDS", 3600),
+        "OPTIONS": {"MAX_ENTRIES": 200} if "REPORT_CACHE_BACKEND" not in os.environ else {},
+    },
+}
+
 AUTH_USER_MODEL = "clinic.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

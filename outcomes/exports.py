@@ -262,7 +262,7 @@ def _effect_counts(outer, *, serious=False):
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def export_courses(courses, *, mcid):
+def export_courses(courses):
     """Course rows for the export: the annotated dashboard queryset plus per-course event counts."""
     from outcomes import selectors
 
@@ -271,7 +271,7 @@ def export_courses(courses, *, mcid):
             side_effect_count=_effect_counts("attributed_session__course"),
             serious_count=_effect_counts("attributed_session__course", serious=True),
             is_lost=selectors.count_flag(selectors.LOST),
-            responder_mcid=selectors.evaluable_flag(selectors.EVALUABLE, selectors.responder_mcid(mcid)),
+            responder_mcid=selectors.evaluable_flag(selectors.EVALUABLE, selectors.RESPONDER_MCID),
             responder_50=selectors.evaluable_flag(selectors.EVALUABLE_50, selectors.RESPONDER_50),
         )
         .select_related("patient", "condition", "outcome_instrument")

@@ -77,7 +77,7 @@ def _interval_outside():
     return Exists(outside)
 
 
-def figure_filter(figure, filters, *, mcid):
+def figure_filter(figure, filters):
     """A Q (or expression) selecting the courses behind a figure; None for every course."""
     if figure == "active":
         return Q(status=CourseStatus.ACTIVE)
@@ -100,7 +100,7 @@ def figure_filter(figure, filters, *, mcid):
     if figure == "evaluable-50":
         return selectors.EVALUABLE_50
     if figure == "responders-mcid":
-        return selectors.responder_mcid(mcid)
+        return selectors.RESPONDER_MCID
     if figure == "responders-50":
         return selectors.RESPONDER_50
     if figure == "baseline-zero":

@@ -1,13 +1,23 @@
 from django import forms
-from django.db.models import Q
+from django.db.models import Exists, OuterRef
 
 from clinic import roles
 from clinic.choices import BodyRegion
 from clinic.models import User
-from courses.models import Condition, CourseStatus, SideEffectTerm
+from courses.models import Condition, CourseStatus, SideEffectTerm, TreatmentCourse
 from outcomes.selectors import BANDS
 
 ANY = [("", "Any")]
+
+
+def practitioner_list():
+    """Users in the practitioner role or treating a course. Scans the courses (tens of ms at clinic scale):
+    the dashboard keeps the ids per report data version (outcomes.reports)."""
+    in_role = User.groups.through.objects.filter(user=OuterRef("pk"), group__name=roles.PRACTITIONER)
+    treating = TreatmentCourse.objects.filter(practitioner=OuterRef("pk"))
+    return User.objects.filter(Exists(in_role) | Exists(treating)).order_by(
+        "last_name", "first_name", "username"
+    )
 
 
 class OutcomeFilterForm(forms.Form):
@@ -42,13 +52,12 @@ class OutcomeFilterForm(forms.Form):
     # The keys a drill-down link may add; the dashboard's own filters are the rest.
     DRILL_KEYS = ("sessions_received", "term", "severity", "session_band", "region")
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, practitioners=None, **kwargs):
+        """`practitioners`: the users to list in the practitioner filter (default: `practitioner_list()`)."""
         super().__init__(*args, **kwargs)
         if user.has_perm("courses.view_all_outcomes"):
             self.fields["practitioner"].queryset = (
-                User.objects.filter(Q(groups__name=roles.PRACTITIONER) | Q(treated_courses__isnull=False))
-                .distinct()
-                .order_by("last_name", "first_name", "username")
+                practitioners if practitioners is not None else practitioner_list()
             )
         else:
             # Practitioners only ever see their own courses.

@@ -1,13 +1,14 @@
 """The per-course outcome summary: what the dashboard would otherwise compute per course on every request.
 
 One row per course with the values derived from its completed sessions and current follow-up scores (latest
-pain and instrument score with their dates, sessions received, strongest dextrose, anaesthetic). The course's
-own fields (status, stop reason, baselines, instrument) and the instrument catalogue (MCIDs, scale ends) are
-not copied: the dashboard reads them through the join, so closing a course or editing an MCID needs no
-refresh and cannot leave a stale flag.
+pain and instrument score with their dates, sessions received, strongest dextrose, anaesthetic), and the
+course's response flags (courses.selectors.RESPONDER_DEFINITION applied to those values, the course's
+baselines and status and the instrument catalogue). Per-course breakdowns (sessions by band and region,
+intervals, side effects, pain score sums) are rows of CourseSessionCount.
 
-Kept up to date by `outcomes.summary.course_outcome_refresh()` in the same transaction as every write that
-changes its inputs; `course_outcomes_rebuild()` recomputes every row. Derived data: not audited.
+Kept up to date by `outcomes.summary` in the same transaction as every write that changes an input: the
+services call `course_outcome_refresh()`, and outcomes.signals covers course saves, side effects and
+instrument (MCID) edits; `course_outcomes_rebuild()` recomputes every row. Derived data: not audited.
 """
 
 from django.db import models
@@ -37,6 +38,22 @@ class CourseOutcome(models.Model):
     # The last current non-baseline score on the course's own outcome instrument.
     instrument_latest = models.DecimalField(**PAIN)
     instrument_latest_on = models.DateField(null=True, blank=True)
+    # Response flags (see outcomes.summary.response_flags): the pain NRS, then the course's own instrument
+    # when it is tracked (an instrument other than the NRS, with a baseline score).
+    evaluable = models.BooleanField(default=False)
+    responder_mcid = models.BooleanField(default=False)
+    evaluable_50 = models.BooleanField(default=False)
+    responder_50 = models.BooleanField(default=False)
+    baseline_zero = models.BooleanField(default=False)
+    lost = models.BooleanField(default=False)
+    awaiting = models.BooleanField(default=False)
+    instrument_tracked = models.BooleanField(default=False)
+    instrument_evaluable = models.BooleanField(default=False)
+    instrument_responder = models.BooleanField(default=False)
+    instrument_evaluable_50 = models.BooleanField(default=False)
+    instrument_responder_50 = models.BooleanField(default=False)
+    instrument_lost = models.BooleanField(default=False)
+    instrument_awaiting = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = "course outcome summary"
@@ -46,11 +63,12 @@ class CourseOutcome(models.Model):
 
 
 class CourseSessionCount(models.Model):
-    """Completed sessions of a course per dextrose band of the syringe and per body region injected, and
-    the intervals between them by length.
+    """Per-course counts the report tables add up: completed sessions per dextrose band and per body region
+    injected, intervals between them by length, side effects by term and grade, by session band and by site,
+    and pain scores (count, sum, sum of squares) per session number and per weeks-since-start window.
 
-    The safety tables divide side effects by these; counting them live means joining every injection of the
-    clinic. Refreshed and rebuilt with the course's CourseOutcome row (outcomes.summary).
+    Counting them live means joining every session, injection and side effect of the clinic on every
+    request. Refreshed and rebuilt with the course's CourseOutcome row (outcomes.summary).
     """
 
     class Dimension(models.TextChoices):
@@ -59,11 +77,25 @@ class CourseSessionCount(models.Model):
         # Here `key` is the number of days between two consecutive completed sessions and `sessions` the
         # number of such intervals: the protocol's spacing window is applied when reading.
         GAP = "gap", "Days between consecutive sessions"
+        # Side effects attributed to the course's completed sessions: `sessions` counts the events and
+        # `serious` the serious ones. Keys are catalogue ids ("term id:grade", site id or "none"), so a
+        # renamed term or a site moved to another region needs no refresh.
+        EFFECT_TERM = "se_term", "Side effects by term and grade"
+        EFFECT_BAND = "se_band", "Side effects by dextrose band of the session"
+        EFFECT_SITE = "se_site", "Side effects by injection site"
+        # Pain NRS points of the trends: `sessions` is the number of points (a completed session without a
+        # pre-injection score counts, as in the live query), `total` and `total_sq` their sum and sum of
+        # squares. Key: the session number, or the index of the weeks-since-start window.
+        PAIN_SESSION = "pain_seq", "Pain before each session number"
+        PAIN_WEEK = "pain_week", "Pain by weeks since course start"
 
     course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="session_counts")
     dimension = models.CharField(max_length=10, choices=Dimension.choices)
     key = models.CharField(max_length=20)
     sessions = models.PositiveIntegerField()
+    serious = models.PositiveIntegerField(default=0)
+    total = models.DecimalField(max_digits=9, decimal_places=1, null=True, blank=True)
+    total_sq = models.DecimalField(max_digits=11, decimal_places=2, null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -73,3 +105,18 @@ class CourseSessionCount(models.Model):
 
     def __str__(self):
         return f"Course {self.course_id}: {self.sessions} session(s) with {self.dimension} {self.key}"
+
+
+class ReportVersion(models.Model):
+    """One row: the version of everything the outcome reports show, part of every cached report's key.
+
+    `version` is bumped in the same transaction as any write to a report input (outcomes.signals, at most
+    once per transaction); `epoch` is drawn when the row is first made, so a database rebuilt from scratch
+    never reuses the keys of an earlier one. Not audited: it is a counter, not a record.
+    """
+
+    epoch = models.BigIntegerField()
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"Report data version {self.epoch}.{self.version}"

@@ -24,29 +24,27 @@ from django.db.models import (
     F,
     IntegerField,
     Q,
-    Subquery,
     Sum,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, Round, TruncDate
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from clinic.choices import BodyRegion
 from courses.models import (
     CourseStatus,
+    InjectionSite,
     OutcomeInstrument,
-    OutcomeScore,
     ProtocolSettings,
     SessionStatus,
     SideEffect,
-    StopReason,
-    Timepoint,
+    SideEffectTerm,
     TreatmentCourse,
     TreatmentSession,
 )
-from outcomes.dbfunctions import DaysBetween, Median
+from outcomes.dbfunctions import Median
 from outcomes.models import CourseSessionCount
 
 # Dextrose concentration bands of a preparation (final % in the syringe).
@@ -62,6 +60,8 @@ BAND_LABELS = dict(BANDS)
 CLOSED = (CourseStatus.COMPLETED, CourseStatus.STOPPED)
 OPEN = (CourseStatus.PLANNED, CourseStatus.ACTIVE)
 DECIMAL = DecimalField(max_digits=8, decimal_places=2)
+PAIN_SESSION = CourseSessionCount.Dimension.PAIN_SESSION
+PAIN_WEEK = CourseSessionCount.Dimension.PAIN_WEEK
 
 
 def band_of(field_name):
@@ -108,29 +108,13 @@ def pain_instrument():
     return OutcomeInstrument.objects.filter(code=OutcomeInstrument.PAIN_NRS_CODE).first()
 
 
-def _nrs(field_name, nrs_id):
-    """One value of the pain NRS catalogue row, as an (uncorrelated) scalar subquery."""
-    return Subquery(OutcomeInstrument.objects.filter(pk=nrs_id).values(field_name)[:1], output_field=DECIMAL)
+def annotate_outcomes(courses):
+    """Per-course latest pain and instrument score, change, sessions received and preparation band.
 
-
-# Scores carry one decimal; rounding the arithmetic keeps SQLite's floating point from deciding a tie
-# (PostgreSQL's numeric is exact either way).
-def _tenths(expression):
-    return Round(expression, 1, output_field=DECIMAL)
-
-
-def _percent_of(percent, value):
-    return Round(percent * value * Value(Decimal("0.01")), 4, output_field=DECIMAL)
-
-
-def annotate_outcomes(courses, *, nrs_id):
-    """Per-course latest pain, change, responder inputs, sessions received and preparation band.
-
-    Implements `courses.selectors.RESPONDER_DEFINITION` in SQL. The per-course values that depend on the
-    course's sessions and scores (latest pain and its source, latest instrument score, sessions received,
-    strongest dextrose, anaesthetic) come from the `outcomes.CourseOutcome` summary row, joined one-to-one
-    and kept up to date by the services that write its inputs; the thresholds (relative MCID, half the room
-    to improve) are per-course arithmetic over the course and its instrument, compared by the Q objects below.
+    The values that depend on the course's sessions and scores, and its response flags
+    (`courses.selectors.RESPONDER_DEFINITION`, the course page's own code), come from the
+    `outcomes.CourseOutcome` summary row, joined one-to-one and kept up to date in the same transaction as
+    the writes that change them (outcomes.summary); the categories below are plain filters on its flags.
     """
     summary = "outcome_summary__"
     courses = courses.annotate(
@@ -145,78 +129,42 @@ def annotate_outcomes(courses, *, nrs_id):
         latest_pain=F(f"{summary}latest_pain"),
         band=band_of(f"{summary}max_dextrose"),
     )
-    # The pain NRS is lower-is-better: improvement = baseline − latest, room = baseline − the scale's minimum.
-    courses = courses.annotate(
+    # The pain NRS is lower-is-better: change = latest − baseline (negative is better).
+    return courses.annotate(
         pain_change=ExpressionWrapper(F("latest_pain") - F("baseline_pain"), output_field=DECIMAL),
-        pain_improvement=_tenths(F("baseline_pain") - F("latest_pain")),
-        pain_room=_tenths(F("baseline_pain") - _nrs("min_score", nrs_id)),
-        pain_mcid_relative=_percent_of(_nrs("mcid_relative_percent", nrs_id), F("baseline_pain")),
-        instrument_improvement=_tenths(
-            Case(
-                When(
-                    outcome_instrument__higher_is_better=True,
-                    then=F("instrument_latest") - F("baseline_instrument_score"),
-                ),
-                default=F("baseline_instrument_score") - F("instrument_latest"),
-                output_field=DECIMAL,
-            )
-        ),
-        instrument_room=_tenths(
-            Case(
-                When(
-                    outcome_instrument__higher_is_better=True,
-                    then=F("outcome_instrument__max_score") - F("baseline_instrument_score"),
-                ),
-                default=F("baseline_instrument_score") - F("outcome_instrument__min_score"),
-                output_field=DECIMAL,
-            )
-        ),
-        instrument_mcid_relative=_percent_of(
-            F("outcome_instrument__mcid_relative_percent"), F("baseline_instrument_score")
+        instrument_improvement=Case(
+            When(
+                outcome_instrument__higher_is_better=True,
+                then=F("instrument_latest") - F("baseline_instrument_score"),
+            ),
+            default=F("baseline_instrument_score") - F("instrument_latest"),
+            output_field=DECIMAL,
         ),
     )
-    return courses
 
 
-def _meets_mcid(improvement, absolute, relative):
-    """≥ MCID: the absolute MCID, or a positive improvement of at least the relative MCID (NULL: none)."""
-    return Q(**{f"{improvement}__gte": absolute}) | Q(
-        **{f"{improvement}__gt": 0, f"{improvement}__gte": F(relative)}
-    )
+def _flag(name):
+    return Q(**{f"outcome_summary__{name}": True})
 
 
-def _meets_half(improvement, room):
-    return Q(**{f"{improvement}__gte": Round(F(room) * Value(Decimal("0.5")), 2, output_field=DECIMAL)})
-
-
-# Course categories, as Q objects over the annotations above (used in Count(filter=...) and drill-down lists).
+# Course categories, as Q objects over the summary's flags (used in Count(filter=...) and drill-down lists).
 # A course stopped as lost to follow-up is lost whatever scores it has (they were taken during treatment).
-STOPPED_LOST = Q(stop_reason=StopReason.LOST_TO_FOLLOW_UP)
-LOST = STOPPED_LOST | Q(latest_pain__isnull=True, status__in=CLOSED)
-AWAITING = Q(latest_pain__isnull=True, status__in=OPEN) & ~STOPPED_LOST
-EVALUABLE = Q(latest_pain__isnull=False) & ~STOPPED_LOST
-EVALUABLE_50 = EVALUABLE & Q(pain_room__gt=0)
-BASELINE_ZERO = EVALUABLE & Q(pain_room__lte=0)
-
-
-def responder_mcid(mcid):
-    """Pain ≥ MCID: `mcid` points (the NRS's absolute MCID) or its relative MCID of baseline (30 %)."""
-    return EVALUABLE & _meets_mcid("pain_improvement", mcid, "pain_mcid_relative")
-
-
-RESPONDER_50 = EVALUABLE_50 & _meets_half("pain_improvement", "pain_room")
+LOST = _flag("lost")
+AWAITING = _flag("awaiting")
+EVALUABLE = _flag("evaluable")
+EVALUABLE_50 = _flag("evaluable_50")
+BASELINE_ZERO = _flag("baseline_zero")
+# Pain ≥ MCID: the NRS's absolute MCID (2 points) or its relative MCID of baseline (30 %).
+RESPONDER_MCID = _flag("responder_mcid")
+RESPONDER_50 = _flag("responder_50")
 # The course's own instrument, when it has one besides the pain NRS and a baseline score for it.
-INSTRUMENT_TRACKED = Q(outcome_instrument__isnull=False, baseline_instrument_score__isnull=False) & ~Q(
-    outcome_instrument__code=OutcomeInstrument.PAIN_NRS_CODE
-)
-INSTRUMENT_EVALUABLE = INSTRUMENT_TRACKED & Q(instrument_latest__isnull=False) & ~STOPPED_LOST
-INSTRUMENT_RESPONDER = INSTRUMENT_EVALUABLE & _meets_mcid(
-    "instrument_improvement", F("outcome_instrument__mcid_absolute"), "instrument_mcid_relative"
-)
-INSTRUMENT_EVALUABLE_50 = INSTRUMENT_EVALUABLE & Q(instrument_room__gt=0)
-INSTRUMENT_RESPONDER_50 = INSTRUMENT_EVALUABLE_50 & _meets_half("instrument_improvement", "instrument_room")
-INSTRUMENT_LOST = INSTRUMENT_TRACKED & (STOPPED_LOST | Q(instrument_latest__isnull=True, status__in=CLOSED))
-INSTRUMENT_AWAITING = INSTRUMENT_TRACKED & Q(instrument_latest__isnull=True, status__in=OPEN) & ~STOPPED_LOST
+INSTRUMENT_TRACKED = _flag("instrument_tracked")
+INSTRUMENT_EVALUABLE = _flag("instrument_evaluable")
+INSTRUMENT_RESPONDER = _flag("instrument_responder")
+INSTRUMENT_EVALUABLE_50 = _flag("instrument_evaluable_50")
+INSTRUMENT_RESPONDER_50 = _flag("instrument_responder_50")
+INSTRUMENT_LOST = _flag("instrument_lost")
+INSTRUMENT_AWAITING = _flag("instrument_awaiting")
 
 
 def count_flag(condition):
@@ -234,11 +182,11 @@ def evaluable_flag(evaluable, responder):
     )
 
 
-def responder_aggregates(mcid):
+def responder_aggregates():
     return {
         "n": Count("pk"),
         "evaluable": Count("pk", filter=EVALUABLE),
-        "responders_mcid": Count("pk", filter=responder_mcid(mcid)),
+        "responders_mcid": Count("pk", filter=RESPONDER_MCID),
         "evaluable_50": Count("pk", filter=EVALUABLE_50),
         "responders_50": Count("pk", filter=RESPONDER_50),
         "baseline_zero": Count("pk", filter=BASELINE_ZERO),
@@ -275,7 +223,7 @@ def course_ids(courses):
     return courses.values("pk") if plain is None else plain
 
 
-def outcome_courses(user, filters, *, nrs_id):
+def outcome_courses(user, filters):
     """The user's visible courses, annotated with outcomes and narrowed by the dashboard filters."""
     courses = visible_courses(user)
     if filters.get("start_from"):
@@ -289,7 +237,7 @@ def outcome_courses(user, filters, *, nrs_id):
     if filters.get("status"):
         courses = courses.filter(status=filters["status"])
     plain = courses
-    courses = annotate_outcomes(courses, nrs_id=nrs_id)
+    courses = annotate_outcomes(courses)
     if filters.get("band"):
         courses = courses.filter(band=filters["band"])
     if filters.get("anaesthetic") in ("yes", "no"):
@@ -371,7 +319,7 @@ RESPONDER_DIMENSIONS = {
 }
 
 
-def responders_by(courses, dimension, *, mcid, link):
+def responders_by(courses, dimension, *, link):
     title, key, param = RESPONDER_DIMENSIONS[dimension]
     group_fields = order = [key]
     if dimension == "condition":
@@ -379,7 +327,7 @@ def responders_by(courses, dimension, *, mcid, link):
     if dimension == "practitioner":
         group_fields = ["practitioner", "practitioner__first_name", "practitioner__last_name"]
         order = ["practitioner__last_name", "practitioner__first_name", "practitioner"]
-    grouped = courses.values(*group_fields).annotate(**responder_aggregates(mcid)).order_by(*order)
+    grouped = courses.values(*group_fields).annotate(**responder_aggregates()).order_by(*order)
     rows = []
     for counts in grouped:
         if dimension == "condition":
@@ -430,7 +378,7 @@ def median_pain_change(courses, evaluable_count):
     return round(float(sum(middle)) / len(middle), 1)
 
 
-def headline(courses, *, mcid, link):
+def headline(courses, *, link):
     """The headline figures, each with the link to the courses behind it."""
     counts = courses.aggregate(
         active=Count("pk", filter=Q(status=CourseStatus.ACTIVE)),
@@ -444,7 +392,7 @@ def headline(courses, *, mcid, link):
         instrument_awaiting=Count("pk", filter=INSTRUMENT_AWAITING),
         # Completed sessions per course are in the outcome summary: no scan of every session.
         sessions_completed=Coalesce(Sum("sessions_received"), 0),
-        **responder_aggregates(mcid),
+        **responder_aggregates(),
     )
     today = timezone.localdate()
     month_start = timezone.make_aware(datetime.datetime.combine(today.replace(day=1), datetime.time.min))
@@ -455,10 +403,8 @@ def headline(courses, *, mcid, link):
             course__in=course_ids(courses), status=SessionStatus.COMPLETED, starts_at__gte=month_start
         ).count(),
     }
-    effects = SideEffect.objects.filter(
-        attributed_session__course__in=course_ids(courses),
-        attributed_session__status=SessionStatus.COMPLETED,
-    ).aggregate(total=Count("pk"), serious=Count("pk", filter=Q(serious=True)))
+    by_term = report_counts(courses)[CourseSessionCount.Dimension.EFFECT_TERM].values()
+    effects = {"total": sum(n for n, _ in by_term), "serious": sum(serious for _, serious in by_term)}
     counts.update(
         sessions_completed=session_counts["completed"],
         sessions_this_month=session_counts["this_month"],
@@ -615,25 +561,57 @@ def _add(cells, x, condition, n, total, total_sq):
     cell[2] += total_sq or 0
 
 
+def _memo(courses, name, compute):
+    """One read per report: the dashboard's tables share the grouped counts of the same course queryset."""
+    memo = courses.__dict__.setdefault("_report_memo", {})
+    if name not in memo:
+        memo[name] = compute()
+    return memo[name]
+
+
+def _baseline_cells(courses):
+    """{(0, condition): [n, total, total_sq]}: the courses' baseline pain, the trends' first point."""
+
+    def compute():
+        cells = {}
+        for row in courses.values("condition__name").annotate(**_sums("baseline_pain")).order_by():
+            _add(cells, 0, row["condition__name"], row["n"], row["total"], row["total_sq"])
+        return cells
+
+    return _memo(courses, "baseline", compute)
+
+
+def _pain_cells(courses, dimension):
+    """The baseline cells plus the courses' stored pain points of `dimension` (CourseSessionCount)."""
+
+    def compute():
+        points = {PAIN_SESSION: {}, PAIN_WEEK: {}}
+        rows = (
+            CourseSessionCount.objects.filter(
+                dimension__in=(PAIN_SESSION, PAIN_WEEK), course__in=course_ids(courses)
+            )
+            .values_list("dimension", "key", "course__condition__name")
+            .annotate(n=Sum("sessions"), total=Sum("total"), total_sq=Sum("total_sq"))
+            .order_by()
+        )
+        for kind, key, condition, n, total, total_sq in rows:
+            _add(points[kind], int(key), condition, n, total, total_sq)
+        return points
+
+    cells = {key: list(value) for key, value in _baseline_cells(courses).items()}
+    for (x, condition), (n, total, total_sq) in _memo(courses, "pain", compute)[dimension].items():
+        _add(cells, x, condition, n, total, total_sq)
+    return cells
+
+
 def pain_by_session(courses, *, link):
     """Mean NRS at baseline (0) and before each session number, per condition."""
-    cells = {}
-    for row in courses.values("condition__name").annotate(**_sums("baseline_pain")).order_by():
-        _add(cells, 0, row["condition__name"], row["n"], row["total"], row["total_sq"])
-    sessions = (
-        _completed_sessions_of(courses)
-        .values("sequence", "course__condition__name")
-        .annotate(**_sums("pain_pre"))
-        .order_by()
-    )
-    for row in sessions:
-        _add(cells, row["sequence"], row["course__condition__name"], row["n"], row["total"], row["total_sq"])
     return _trend_table(
         "pain-by-session",
         "Pain by session number",
         "Session",
         lambda x: "Baseline" if x == 0 else str(x),
-        cells,
+        _pain_cells(courses, PAIN_SESSION),
     )
 
 
@@ -653,72 +631,55 @@ WEEK_WINDOWS = [
 WEEK_LABELS = {index: label for index, _, _, label in WEEK_WINDOWS}
 
 
-def _week_window(days):
-    week = ExpressionWrapper(days / Value(7), output_field=IntegerField())
-    return Case(
-        *[
-            When(**{"week__lte": last}, then=Value(index))
-            for index, _, last, _ in WEEK_WINDOWS
-            if last is not None
-        ],
-        default=Value(WEEK_WINDOWS[-1][0]),
-        output_field=IntegerField(),
-    ), week
-
-
 def pain_by_week(courses, *, link):
     """Mean NRS by weeks since course start: baseline, session scores from session 2, and NRS follow-ups."""
-    cells = {}
-    for row in courses.values("condition__name").annotate(**_sums("baseline_pain")).order_by():
-        _add(cells, 0, row["condition__name"], row["n"], row["total"], row["total_sq"])
-    window, week = _week_window(DaysBetween(TruncDate("starts_at"), F("course__start_date")))
-    sessions = (
-        _completed_sessions_of(courses)
-        .filter(sequence__gt=1)
-        .annotate(week=week)
-        .filter(week__gte=0)
-        .annotate(window=window)
-        .values("window", "course__condition__name")
-        .annotate(**_sums("pain_pre"))
-        .order_by()
-    )
-    window, week = _week_window(DaysBetween(F("recorded_on"), F("course__start_date")))
-    scores = (
-        OutcomeScore.objects.filter(
-            course__in=course_ids(courses), instrument__code=OutcomeInstrument.PAIN_NRS_CODE
-        )
-        .exclude(timepoint=Timepoint.BASELINE)
-        .annotate(week=week)
-        .filter(week__gte=0)
-        .annotate(window=window)
-        .values("window", "course__condition__name")
-        .annotate(**_sums("score"))
-        .order_by()
-    )
-    for row in [*sessions, *scores]:
-        _add(cells, row["window"], row["course__condition__name"], row["n"], row["total"], row["total_sq"])
     return _trend_table(
-        "pain-by-week", "Pain by weeks since course start", "Weeks", WEEK_LABELS.__getitem__, cells
+        "pain-by-week",
+        "Pain by weeks since course start",
+        "Weeks",
+        WEEK_LABELS.__getitem__,
+        _pain_cells(courses, PAIN_WEEK),
     )
 
 
 # --- Safety ---------------------------------------------------------------------------------------------
 
+SESSION_DIMENSIONS = (
+    CourseSessionCount.Dimension.BAND,
+    CourseSessionCount.Dimension.REGION,
+    CourseSessionCount.Dimension.GAP,
+    CourseSessionCount.Dimension.EFFECT_TERM,
+    CourseSessionCount.Dimension.EFFECT_BAND,
+    CourseSessionCount.Dimension.EFFECT_SITE,
+)
 
-def _completed_sessions_of(courses):
-    return TreatmentSession.objects.filter(course__in=course_ids(courses), status=SessionStatus.COMPLETED)
+
+def report_counts(courses):
+    """{dimension: {key: (count, serious)}} summed over the courses' CourseSessionCount rows: completed
+    sessions by band and region, intervals by length, side effects by term and grade, band and site. One
+    query for all the safety and adherence tables."""
+
+    def compute():
+        counts = {dimension: {} for dimension in SESSION_DIMENSIONS}
+        rows = (
+            CourseSessionCount.objects.filter(
+                dimension__in=SESSION_DIMENSIONS, course__in=course_ids(courses)
+            )
+            .values_list("dimension", "key")
+            .annotate(n=Sum("sessions"), serious=Sum("serious"))
+            .order_by()
+        )
+        for dimension, key, n, serious in rows:
+            if n:
+                counts[dimension][key] = (n, serious)
+        return counts
+
+    return _memo(courses, "counts", compute)
 
 
 def _session_counts(courses, dimension):
     """{band or region: completed sessions}, summed from the per-course counts (CourseSessionCount)."""
-    return {
-        row["key"]: row["n"]
-        for row in CourseSessionCount.objects.filter(dimension=dimension, course__in=course_ids(courses))
-        .values("key")
-        .annotate(n=Sum("sessions"))
-        .order_by()
-        if row["n"]
-    }
+    return {key: n for key, (n, _) in report_counts(courses)[dimension].items()}
 
 
 def _side_effects_of(courses):
@@ -730,23 +691,31 @@ def _side_effects_of(courses):
 
 def side_effects_by_term(courses, *, link):
     # Completed sessions per course are in the outcome summary (sessions_received).
-    sessions = courses.aggregate(n=Coalesce(Sum("sessions_received"), 0))["n"]
-    grouped = (
-        _side_effects_of(courses)
-        .values("term", "term__name", "severity")
-        .annotate(events=Count("pk"), serious=Count("pk", filter=Q(serious=True)))
-        .order_by("term__name", "severity")
+    sessions = _memo(
+        courses, "sessions", lambda: courses.aggregate(n=Coalesce(Sum("sessions_received"), 0))["n"]
     )
+    counts = report_counts(courses)[CourseSessionCount.Dimension.EFFECT_TERM]
+    # Terms in the database's own name order (its collation), as the live query ordered them.
+    terms = {
+        pk: (rank, name)
+        for rank, (pk, name) in enumerate(
+            SideEffectTerm.objects.values_list("pk", "name").order_by("name", "pk")
+        )
+    }
+    grouped = []
+    for key, (events, serious) in counts.items():
+        term_id, severity = (int(part) for part in key.split(":"))
+        grouped.append((terms[term_id], term_id, severity, events, serious))
     rows = [
         {
-            "term": row["term__name"],
-            "severity": row["severity"],
-            "events": row["events"],
-            "serious": row["serious"],
-            "per_100": rate(row["events"], sessions),
-            "_links": {"events": link("side-effects", term=row["term"], severity=row["severity"])},
+            "term": name,
+            "severity": severity,
+            "events": events,
+            "serious": serious,
+            "per_100": rate(events, sessions),
+            "_links": {"events": link("side-effects", term=term_id, severity=severity)},
         }
-        for row in grouped
+        for (_, name), term_id, severity, events, serious in sorted(grouped, key=lambda g: (g[0][0], g[2]))
     ]
     totals = {}
     for row in rows:
@@ -770,26 +739,19 @@ def side_effects_by_term(courses, *, link):
 
 def side_effects_by_band(courses, *, link):
     sessions = _session_counts(courses, CourseSessionCount.Dimension.BAND)
-    events = {
-        row["band"]: row
-        for row in _side_effects_of(courses)
-        .annotate(band=band_of("attributed_session__final_dextrose_percent"))
-        .values("band")
-        .annotate(n=Count("pk"), serious=Count("pk", filter=Q(serious=True)))
-        .order_by()
-    }
+    events = report_counts(courses)[CourseSessionCount.Dimension.EFFECT_BAND]
     rows = []
     for code, label in BANDS:
         if code not in sessions:
             continue
-        found = events.get(code, {"n": 0, "serious": 0})
+        n, serious = events.get(code, (0, 0))
         rows.append(
             {
                 "band": label,
                 "sessions": sessions[code],
-                "events": found["n"],
-                "serious": found["serious"],
-                "per_100": rate(found["n"], sessions[code]),
+                "events": n,
+                "serious": serious,
+                "per_100": rate(n, sessions[code]),
                 "_links": {"events": link("side-effects", session_band=code)},
             }
         )
@@ -812,13 +774,15 @@ def side_effects_by_band(courses, *, link):
 def side_effects_by_region(courses, *, link):
     """Per region: sessions that injected it, and side effects recorded at a site of that region."""
     sessions = _session_counts(courses, CourseSessionCount.Dimension.REGION)
-    events = {
-        row["site__region"]: row
-        for row in _side_effects_of(courses)
-        .values("site__region")
-        .annotate(n=Count("pk"), serious=Count("pk", filter=Q(serious=True)))
-        .order_by()
-    }
+    # Side effects are counted per site; the site's current region is read here, so moving a site to
+    # another region needs no refresh.
+    regions = dict(InjectionSite.objects.values_list("pk", "region"))
+    events = {}
+    for key, (n, serious) in report_counts(courses)[CourseSessionCount.Dimension.EFFECT_SITE].items():
+        region = None if key == "none" else regions[int(key)]
+        found = events.setdefault(region, {"n": 0, "serious": 0})
+        found["n"] += n
+        found["serious"] += serious
     labels = dict(BodyRegion.choices)
     rows = []
     for region in sorted(set(sessions) | set(events), key=lambda r: (r is None, labels.get(r, ""))):
@@ -897,14 +861,7 @@ def interval_adherence(courses):
     """
     protocol = ProtocolSettings.load()
     intervals = inside = 0
-    for key, n in (
-        CourseSessionCount.objects.filter(
-            dimension=CourseSessionCount.Dimension.GAP, course__in=course_ids(courses)
-        )
-        .values_list("key")
-        .annotate(n=Sum("sessions"))
-        .order_by()
-    ):
+    for key, n in _session_counts(courses, CourseSessionCount.Dimension.GAP).items():
         intervals += n
         if protocol.min_interval_days <= int(key) <= protocol.max_interval_days:
             inside += n

@@ -5,14 +5,18 @@ from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET
 
 from clinic.access import log_access, log_event
+from clinic.models import User
 from courses.models import OutcomeInstrument
 from outcomes import exports, figures, selectors
-from outcomes.forms import OutcomeFilterForm
+from outcomes.forms import OutcomeFilterForm, practitioner_list
+from outcomes.reports import ReportCache
 from outcomes.trend import patient_trend
 from patients.models import Patient
 
@@ -23,12 +27,22 @@ class _Report:
     """The request's filters, its scoped course queryset and a link builder for drill-down lists."""
 
     def __init__(self, request):
-        self.form = OutcomeFilterForm(request.GET or None, user=request.user)
+        self.cache = ReportCache(request.user)
+        practitioners = None
+        if request.user.has_perm("courses.view_all_outcomes"):
+            ids = self.cache.practitioner_ids(lambda: list(practitioner_list().values_list("pk", flat=True)))
+            practitioners = User.objects.filter(pk__in=ids).order_by("last_name", "first_name", "username")
+        self.form = OutcomeFilterForm(request.GET or None, user=request.user, practitioners=practitioners)
         self.filters = self.form.filters()
-        nrs = selectors.pain_instrument()
-        self.mcid = nrs.mcid_absolute if nrs else DEFAULT_MCID
-        self.courses = selectors.outcome_courses(request.user, self.filters, nrs_id=nrs.pk if nrs else None)
+        self.courses = selectors.outcome_courses(request.user, self.filters)
         self.params = self.form.query_params()
+        self.cache.bind(self.filters, self.params)
+
+    @cached_property
+    def mcid(self):
+        """The pain NRS's absolute MCID, for the definitions shown with the figures."""
+        nrs = selectors.pain_instrument()
+        return nrs.mcid_absolute if nrs else DEFAULT_MCID
 
     def link(self, figure, **group):
         params = {**self.params, **{key: value for key, value in group.items() if value is not None}}
@@ -44,14 +58,22 @@ class _Report:
             raise Http404("No such table.")
         return builder(self)
 
+    def cached_table(self, name):
+        if name not in TABLES:
+            raise Http404("No such table.")
+
+        def compute():
+            with selectors.reporting():
+                return self.table(name)
+
+        return self.cache.table(name, compute)
+
 
 TABLES = {
     "pain-by-session": lambda r: selectors.pain_by_session(r.courses, link=r.link),
     "pain-by-week": lambda r: selectors.pain_by_week(r.courses, link=r.link),
     **{
-        f"responders-{dimension}": (
-            lambda r, d=dimension: selectors.responders_by(r.courses, d, mcid=r.mcid, link=r.link)
-        )
+        f"responders-{dimension}": (lambda r, d=dimension: selectors.responders_by(r.courses, d, link=r.link))
         for dimension in selectors.RESPONDER_DIMENSIONS
     },
     "side-effects-term": lambda r: selectors.side_effects_by_term(r.courses, link=r.link),
@@ -65,18 +87,36 @@ TABLES = {
 @require_GET
 @permission_required("courses.view_outcomes", raise_exception=True)
 def dashboard(request):
-    with selectors.reporting():
-        return _dashboard(request)
-
-
-def _dashboard(request):
     report = _Report(request)
-    adherence = selectors.adherence(report.courses, link=report.link)
+    # The figures are rendered once per scope, filters, day and data version (outcomes.reports), the filter
+    # form once per scope, query string and version; the page frame around them for each request.
+    figures_html = report.cache.get("dashboard")
+    if figures_html is None:
+        with selectors.reporting():
+            context = _dashboard_context(report)
+        figures_html = render_to_string("outcomes/_dashboard_figures.html", context, request=request)
+        report.cache.set("dashboard", figures_html)
+        report.cache.set("tables", context["tables"])
+    filters_html = report.cache.form_html(
+        request.GET,
+        lambda: render_to_string("outcomes/_filters.html", {"form": report.form}, request=request),
+    )
     context = {
         "form": report.form,
         "querystring": report.querystring(),
+        "filters_html": filters_html,
+        "figures_html": figures_html,
+        "whole_clinic": request.user.has_perm("courses.view_all_outcomes"),
+    }
+    return render(request, "outcomes/dashboard.html", context)
+
+
+def _dashboard_context(report):
+    adherence = selectors.adherence(report.courses, link=report.link)
+    context = {
+        "querystring": report.querystring(),
         "mcid": report.mcid,
-        "headline": selectors.headline(report.courses, mcid=report.mcid, link=report.link),
+        "headline": selectors.headline(report.courses, link=report.link),
         "pain_tables": [report.table("pain-by-session"), report.table("pain-by-week")],
         "responder_tables": [report.table(f"responders-{d}") for d in selectors.RESPONDER_DIMENSIONS],
         "safety_tables": [
@@ -86,9 +126,16 @@ def _dashboard(request):
         ],
         "serious_table": report.table("serious-events"),
         "adherence": adherence,
-        "whole_clinic": request.user.has_perm("courses.view_all_outcomes"),
     }
-    return render(request, "outcomes/dashboard.html", context)
+    tables = [
+        *context["pain_tables"],
+        *context["responder_tables"],
+        *context["safety_tables"],
+        context["serious_table"],
+        adherence["table"],
+    ]
+    context["tables"] = {table.name: table for table in tables}
+    return context
 
 
 @require_GET
@@ -103,7 +150,7 @@ def _course_list(request):
     figure = request.GET.get("figure", "all")
     if figure not in figures.FIGURES:
         raise Http404("No such figure.")
-    condition = figures.figure_filter(figure, report.filters, mcid=report.mcid)
+    condition = figures.figure_filter(figure, report.filters)
     courses = report.courses if condition is None else report.courses.filter(condition)
     courses = courses.select_related("patient", "condition", "practitioner").order_by("-start_date", "-pk")
     page = Paginator(courses, 25).get_page(request.GET.get("page"))
@@ -122,8 +169,7 @@ def _course_list(request):
 @require_GET
 @permission_required("courses.view_outcomes", raise_exception=True)
 def chart_data(request, name):
-    with selectors.reporting():
-        table = _Report(request).table(name)
+    table = _Report(request).cached_table(name)
     if table.chart is None:
         raise Http404("This table has no chart.")
     return JsonResponse({"name": table.name, "title": table.title, **table.chart})
@@ -132,8 +178,7 @@ def chart_data(request, name):
 @require_GET
 @permission_required("courses.view_outcomes", raise_exception=True)
 def table_csv(request, name):
-    with selectors.reporting():
-        table = _Report(request).table(name)
+    table = _Report(request).cached_table(name)
     log_event(request, f"CSV download: {table.name}")
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{table.name}-{timezone.localdate():%Y%m%d}.csv"'
@@ -172,7 +217,7 @@ def research_export(request):
         # De-identified rows, but taking data out of the clinic is still recorded against the user.
         log_event(request, f"Research export: {level}")
     if level == "courses":
-        rows = exports.export_courses(report.courses, mcid=report.mcid).iterator(chunk_size=500)
+        rows = exports.export_courses(report.courses).iterator(chunk_size=500)
         return _stream_csv(exports.COURSE_COLUMNS, rows, f"prolotrack-courses-{stamp}.csv")
     if level == "sessions":
         rows = exports.export_sessions(report.courses).iterator(chunk_size=500)

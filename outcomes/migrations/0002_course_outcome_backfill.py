@@ -2,7 +2,7 @@ from django.db import migrations
 
 
 def backfill(apps, schema_editor):
-    # Superseded by 0004, which fills the summary and the session counts together once both tables exist.
+    # Superseded by 0007, which fills the summary once all its tables and columns exist.
     return
 
 

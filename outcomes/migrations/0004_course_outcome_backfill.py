@@ -2,13 +2,9 @@ from django.db import migrations
 
 
 def backfill(apps, schema_editor):
-    # The summary is derived data: computed by the app's own rebuild, which uses the current models. It only
-    # runs on a database that already has courses (a fresh database has nothing to summarise).
-    if not apps.get_model("courses", "TreatmentCourse").objects.exists():
-        return
-    from outcomes.summary import course_outcomes_rebuild
-
-    course_outcomes_rebuild()
+    # Superseded by 0007, which fills the summary once its last columns exist (the rebuild uses the current
+    # models, so it cannot run against this older schema).
+    return
 
 
 class Migration(migrations.Migration):

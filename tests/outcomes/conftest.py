@@ -4,6 +4,7 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.cache import caches
 from django.db.models.signals import post_save
 from django.utils import timezone
 
@@ -19,6 +20,7 @@ from courses.models import (
     TreatmentCourse,
     TreatmentSession,
 )
+from outcomes import reports, versions
 from outcomes.summary import course_outcome_refresh
 from tests.factories import (
     ConditionFactory,
@@ -225,12 +227,7 @@ def clinic_data(practitioner):
 
 
 def _refresh_summary(sender, instance, **kwargs):
-    if sender is TreatmentCourse:
-        course_id = instance.pk
-    elif sender is Injection:
-        course_id = instance.session.course_id
-    else:
-        course_id = instance.course_id
+    course_id = instance.session.course_id if sender is Injection else instance.course_id
     course_outcome_refresh(TreatmentCourse(pk=course_id))
 
 
@@ -239,18 +236,31 @@ def summaries_follow_factory_rows(request):
     """Factories save rows directly, past the services that refresh the outcome summary: refresh on save.
 
     The services' own refresh is proven in test_summary.py; here the hand-counted data sets just need the
-    summary the services would have written.
+    summary the services would have written. (Course saves and side effects are refreshed by
+    outcomes.signals in the application itself.)
     """
     if getattr(request.module, "SERVICES_ONLY", False):
         # The module proves the services' own refresh: no help from saves.
         yield
         return
     connections = [
-        (model, f"outcomes-test-{model.__name__}")
-        for model in (TreatmentCourse, TreatmentSession, OutcomeScore, Injection)
+        (model, f"outcomes-test-{model.__name__}") for model in (TreatmentSession, OutcomeScore, Injection)
     ]
     for model, uid in connections:
         post_save.connect(_refresh_summary, sender=model, dispatch_uid=uid)
     yield
     for model, uid in connections:
         post_save.disconnect(sender=model, dispatch_uid=uid)
+
+
+@pytest.fixture(autouse=True)
+def reports_start_empty_and_every_write_bumps(monkeypatch):
+    """No cached report outlives its test; and each write bumps the report version.
+
+    A test runs in one transaction that never commits, so "at most once per transaction" would make its
+    first write the only one that bumps; test_report_cache.py proves that rule with real commits.
+    """
+    caches[reports.ALIAS].clear()
+    monkeypatch.setattr(versions, "bumped_in_this_transaction", lambda connection: False)
+    yield
+    caches[reports.ALIAS].clear()

@@ -168,7 +168,7 @@ FLAGS = {
     "awaiting": selectors.AWAITING,
     "evaluable": selectors.EVALUABLE,
     "evaluable_50": selectors.EVALUABLE_50,
-    "mcid": None,  # needs the MCID: set in database_figures
+    "mcid": selectors.RESPONDER_MCID,
     "half": selectors.RESPONDER_50,
     "i_tracked": selectors.INSTRUMENT_TRACKED,
     "i_lost": selectors.INSTRUMENT_LOST,
@@ -187,8 +187,8 @@ def _status(row, prefix=""):
 
 
 def database_figures(user, nrs):
-    flags = {**FLAGS, "mcid": selectors.responder_mcid(nrs.mcid_absolute)}
-    courses = selectors.outcome_courses(user, {}, nrs_id=nrs.pk)
+    flags = FLAGS
+    courses = selectors.outcome_courses(user, {})
     rows = courses.annotate(**{f"flag_{k}": selectors.count_flag(q) for k, q in flags.items()})
     result = {}
     for row in rows.values("pk", *(f"flag_{k}" for k in flags)):

@@ -16,7 +16,7 @@ def link(figure, **params):
 
 
 def courses_for(user, **filters):
-    return selectors.outcome_courses(user, filters, nrs_id=selectors.pain_instrument().pk)
+    return selectors.outcome_courses(user, filters)
 
 
 def by_group(table):
@@ -24,7 +24,7 @@ def by_group(table):
 
 
 def test_headline_figures_match_the_hand_count(clinic_admin, clinic_data):
-    h = selectors.headline(courses_for(clinic_admin), mcid=2, link=link)
+    h = selectors.headline(courses_for(clinic_admin), link=link)
 
     assert h["n"] == 8
     assert h["active"] == 2  # C6, C8
@@ -83,7 +83,7 @@ def test_instrument_figures_count_lost_and_awaiting_courses_and_the_relative_mci
         sessions=[(0, 7, None, None)],
     )
 
-    h = selectors.headline(courses_for(clinic_admin), mcid=2, link=link)
+    h = selectors.headline(courses_for(clinic_admin), link=link)
 
     assert (h["instrument_responders"], h["instrument_evaluable"]) == (1, 1)
     assert (h["instrument_responders_50"], h["instrument_evaluable_50"]) == (0, 1)
@@ -92,7 +92,7 @@ def test_instrument_figures_count_lost_and_awaiting_courses_and_the_relative_mci
 
 
 def test_a_practitioner_sees_only_their_own_courses(practitioner, clinic_data):
-    h = selectors.headline(courses_for(practitioner), mcid=2, link=link)
+    h = selectors.headline(courses_for(practitioner), link=link)
 
     # C1, C2, C7, C8 are theirs.
     assert (h["n"], h["evaluable"], h["responders_mcid"], h["lost"], h["awaiting"]) == (4, 3, 2, 0, 1)
@@ -109,7 +109,7 @@ def test_a_practitioner_cannot_widen_their_view_with_the_practitioner_filter(pra
 
 
 def test_responders_by_condition_show_lost_and_awaiting_courses(clinic_admin, clinic_data):
-    rows = by_group(selectors.responders_by(courses_for(clinic_admin), "condition", mcid=2, link=link))
+    rows = by_group(selectors.responders_by(courses_for(clinic_admin), "condition", link=link))
 
     knee, achilles = rows[KNEE], rows[ACHILLES]
     assert (knee["n"], knee["evaluable"], knee["responders_mcid"], knee["lost"], knee["awaiting"]) == (
@@ -126,7 +126,7 @@ def test_responders_by_condition_show_lost_and_awaiting_courses(clinic_admin, cl
 
 
 def test_responders_by_band_use_the_strongest_dextrose_of_the_course(clinic_admin, clinic_data):
-    rows = by_group(selectors.responders_by(courses_for(clinic_admin), "band", mcid=2, link=link))
+    rows = by_group(selectors.responders_by(courses_for(clinic_admin), "band", link=link))
 
     assert list(rows) == ["No dextrose recorded", "12.5 – < 20 %", "20 – 25 %", "> 25 %"]
     assert (rows["20 – 25 %"]["n"], rows["20 – 25 %"]["responders_mcid"]) == (1, 1)  # C1
@@ -137,8 +137,8 @@ def test_responders_by_band_use_the_strongest_dextrose_of_the_course(clinic_admi
 
 def test_responders_by_sessions_and_anaesthetic(clinic_admin, clinic_data):
     courses = courses_for(clinic_admin)
-    sessions = by_group(selectors.responders_by(courses, "sessions", mcid=2, link=link))
-    anaesthetic = by_group(selectors.responders_by(courses, "anaesthetic", mcid=2, link=link))
+    sessions = by_group(selectors.responders_by(courses, "sessions", link=link))
+    anaesthetic = by_group(selectors.responders_by(courses, "anaesthetic", link=link))
 
     assert {label: row["n"] for label, row in sessions.items()} == {
         "0 sessions": 1,
@@ -152,7 +152,7 @@ def test_responders_by_sessions_and_anaesthetic(clinic_admin, clinic_data):
 
 
 def test_responders_by_practitioner(clinic_admin, practitioner, clinic_data):
-    rows = by_group(selectors.responders_by(courses_for(clinic_admin), "practitioner", mcid=2, link=link))
+    rows = by_group(selectors.responders_by(courses_for(clinic_admin), "practitioner", link=link))
 
     mine = rows[practitioner.get_full_name()]
     other = rows["Jo Other"]

@@ -34,7 +34,10 @@ def stored(course):
 
 def counts(course=None):
     rows = CourseSessionCount.objects.all() if course is None else course.session_counts.all()
-    return sorted(rows.values_list("course_id", "dimension", "key", "sessions"))
+    return sorted(
+        rows.values_list("course_id", "dimension", "key", "sessions", "serious", "total", "total_sq"),
+        key=lambda row: row[:3],
+    )
 
 
 def assert_equal_to_a_rebuild(course):
@@ -96,10 +99,14 @@ def test_logging_a_session_refreshes_the_summary_in_the_same_save(course, practi
     assert summary["max_dextrose"] == Decimal("15.00")
     # Session 1 had 15 % dextrose; session 2 was logged without a preparation.
     # Session 1 on day 0, session 2 on day 16: one interval of 16 days.
-    assert [(d, k, n) for _, d, k, n in counts(course)] == [
-        ("band", "12_5_20", 1),
-        ("band", "none", 1),
-        ("gap", "16", 1),
+    # Pain 8 before session 1 and 5 before session 2 (day 16: week 2, the "1–2" window).
+    assert [row[1:] for row in counts(course)] == [
+        ("band", "12_5_20", 1, 0, None, None),
+        ("band", "none", 1, 0, None, None),
+        ("gap", "16", 1, 0, None, None),
+        ("pain_seq", "1", 1, 0, Decimal("8"), Decimal("64")),
+        ("pain_seq", "2", 1, 0, Decimal("5"), Decimal("25")),
+        ("pain_week", "1", 1, 0, Decimal("5"), Decimal("25")),
     ]
 
 
@@ -166,7 +173,7 @@ def test_a_refreshed_row_equals_the_rebuilt_row_for_every_course_of_the_hand_cou
 
     assert {row["course_id"]: row for row in CourseOutcome.objects.values()} == rebuilt
     assert counts() == rebuilt_counts
-    assert ("band", "12_5_20") in {(dimension, key) for _, dimension, key, _ in rebuilt_counts}
+    assert ("band", "12_5_20") in {row[1:3] for row in rebuilt_counts}
     assert len(rebuilt) == TreatmentCourse.objects.count() == 8
 
 
