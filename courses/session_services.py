@@ -145,8 +145,11 @@ def session_day(session):
     return timezone.localtime(session.starts_at).date()
 
 
-def latest_screening(patient):
-    return Screening.objects.filter(patient=patient).order_by("-screened_on", "-id").first()
+def latest_screening(patient, *related):
+    """The patient's latest screening, with `related` (e.g. "screened_by") joined in."""
+    screenings = Screening.objects.filter(patient=patient).order_by("-screened_on", "-id")
+    # select_related() without names would follow every foreign key.
+    return (screenings.select_related(*related) if related else screenings).first()
 
 
 def allergy_clashes(screening, products):

@@ -97,7 +97,7 @@ class _Visit:
 
     @cached_property
     def screening(self):
-        return latest_screening(self.session.patient)
+        return latest_screening(self.session.patient, "screened_by")  # the page names who screened
 
 
 def _context(request, session, *, forms, visit, can_edit, editing, warnings=()):

@@ -13,6 +13,7 @@ from courses.session_forms import (
     SessionForm,
     SideEffectForm,
     VoidForm,
+    field_cell,
 )
 from tests.factories import (
     InjectionFactory,
@@ -39,11 +40,14 @@ def test_every_session_page_widget_renders_exactly_like_djangos_templates_with_h
     site = InjectionSiteFactory(
         name='Lumbar <L4> "facet"', region="lumbar_pelvis", risk_note="Nerve & root <risk>"
     )
-    LotFactory(lot_number="A<1>&2")
-    SideEffectTermFactory(name="Flare & <pain>")
+    lot = LotFactory(lot_number="A<1>&2")
+    term = SideEffectTermFactory(name="Flare & <pain>")
     saved = InjectionFactory(session=session)
     catalogue = SessionCatalogue(session, attributable_sessions=[session])
     row_data = {
+        "components-0-lot": str(lot.pk),
+        "side_effects-0-term": str(term.pk),
+        "side_effects-0-attributed_session": str(session.pk),
         "injections-0-site": str(site.pk),
         "injections-0-laterality": "left",
         "injections-0-spinal_level": HOSTILE,
@@ -59,6 +63,12 @@ def test_every_session_page_widget_renders_exactly_like_djangos_templates_with_h
         lambda renderer: SessionForm(instance=session, initial={"version": 1}, renderer=renderer),
         lambda renderer: ConfirmationForm({"confirm-spacing": HOSTILE}, session=session, renderer=renderer),
         lambda renderer: ComponentForm(prefix="components-0", catalogue=catalogue, renderer=renderer),
+        lambda renderer: ComponentForm(
+            row_data, prefix="components-0", catalogue=catalogue, renderer=renderer
+        ),
+        lambda renderer: SideEffectForm(
+            prefix="side_effects-0", catalogue=catalogue, default_attribution=session.pk, renderer=renderer
+        ),
         lambda renderer: InjectionForm(
             row_data, prefix="injections-0", catalogue=catalogue, renderer=renderer
         ),
@@ -85,3 +95,40 @@ def test_hostile_text_in_catalogue_labels_and_values_is_escaped_on_the_page(clie
     assert "<script>alert" not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;quoted&#x27;" in html
     assert "Knee &lt;b&gt;bold&lt;/b&gt; ⚠ near &lt;nerve&gt;" in html
+
+
+def test_a_catalogue_list_marks_only_the_chosen_option_and_is_shared_by_every_row():
+    session = TreatmentSessionFactory()
+    sites = [InjectionSiteFactory(name=f"Site {n}", region="knee") for n in range(3)]
+    catalogue = SessionCatalogue(session, attributable_sessions=[session])
+    rows = [
+        InjectionForm({"injections-0-site": str(sites[1].pk)}, prefix="injections-0", catalogue=catalogue),
+        InjectionForm(prefix="injections-1", catalogue=catalogue),
+    ]
+
+    chosen, blank = (str(form["site"]) for form in rows)
+
+    assert chosen.count(" selected>") == 1 and f'<option value="{sites[1].pk}" selected>' in chosen
+    assert blank.count(" selected>") == 1 and '<option value="" selected>' in blank
+    assert rows[0].fields["site"].choices is rows[1].fields["site"].choices is catalogue.site_choices
+
+
+def test_a_form_cell_has_its_label_required_mark_input_and_errors():
+    session = TreatmentSessionFactory()
+    catalogue = SessionCatalogue(session, attributable_sessions=[session])
+    row = InjectionForm({"injections-0-volume_ml": "<b>"}, prefix="injections-0", catalogue=catalogue)
+    row.is_valid()
+
+    volume = field_cell(row["volume_ml"], "col-md-1")
+    level = field_cell(row["spinal_level"])
+    serious = field_cell(SideEffectForm(prefix="side_effects-0", catalogue=catalogue)["serious"])
+
+    assert volume.startswith('<div class="col-md-1">')
+    assert '<label class="form-label small mb-1" for="id_injections-0-volume_ml">Volume (mL) <span' in volume
+    assert (
+        'value="&lt;b&gt;"' in volume
+        and '<div class="invalid-feedback d-block">Enter a number.</div>' in volume
+    )
+    assert level.startswith('<div class="col-12">') and "text-danger" not in level
+    assert '<div class="form-check mt-md-4">' in serious
+    assert '<label class="form-check-label" for="id_side_effects-0-serious">Serious</label>' in serious
