@@ -31,7 +31,7 @@ COURSE_LIST_PAGE_SIZE = 25
 
 
 def _plain(form, **loaded):
-    """Ready a course-page form for templates/courses/_plain_form.html: Bootstrap classes on the widgets,
+    """Ready a course-page form for courses_tags.plain_form: Bootstrap classes on the widgets,
     each model choice list loaded once with a plain query (iterating a ModelChoiceField's queryset
     opens a server-side cursor on PostgreSQL at every render) or taken from `loaded` (field name: the
     objects already in hand), and the widgets written in Python with Django's markup (ROW_RENDERER)

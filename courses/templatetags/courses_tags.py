@@ -2,7 +2,7 @@ from django import template
 from django.template.defaultfilters import floatformat
 from django.urls import NoReverseMatch, reverse
 from django.utils import dateformat, timezone
-from django.utils.html import escape
+from django.utils.html import escape, format_html_join
 from django.utils.safestring import mark_safe
 
 from clinic.choices import Laterality
@@ -56,6 +56,7 @@ def timeline_rows(context, sessions):
     can_log = context.get("can_log")
     perms = context.get("perms")
     can_move = bool(perms) and "scheduling.book_appointments" in perms
+    number = _Numbers()
     move_url = _url_for_pk("scheduling:session-reschedule")
     log_url = _url_for_pk("courses:session-log")
     rows = []
@@ -80,7 +81,7 @@ def timeline_rows(context, sessions):
             )
         parts.append(f"</td><td>{escape(session.practitioner)}</td>")
         if clinical:
-            parts += _clinical_cells(session)
+            parts += _clinical_cells(session, number)
             parts.append("<td>")
             if not closed and (url := log_url(session.pk)):
                 label = "View" if status == SessionStatus.COMPLETED or not can_log else "Log"
@@ -94,7 +95,18 @@ def timeline_rows(context, sessions):
     return mark_safe("\n".join(rows))  # noqa: S308 - every text value is escaped, the rest are numbers
 
 
-def _clinical_cells(session):
+class _Numbers(dict):
+    """floatformat(value, places), each distinct volume or percentage formatted once per page: a course's
+    sessions repeat the same few volumes, and floatformat is the costliest step of a row."""
+
+    def __call__(self, value, places):
+        key = (value, places)
+        if key not in self:
+            self[key] = floatformat(value, places)
+        return self[key]
+
+
+def _clinical_cells(session, number):
     """Pain, sites, preparation, total volume and side-effect cells of one timeline row."""
     if session.pain_pre is None:
         pain = "–"
@@ -106,19 +118,17 @@ def _clinical_cells(session):
         f"{escape(site)}"
         + ("" if side == Laterality.NOT_APPLICABLE else f" ({_LATERALITY_LABELS.get(side, side).lower()})")
         + (f" {escape(level)}" if level else "")
-        + f" {floatformat(volume, '-2')} mL"
+        + f" {number(volume, '-2')} mL"
         for site, side, level, volume in session.timeline_injections
     )
     dextrose, anaesthetic = session.final_dextrose_percent, session.final_anaesthetic_percent
     preparation = []
     if dextrose is not None:
-        preparation.append(f"Dextrose {floatformat(dextrose, '-2')}%")
+        preparation.append(f"Dextrose {number(dextrose, '-2')}%")
     if anaesthetic:
-        preparation.append(
-            f"{' + ' if dextrose is not None else ''}anaesthetic {floatformat(anaesthetic, '-3')}%"
-        )
+        preparation.append(f"{' + ' if dextrose is not None else ''}anaesthetic {number(anaesthetic, '-3')}%")
     preparation += [
-        f'<div class="text-body-secondary">{floatformat(volume, "-2")} mL {escape(product)} lot '
+        f'<div class="text-body-secondary">{number(volume, "-2")} mL {escape(product)} lot '
         f"{escape(lot)}</div>"
         for volume, product, lot in session.timeline_components
     ]
@@ -135,6 +145,100 @@ def _clinical_cells(session):
         f"<td>{pain}</td>",
         f'<td class="small">{sites or "–"}</td>',
         f'<td class="small">{"".join(preparation)}</td>',
-        f"<td>{floatformat(total, '-2') + ' mL' if total is not None else '–'}</td>",
+        f"<td>{number(total, '-2') + ' mL' if total is not None else '–'}</td>",
         f'<td class="small">{effects or "–"}</td>',
     ]
+
+
+def _csrf_input(context):
+    """What {% csrf_token %} writes, from the same per-render token."""
+    token = context.get("csrf_token")
+    if not token or token == "NOTPROVIDED":  # noqa: S105 - Django's marker for "no token"
+        return ""
+    return f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(token)}">'
+
+
+@register.simple_tag(takes_context=True)
+def score_rows(context, course, scores):
+    """The follow-up scores table's rows, each with its void form where the user may void scores."""
+    can_void = context.get("can_void_score")
+    csrf = _csrf_input(context)
+    void_url = _url_for_pk_pair("courses:score-void", course.pk)
+    rows = []
+    for score in scores:
+        cells = (
+            f"<tr><td>{dateformat.format(score.recorded_on, 'j M Y')}</td>"
+            f"<td>{escape(score.get_timepoint_display())}</td><td>{escape(score.instrument.code)}</td>"
+            f"<td>{floatformat(score.score, '-1')}</td><td>{escape(score.get_source_display())}</td>"
+            f"<td>{escape(score.created_by) if score.created_by else '–'}</td>"
+        )
+        if can_void:
+            pk = score.pk
+            cells += (
+                '\n<td>\n<details><summary class="small">Void</summary>\n'
+                f'<form method="post" action="{void_url(pk)}" class="mt-1">{csrf}\n'
+                f'<label class="form-label small" for="void-reason-{pk}">Why is it wrong?</label>\n'
+                f'<input class="form-control form-control-sm mb-1" id="void-reason-{pk}" name="reason"'
+                ' maxlength="200" required>\n'
+                '<button class="btn btn-sm btn-outline-danger" type="submit">Void score</button>\n'
+                "</form>\n</details>\n</td>"
+            )
+        rows.append(cells + "</tr>")
+    return mark_safe("\n".join(rows))  # noqa: S308 - text values escaped, the rest dates and numbers
+
+
+def _url_for_pk_pair(route, first):
+    """pk -> reverse(route, args=[first, pk]), reversing once."""
+    head, _, tail = reverse(route, args=[first, _MARKER]).rpartition(str(_MARKER))
+    return lambda pk: f"{head}{pk}{tail}"
+
+
+@register.simple_tag
+def trend_rows(trend):
+    """The pain trend table's rows after the baseline: the chart's points as text."""
+    return format_html_join(
+        "\n",
+        '<tr><td>{}</td><th scope="row">{}</th><td>{}</td><td>{}</td></tr>',
+        (
+            (p["date_label"], p["label"], floatformat(p["nrs"], "-1"), floatformat(p["improvement"], "-1"))
+            for p in trend["points"]
+        ),
+    )
+
+
+@register.simple_tag
+def plain_form(form, cols=""):
+    """A small form in Bootstrap markup, as crispy-forms renders it but written here in Python.
+
+    Widgets render through the form's renderer (views._plain sets the Python one); labels and errors
+    are escaped, help texts are trusted markup from the form definitions (as |safe did).
+    """
+    html = []
+    errors = form.non_field_errors()
+    if errors:
+        items = "".join(f"<li>{escape(error)}</li>" for error in errors)
+        html.append(f'<div class="alert alert-block alert-danger"><ul class="m-0">{items}</ul></div>')
+    html += [str(field) for field in form.hidden_fields()]
+    if cols:
+        html.append('<div class="row">')
+    column = f" {escape(cols)}" if cols else ""
+    for field in form.visible_fields():
+        auto_id = escape(field.auto_id)
+        required = field.field.required
+        label_class = "form-label requiredField" if required else "form-label"
+        asterisk = '<span class="asteriskField">*</span>' if required else ""
+        html.append(
+            f'\n<div id="div_{auto_id}" class="mb-3{column}">\n'
+            f'<label for="{escape(field.id_for_label)}" class="{label_class}">{escape(field.label)}{asterisk}'
+            f"</label>\n{field}\n"
+        )
+        html += [
+            f'<span class="invalid-feedback d-block"><strong>{escape(error)}</strong></span>'
+            for error in field.errors
+        ]
+        if field.help_text:
+            html.append(f'\n<div id="{auto_id}_helptext" class="form-text">{field.help_text}</div>')
+        html.append("\n</div>")
+    if cols:
+        html.append("</div>")
+    return mark_safe("".join(html))  # noqa: S308 - labels and errors escaped, widgets safe HTML
