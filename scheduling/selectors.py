@@ -15,7 +15,6 @@ from courses.models import (
     LIVE_SESSION_STATUSES,
     SESSION_STATUS_BADGES,
     CourseStatus,
-    OutcomeScore,
     ProtocolSettings,
     SessionStatus,
     TreatmentCourse,
@@ -414,44 +413,60 @@ class FollowUpDue:
 
 
 def _follow_up_rows(today):
-    """Completed courses with at least one follow-up score due and not recorded, oldest last session first.
+    """Completed courses with at least one follow-up score due and not recorded, as (pk, last session day,
+    has_<timepoint> flags...), oldest last session day first.
 
-    The dates are checked in SQL, so the page counts and shows the first rows without loading every course.
-    Only courses with a completed session inside the window and none after it are grouped.
+    The last completed session's day comes from the course's outcome summary (outcomes.CourseOutcome,
+    kept current in the same transaction as every session write), so the window and due dates are checked
+    on one row per course instead of grouping the sessions of the last 60 weeks. Courses whose 52-week
+    point is more than 8 weeks past drop off the list (lost to follow-up).
     """
-    oldest = timezone.make_aware(
-        datetime.datetime.combine(today - datetime.timedelta(weeks=60), datetime.time.min)
-    )
-    newest = timezone.make_aware(
-        datetime.datetime.combine(today - datetime.timedelta(weeks=6), datetime.time.max)
-    )
-    completed = TreatmentSession.objects.filter(course=OuterRef("pk"), status=SessionStatus.COMPLETED)
+    # Each timepoint's current scores counted in one join and GROUP BY over the courses in the window:
+    # EXISTS per timepoint made PostgreSQL hash every score of the clinic once per timepoint and use.
     scored = {
-        f"has_{tp}": Exists(OutcomeScore.objects.filter(course=OuterRef("pk"), timepoint=tp, voided_at=None))
+        f"has_{tp}": Count("scores", filter=Q(scores__timepoint=tp, scores__voided_at=None))
         for tp in FOLLOW_UP_WEEKS
     }
     due = Q()
     for tp, weeks in FOLLOW_UP_WEEKS.items():
         # Due once the day `weeks` after the last session's (local) day has come.
-        first_day_not_due = today - datetime.timedelta(weeks=weeks) + datetime.timedelta(days=1)
-        cutoff = timezone.make_aware(datetime.datetime.combine(first_day_not_due, datetime.time.min))
-        due |= Q(last_session_at__lt=cutoff, **{f"has_{tp}": False})
-    in_window = completed.filter(starts_at__gte=oldest, starts_at__lte=newest)
+        due |= Q(last_on__lte=today - datetime.timedelta(weeks=weeks), **{f"has_{tp}": 0})
     return (
-        TreatmentCourse.objects.filter(status=CourseStatus.COMPLETED)
-        .filter(
-            pk__in=TreatmentSession.objects.filter(
-                status=SessionStatus.COMPLETED, starts_at__gte=oldest, starts_at__lte=newest
-            ).values("course_id")
+        TreatmentCourse.objects.filter(
+            status=CourseStatus.COMPLETED,
+            outcome_summary__last_session_on__gte=today - datetime.timedelta(weeks=60),
+            outcome_summary__last_session_on__lte=today - datetime.timedelta(weeks=6),
         )
-        .filter(~Exists(completed.filter(starts_at__gt=newest)))
-        # No completed session after the window, so the last one is the latest inside it.
-        .annotate(
-            last_session_at=Subquery(in_window.order_by("-starts_at").values("starts_at")[:1]), **scored
-        )
+        .annotate(last_on=F("outcome_summary__last_session_on"))
+        .values("pk", "last_on")
+        .annotate(**scored)
         .filter(due)
-        .order_by("last_session_at", "pk")
+        .order_by("last_on", "pk")
+        .values_list("pk", "last_on", *scored)
     )
+
+
+def _follow_ups(rows, today):
+    """FollowUpDue of each (pk, day, flags...) row, in the order of the last completed session's time.
+
+    The rows are in day order; the courses are loaded with the time of that session (a subquery over the
+    course's sessions, for these courses only) to order those that share a day, as the list always has.
+    """
+    completed = TreatmentSession.objects.filter(course=OuterRef("pk"), status=SessionStatus.COMPLETED)
+    courses = (
+        TreatmentCourse.objects.select_related("patient", "practitioner", "condition")
+        .annotate(last_session_at=Subquery(completed.order_by("-starts_at").values("starts_at")[:1]))
+        .in_bulk([row[0] for row in rows])
+    )
+    flags = [f"has_{tp}" for tp in FOLLOW_UP_WEEKS]
+    found = []
+    for pk, _day, *scored in rows:
+        course = courses[pk]
+        for flag, count in zip(flags, scored, strict=True):
+            setattr(course, flag, bool(count))
+        found.append(course)
+    found.sort(key=lambda course: (course.last_session_at, course.pk))
+    return [_follow_up(course, today) for course in found]
 
 
 def _follow_up(course, today):
@@ -465,31 +480,22 @@ def _follow_up(course, today):
 
 
 def follow_ups_due(today=None):
-    """Completed courses with a 6/12/26/52-week score whose date has come and that is not recorded.
-
-    Courses whose 52-week point is more than 8 weeks past drop off the list (lost to follow-up).
-    """
+    """Completed courses with a 6/12/26/52-week score whose date has come and that is not recorded."""
     today = today or timezone.localdate()
-    rows = _follow_up_rows(today).select_related("patient", "practitioner", "condition")
-    return [_follow_up(course, today) for course in rows]
+    return _follow_ups(list(_follow_up_rows(today)), today)
 
 
 def follow_ups_due_first(limit, today=None):
-    """(the first `limit` follow-ups due, how many there are): one narrow query for all, one for the first."""
+    """(the first `limit` follow-ups due, how many there are) in two queries: one narrow query for all,
+    one for the courses shown. Courses sharing the day of the last shown are all loaded, so the order by
+    the last session's time is the same as the full list's."""
     today = today or timezone.localdate()
-    flags = [f"has_{tp}" for tp in FOLLOW_UP_WEEKS]
-    found = list(_follow_up_rows(today).values_list("pk", "last_session_at", *flags))
-    courses = TreatmentCourse.objects.select_related("patient", "practitioner", "condition").in_bulk(
-        [row[0] for row in found[:limit]]
-    )
-    first = []
-    for pk, last_session_at, *scored in found[:limit]:
-        course = courses[pk]
-        course.last_session_at = last_session_at
-        for flag, value in zip(flags, scored, strict=True):
-            setattr(course, flag, value)
-        first.append(_follow_up(course, today))
-    return first, len(found)
+    found = list(_follow_up_rows(today))
+    shown = found[:limit]
+    if shown:
+        last_day = shown[-1][1]
+        shown += [row for row in found[limit:] if row[1] == last_day]
+    return _follow_ups(shown, today)[:limit], len(found)
 
 
 def practitioners():

@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from courses.models import CourseStatus, SessionStatus, Timepoint
+from outcomes.summary import course_outcome_refresh
 from scheduling import selectors
 from tests.factories import (
     OutcomeScoreFactory,
@@ -18,13 +19,17 @@ def days_ago(days, hour=10):
 
 
 def session(course, sequence, start, **kwargs):
-    return TreatmentSessionFactory(
+    made = TreatmentSessionFactory(
         course=course,
         sequence=sequence,
         starts_at=start,
         ends_at=start + datetime.timedelta(minutes=30),
         **kwargs,
     )
+    # The services refresh the course's outcome summary in the transaction of every session write; the
+    # factory writes the row directly, so the test does what the service would.
+    course_outcome_refresh(course)
+    return made
 
 
 def test_a_course_with_nothing_booked_ahead_needs_booking(db):
