@@ -21,7 +21,12 @@ from courses.session_services import session_record
 from outcomes.models import CourseOutcome, CourseSessionCount
 from outcomes.summary import course_outcome_refresh, course_outcomes_rebuild
 from scheduling.services import session_cancel
-from tests.factories import ScreeningFactory, TreatmentCourseFactory, TreatmentSessionFactory
+from tests.factories import (
+    ScreeningFactory,
+    SideEffectTermFactory,
+    TreatmentCourseFactory,
+    TreatmentSessionFactory,
+)
 from tests.outcomes.conftest import ClinicBuilder, build_clinic
 
 # Rows here are written by the services alone (no refresh-on-save helper from conftest).
@@ -186,3 +191,90 @@ def test_the_rebuild_command_restores_a_summary_written_past_the_services(course
 
     assert stored(course)["latest_pain"] == Decimal("5") and stored(course)["sessions_received"] == 2
     assert "rebuilt for 1 courses" in out.getvalue()
+
+
+def test_a_new_course_has_its_summary_at_once(practitioner):
+    course = TreatmentCourseFactory(practitioner=practitioner, status=CourseStatus.PLANNED)
+
+    summary = assert_equal_to_a_rebuild(course)
+    assert summary["awaiting"] and not summary["evaluable"] and summary["sessions_received"] == 0
+
+
+def _effect(attributed, term):
+    return {
+        "term": term,
+        "attributed_session": attributed,
+        "onset_date": timezone.localdate(),
+        "resolved_date": None,
+        "severity": 2,
+        "serious": False,
+        "serious_criterion": "",
+        "site": None,
+        "laterality": "",
+        "action_taken": "none",
+        "outcome": "resolved",
+        "relatedness": "possibly",
+        "notes": "",
+    }
+
+
+def test_a_side_effect_attributed_to_another_course_refreshes_that_courses_counts(course, practitioner):
+    other = TreatmentCourseFactory(
+        patient=course.patient, practitioner=practitioner, status=CourseStatus.ACTIVE
+    )
+    visit = TreatmentSessionFactory(
+        course=other, sequence=1, status=SessionStatus.CHECKED_IN, starts_at=timezone.now()
+    )
+    first = course.sessions.get(sequence=1)
+    term = SideEffectTermFactory(name="Bruising")
+
+    # Reported at the other course's visit, which is saved but not completed: no service refresh of `course`.
+    visit = session_record(
+        session=visit,
+        data={"notes": "Bruise from the knee injection"},
+        components=[],
+        injections=[],
+        side_effects=[_effect(first, term)],
+        recorded_by=practitioner,
+        expected_version=visit.version,
+        confirmations={},
+    )
+
+    assert_equal_to_a_rebuild(course)
+    assert (f"{term.pk}:2", 1) in {(row[2], row[3]) for row in counts(course) if row[1] == "se_term"}
+
+    effect = first.side_effects.get()
+    session_record(
+        session=visit,
+        data={},
+        components=[],
+        injections=[],
+        side_effects=[{"id": effect.pk, "void_reason": "Entered twice"}],
+        recorded_by=practitioner,
+        expected_version=visit.version,
+        confirmations={},
+    )
+
+    assert_equal_to_a_rebuild(course)
+    assert not [row for row in counts(course) if row[1].startswith("se_")]
+
+
+def test_an_mcid_edit_recomputes_every_courses_flags(course, practitioner):
+    log_visit(course, practitioner, pain=6)  # 8 -> 6: 2 points, the NRS's absolute MCID
+    assert stored(course)["responder_mcid"]
+    nrs = OutcomeInstrument.objects.get(code=OutcomeInstrument.PAIN_NRS_CODE)
+
+    nrs.mcid_absolute = Decimal("3")
+    nrs.save()
+
+    # 2 points is 25 % of 8: under both the new absolute MCID and the 30 % relative one.
+    assert not assert_equal_to_a_rebuild(course)["responder_mcid"]
+
+
+def test_completing_a_course_moves_it_from_awaiting_to_lost(course, practitioner):
+    assert stored(course)["awaiting"]
+
+    services.course_complete(course=course, by=practitioner)
+
+    summary = assert_equal_to_a_rebuild(course)
+    assert summary["lost"] and not summary["awaiting"]

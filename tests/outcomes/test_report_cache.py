@@ -1,0 +1,253 @@
+"""The cached reports: served again without the report queries, and never after a write they could show."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from auditlog.models import LogEntry
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from courses import services
+from courses.models import Condition, OutcomeInstrument, SessionStatus, Timepoint
+from courses.session_services import session_record
+from outcomes.models import ReportVersion
+from outcomes.versions import bumped_in_this_transaction, report_version
+from tests.factories import SideEffectTermFactory, TreatmentSessionFactory
+from tests.outcomes.conftest import KNEE
+
+FIGURES = "outcomes/_dashboard_figures.html"
+DASHBOARD = reverse("outcomes:dashboard")
+
+
+def figures(response):
+    """The page's figures (the frame around them carries a per-request CSP nonce)."""
+    return response.content.decode().split("Headline figures", 1)[1].split("<script", 1)[0]
+
+
+def rendered(response):
+    """True when the request computed the figures (a cache miss)."""
+    return FIGURES in [template.name for template in response.templates]
+
+
+def test_a_second_request_is_served_from_the_cache(clinic_admin, client_for, clinic_data):
+    client = client_for(clinic_admin)
+    with CaptureQueriesContext(connection) as cold:
+        first = client.get(DASHBOARD)
+    with CaptureQueriesContext(connection) as warm:
+        second = client.get(DASHBOARD)
+
+    assert rendered(first) and not rendered(second)
+    assert figures(second) == figures(first)
+    # The session, the user and their permissions, the version, the form's two choice lists.
+    assert len(warm) <= 7 < len(cold)
+
+
+def test_charts_and_csvs_reuse_the_dashboards_tables_and_every_download_is_logged(
+    clinic_admin, client_for, clinic_data
+):
+    client = client_for(clinic_admin)
+    client.get(DASHBOARD)
+    logged = LogEntry.objects.filter(action=LogEntry.Action.ACCESS).count()
+
+    with CaptureQueriesContext(connection) as chart:
+        assert client.get(reverse("outcomes:chart-data", args=["pain-by-session"])).status_code == 200
+    first = client.get(reverse("outcomes:csv", args=["responders-condition"]))
+    second = client.get(reverse("outcomes:csv", args=["responders-condition"]))
+
+    assert not any("outcomes_coursesessioncount" in query["sql"] for query in chart)
+    assert first.content == second.content and KNEE in first.content.decode()
+    assert LogEntry.objects.filter(action=LogEntry.Action.ACCESS).count() == logged + 2
+
+
+def test_a_table_asked_for_alone_is_cached_alone(clinic_admin, client_for, clinic_data):
+    client = client_for(clinic_admin)
+    url = reverse("outcomes:chart-data", args=["side-effects-term"])
+    with CaptureQueriesContext(connection) as cold:
+        first = client.get(url)
+    with CaptureQueriesContext(connection) as warm:
+        second = client.get(url)
+
+    assert first.json() == second.json()
+    assert len(warm) < len(cold)
+
+
+def test_a_practitioner_never_gets_the_clinics_report(clinic_admin, practitioner, client_for, clinic_data):
+    client_for(clinic_admin).get(DASHBOARD)
+    response = client_for(practitioner).get(DASHBOARD)
+
+    assert rendered(response)
+    assert response.context["headline"]["n"] == 4  # their own courses, not the clinic's 8
+
+
+def test_filters_have_their_own_entries(clinic_admin, client_for, clinic_data):
+    client = client_for(clinic_admin)
+    client.get(DASHBOARD)
+    knee = Condition.objects.get(name=KNEE)
+
+    response = client.get(DASHBOARD, {"condition": knee.pk})
+
+    assert rendered(response)
+    assert response.context["headline"]["n"] == 4
+    assert not rendered(client.get(DASHBOARD, {"condition": knee.pk}))
+
+
+def _checked_in_visit(course):
+    return TreatmentSessionFactory(
+        course=course,
+        sequence=course.sessions.count() + 1,
+        status=SessionStatus.CHECKED_IN,
+        starts_at=timezone.now() - datetime.timedelta(hours=1),
+    )
+
+
+def _record(session, user, side_effects=()):
+    return session_record(
+        session=session,
+        data={"pain_pre": 2, "complete": True},
+        components=[],
+        injections=[],
+        side_effects=list(side_effects),
+        recorded_by=user,
+        expected_version=session.version,
+        confirmations={"spacing": "Agreed", "screening": "Checked", "count": "Planned"},
+    )
+
+
+def log_session(data, user):
+    _record(_checked_in_visit(data["c8"]), user)
+
+
+def _side_effect_visit(data):
+    """A checked-in visit of C8 and a side effect to report there, attributed to its first session."""
+    course = data["c8"]
+    earlier = course.sessions.filter(status=SessionStatus.COMPLETED).order_by("starts_at").first()
+    effect = {
+        "term": SideEffectTermFactory(name="Dizziness"),
+        "attributed_session": earlier,
+        "onset_date": timezone.localdate(),
+        "resolved_date": None,
+        "severity": 1,
+        "serious": False,
+        "serious_criterion": "",
+        "site": None,
+        "laterality": "",
+        "action_taken": "none",
+        "outcome": "resolved",
+        "relatedness": "possibly",
+        "notes": "",
+    }
+    return _checked_in_visit(course), effect
+
+
+def add_side_effect(data, user):
+    visit, effect = _side_effect_visit(data)
+    _record(visit, user, [effect])
+
+
+def void_side_effect(data, user):
+    effect = data["c1"].sessions.get(sequence=1).side_effects.get()
+    session = effect.reported_session
+    session_record(
+        session=session,
+        data={"complete": True},
+        components=[],
+        injections=[],
+        side_effects=[{"id": effect.pk, "void_reason": "Wrong patient"}],
+        recorded_by=user,
+        expected_version=session.version,
+        confirmations={"spacing": "Agreed", "screening": "Checked", "count": "Planned"},
+    )
+
+
+def record_score(data, user):
+    services.outcome_score_record(
+        course=data["c6"],
+        instrument=OutcomeInstrument.objects.get(code=OutcomeInstrument.PAIN_NRS_CODE),
+        score=Decimal("1"),
+        timepoint=Timepoint.BETWEEN,
+        recorded_by=user,
+    )
+
+
+def void_score(data, user):
+    score = data["c1"].scores.get(instrument__code=OutcomeInstrument.PAIN_NRS_CODE)
+    services.outcome_score_void(score=score, by=user, reason="Wrong course")
+
+
+def complete_course(data, user):
+    services.course_complete(course=data["c6"], by=user)
+
+
+def rename_condition(data, user):
+    condition = Condition.objects.get(name=KNEE)
+    condition.name = "Knee OA (renamed)"
+    condition.save()
+
+
+def edit_mcid(data, user):
+    nrs = OutcomeInstrument.objects.get(code=OutcomeInstrument.PAIN_NRS_CODE)
+    nrs.mcid_absolute = Decimal("6")
+    nrs.save()
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        log_session,
+        add_side_effect,
+        void_side_effect,
+        record_score,
+        void_score,
+        complete_course,
+        rename_condition,
+        edit_mcid,
+    ],
+)
+def test_each_kind_of_write_invalidates_the_cached_report(
+    write, clinic_admin, practitioner, client_for, clinic_data
+):
+    client = client_for(clinic_admin)
+    before = client.get(DASHBOARD)
+    assert not rendered(client.get(DASHBOARD))
+    version = report_version()
+
+    write(clinic_data, practitioner)
+
+    after = client.get(DASHBOARD)
+    assert report_version() != version
+    assert rendered(after)
+    assert figures(after) != figures(before)
+
+
+def test_the_figures_after_a_write_are_the_new_ones(clinic_admin, practitioner, client_for, clinic_data):
+    client = client_for(clinic_admin)
+    assert client.get(DASHBOARD).context["headline"]["responders_mcid"] == 2  # C1, C8
+
+    edit_mcid(clinic_data, practitioner)
+
+    # With an MCID of 6 points C1 (8 -> 3) still responds on the relative MCID (30 %); C8 (10 -> 8) does not.
+    assert client.get(DASHBOARD).context["headline"]["responders_mcid"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_bumps_the_version_once_however_many_rows_it_writes(
+    monkeypatch, practitioner, clinic_data
+):
+    from outcomes import versions
+
+    monkeypatch.setattr(versions, "bumped_in_this_transaction", bumped_in_this_transaction)
+    visit, effect = _side_effect_visit(clinic_data)
+    version = ReportVersion.objects.get()
+    with CaptureQueriesContext(connection) as queries:
+        # The session, its side effect, the course's summary and counts: one transaction.
+        _record(visit, practitioner, [effect])
+
+    bumps = [q for q in queries if q["sql"].startswith("UPDATE") and "outcomes_reportversion" in q["sql"]]
+    assert len(bumps) == 1
+    assert ReportVersion.objects.get().version == version.version + 1
+    # The next transaction bumps again.
+    record_score(clinic_data, practitioner)
+    assert ReportVersion.objects.get().version == version.version + 2
