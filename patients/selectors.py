@@ -2,8 +2,9 @@
 
 import datetime
 import re
+from collections import defaultdict
 
-from django.db.models import Count, Min, OuterRef, Q, Subquery
+from django.db.models import Q
 from django.utils import timezone
 
 from courses.models import CourseStatus, OutcomeScore, SessionStatus, TreatmentCourse, TreatmentSession
@@ -117,33 +118,48 @@ def latest_screening(patient):
 
 
 def patient_courses(patient):
-    """The patient's courses with progress, next appointment and latest pain, in one query."""
-    now = timezone.now()
-    completed = TreatmentSession.objects.filter(course=OuterRef("pk"), status=SessionStatus.COMPLETED)
-    latest_completed = completed.order_by("-starts_at", "-id")
-    latest_nrs = OutcomeScore.objects.filter(course=OuterRef("pk"), instrument__code="NRS").order_by(
-        "-recorded_on", "-id"
-    )
+    """The patient's courses with progress, next appointment and latest pain.
+
+    Three small queries (courses, their sessions, their pain NRS scores) summarised here. A patient has a
+    handful of courses of at most a few dozen sessions, and one query with correlated subqueries for each
+    figure cost more to build and plan than these three cost to run.
+    """
     courses = list(
         TreatmentCourse.objects.filter(patient=patient)
         .select_related("condition", "practitioner")
-        .annotate(
-            completed_sessions=Count("sessions", filter=Q(sessions__status=SessionStatus.COMPLETED)),
-            next_session_at=Min(
-                "sessions__starts_at",
-                filter=Q(
-                    sessions__status__in=[SessionStatus.SCHEDULED, SessionStatus.CHECKED_IN],
-                    sessions__starts_at__gte=now,
-                ),
-            ),
-            session_pain=Subquery(latest_completed.values("pain_pre")[:1]),
-            session_pain_at=Subquery(latest_completed.values("starts_at")[:1]),
-            nrs_score=Subquery(latest_nrs.values("score")[:1]),
-            nrs_on=Subquery(latest_nrs.values("recorded_on")[:1]),
-        )
         .order_by("-start_date", "-id")
     )
+    if not courses:
+        return courses
+    ids = [course.pk for course in courses]
+    sessions = defaultdict(list)
+    for row in (
+        TreatmentSession.objects.filter(course_id__in=ids)
+        .values_list("course_id", "status", "starts_at", "id", "pain_pre")
+        .order_by()
+    ):
+        sessions[row[0]].append(row)
+    latest_nrs = {}
+    for course_id, score, recorded_on, pk in (
+        OutcomeScore.objects.filter(course_id__in=ids, instrument__code="NRS")
+        .values_list("course_id", "score", "recorded_on", "id")
+        .order_by()
+    ):
+        if course_id not in latest_nrs or (recorded_on, pk) > latest_nrs[course_id][:2]:
+            latest_nrs[course_id] = (recorded_on, pk, score)
+    now = timezone.now()
+    booked = (SessionStatus.SCHEDULED, SessionStatus.CHECKED_IN)
     for course in courses:
+        rows = sessions.get(course.pk, ())
+        completed = [row for row in rows if row[1] == SessionStatus.COMPLETED]
+        upcoming = [row[2] for row in rows if row[1] in booked and row[2] >= now]
+        course.completed_sessions = len(completed)
+        course.next_session_at = min(upcoming) if upcoming else None
+        last = max(completed, key=lambda row: (row[2], row[3])) if completed else None
+        course.session_pain = last[4] if last else None
+        course.session_pain_at = last[2] if last else None
+        nrs = latest_nrs.get(course.pk)
+        course.nrs_on, course.nrs_score = (nrs[0], nrs[2]) if nrs else (None, None)
         course.latest_pain, course.latest_pain_on = _latest_pain(course)
         course.is_current = course.status in (CourseStatus.PLANNED, CourseStatus.ACTIVE)
     return courses

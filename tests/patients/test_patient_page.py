@@ -84,6 +84,45 @@ def test_a_later_nrs_score_is_the_latest_pain(practitioner):
     assert summary.latest_pain_on == timezone.localdate()
 
 
+def test_a_session_pain_later_than_the_last_score_is_the_latest_pain(practitioner):
+    patient = PatientFactory()
+    course = course_with_sessions(patient, completed=3, upcoming=0)
+    OutcomeScoreFactory(
+        course=course, score=Decimal("1"), recorded_on=timezone.localdate() - datetime.timedelta(60)
+    )
+    [summary] = patient_courses(patient)
+    assert (summary.latest_pain, summary.latest_pain_on) == (5, timezone.localdate(at(-14)))
+
+
+def test_next_session_skips_cancelled_and_past_bookings(practitioner):
+    patient = PatientFactory()
+    course = course_with_sessions(patient, completed=1, upcoming=0)
+    TreatmentSessionFactory(
+        course=course, sequence=2, starts_at=at(-1), ends_at=at(-1) + datetime.timedelta(minutes=30)
+    )
+    TreatmentSessionFactory(
+        course=course,
+        sequence=3,
+        starts_at=at(3),
+        ends_at=at(3) + datetime.timedelta(minutes=30),
+        status="cancelled",
+        cancel_reason="Patient unwell",
+    )
+    TreatmentSessionFactory(
+        course=course, sequence=4, starts_at=at(9), ends_at=at(9) + datetime.timedelta(minutes=30)
+    )
+    [summary] = patient_courses(patient)
+    assert summary.next_session_at == at(9)
+    assert summary.completed_sessions == 1
+
+
+def test_a_patient_without_courses_costs_one_query(db):
+    patient = PatientFactory()
+    with CaptureQueriesContext(connection) as queries:
+        assert patient_courses(patient) == []
+    assert len(queries) == 1
+
+
 def test_courses_are_split_into_current_and_past(client_for, practitioner):
     patient = PatientFactory()
     course_with_sessions(patient, completed=1, upcoming=0)
@@ -102,7 +141,7 @@ def test_front_desk_sees_the_schedule_but_not_pain_scores(client_for, front_desk
     assert "/10" not in page
 
 
-def test_the_course_summary_takes_one_query_however_many_courses(db):
+def test_the_course_summary_takes_three_queries_however_many_courses(db):
     patient = PatientFactory()
     course_with_sessions(patient, completed=1, upcoming=1)
     with CaptureQueriesContext(connection) as one:
@@ -111,14 +150,15 @@ def test_the_course_summary_takes_one_query_however_many_courses(db):
         course_with_sessions(patient, completed=3, upcoming=2, hour=hour)
     with CaptureQueriesContext(connection) as five:
         assert len(patient_courses(patient)) == 5
-    assert len(one) == len(five) == 1
+    assert len(one) == len(five) == 3  # courses, their sessions, their pain scores
 
 
 def test_the_page_query_count_does_not_grow_with_the_record(client_for, clinic_admin):
     patient = PatientFactory()
+    course_with_sessions(patient, completed=1, upcoming=0)
     client = client_for(clinic_admin)
     client.get(detail(patient))
-    with CaptureQueriesContext(connection) as empty:
+    with CaptureQueriesContext(connection) as small:
         client.get(detail(patient))
     for hour in range(11, 14):
         course_with_sessions(patient, completed=2, upcoming=1, hour=hour)
@@ -126,4 +166,4 @@ def test_the_page_query_count_does_not_grow_with_the_record(client_for, clinic_a
         ConsentFactory(patient=patient)
     with CaptureQueriesContext(connection) as full:
         assert client.get(detail(patient)).status_code == 200
-    assert len(full) == len(empty)
+    assert len(full) == len(small)
