@@ -347,24 +347,22 @@ def course_status_refresh(course):
     or closed (lost, awaiting), in one UPDATE. False when the course has no summary row yet."""
     stopped_lost = course.stop_reason == StopReason.LOST_TO_FOLLOW_UP
     is_open = course.status in (CourseStatus.PLANNED, CourseStatus.ACTIVE)
+    # Without a score after baseline: lost when stopped as lost or closed, awaiting when open (and not stopped
+    # as lost). With one: lost only when stopped as lost, never awaiting.
+    lost_without, awaiting_without = stopped_lost or not is_open, is_open and not stopped_lost
+    tracked = Q(instrument_tracked=True)
     no_pain, no_instrument = Q(latest_pain__isnull=True), Q(instrument_latest__isnull=True)
-
-    def flag(when_missing, tracked_only=False, missing=no_pain):
-        tracked = Q(instrument_tracked=True) if tracked_only else Q()
-        return Case(
-            When(tracked & missing, then=Value(when_missing)),
-            When(tracked, then=Value(stopped_lost)),
-            default=Value(False),
-        )
-
     return bool(
         CourseOutcome.objects.filter(course_id=course.pk).update(
-            lost=flag(stopped_lost or not is_open),
-            awaiting=Case(When(no_pain, then=Value(is_open and not stopped_lost)), default=Value(False)),
-            instrument_lost=flag(stopped_lost or not is_open, True, no_instrument),
-            instrument_awaiting=Case(
-                When(Q(instrument_tracked=True) & no_instrument, then=Value(is_open and not stopped_lost)),
+            lost=Case(When(no_pain, then=Value(lost_without)), default=Value(stopped_lost)),
+            awaiting=Case(When(no_pain, then=Value(awaiting_without)), default=Value(False)),
+            instrument_lost=Case(
+                When(tracked & no_instrument, then=Value(lost_without)),
+                When(tracked, then=Value(stopped_lost)),
                 default=Value(False),
+            ),
+            instrument_awaiting=Case(
+                When(tracked & no_instrument, then=Value(awaiting_without)), default=Value(False)
             ),
         )
     )

@@ -278,3 +278,11 @@ def test_completing_a_course_moves_it_from_awaiting_to_lost(course, practitioner
 
     summary = assert_equal_to_a_rebuild(course)
     assert summary["lost"] and not summary["awaiting"]
+
+
+def test_starting_a_planned_course_keeps_its_flags_equal_to_a_rebuild(practitioner):
+    planned = TreatmentCourseFactory(practitioner=practitioner, status=CourseStatus.PLANNED)
+
+    services.course_activate(course=planned, by=practitioner)  # a save of the status alone
+
+    assert assert_equal_to_a_rebuild(planned)["awaiting"]

@@ -1,7 +1,8 @@
 """Recompute every course's outcome summary and session counts from the clinical rows.
 
-The services keep them current; run this after changes that bypass the services (a bulk import, or a
-catalogue edit that moves an injection site to another body region).
+The services and outcomes.signals keep them current; run this after changes that bypass both (a bulk import,
+raw SQL, or a catalogue edit that moves an injection site to another body region: the sessions-per-region
+counts are by region). It also bumps the report data version, so no cached report outlives the repair.
 """
 
 import time
