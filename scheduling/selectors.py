@@ -214,9 +214,10 @@ def week_cards_by_cell(start, end, practitioners):
         )
     )
     patient_url = url_for_pk("patients:patient-detail")
+    zone = timezone.get_current_timezone()
     cells = defaultdict(list)
     for practitioner_id, starts_at, patient_id, given, family, side, condition, *rest in rows:
-        local = timezone.localtime(starts_at)
+        local = starts_at.astimezone(zone)
         cells[(practitioner_id, local.date())].append(
             WeekCard(
                 f"{local:%H:%M}",

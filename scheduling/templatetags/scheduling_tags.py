@@ -64,6 +64,33 @@ def week_cards(cards):
 
 
 @register.simple_tag(takes_context=True)
+def week_rows(context, rows):
+    """The week view's rows: one per practitioner (headed by their name unless one is chosen), a cell per
+    day with its closure and appointment cards. Written in Python: a page is 8 × 7 cells."""
+    chosen = context.get("chosen")
+    here = f"?date={context['day']:%Y-%m-%d}&practitioner="
+    html = []
+    for row in rows:
+        html.append("<tr>\n")
+        if not chosen:
+            person = row["practitioner"]
+            html.append(f'<th scope="row"><a href="{here}{person.pk}">{escape(person)}</a></th>')
+        for cell in row["cells"]:
+            html.append("\n<td>")
+            if cell["closed"]:
+                html.append(
+                    f'<div class="alert alert-warning p-1 mb-1">Closed: {escape(cell["closed"])}</div>'
+                )
+            if cell["appointments"]:
+                html.append(week_cards(cell["appointments"]))
+            elif not cell["closed"]:
+                html.append('<span class="text-body-secondary">–</span>')
+            html.append("</td>")
+        html.append("\n</tr>\n")
+    return mark_safe("".join(html))  # noqa: S308 - names and reasons escaped, cards safe HTML
+
+
+@register.simple_tag(takes_context=True)
 def appointment_rows(context, sessions):
     """The day view's table rows (templates/scheduling/_appointment_row.html says what each holds).
 
