@@ -12,7 +12,12 @@ AUDITED_APPS = ("clinic", "patients", "courses", "scheduling", "outcomes")
 
 # Rows that carry no clinical or personal data, written by counters rather than people; and derived data
 # recomputed from audited rows (the per-course outcome summary: its inputs are audited where they change).
-NOT_AUDITED = {"patients.MrnSequence", "outcomes.CourseOutcome", "outcomes.CourseSessionCount"}
+NOT_AUDITED = {
+    "patients.MrnSequence",
+    "outcomes.CourseOutcome",
+    "outcomes.CourseSessionCount",
+    "outcomes.ReportVersion",
+}
 
 # Per-model options: secrets and derived columns stay out of the diffs; role changes are logged.
 # `updated_at` is left out everywhere: the entry's own timestamp says when.

@@ -18,6 +18,7 @@ from courses.models import (
     PreparationComponent,
     Product,
     ProtocolSettings,
+    SessionStatus,
     SideEffect,
     SideEffectTerm,
     TreatmentCourse,
@@ -63,14 +64,16 @@ def course_saved(sender, instance, created, update_fields=None, raw=False, **kwa
 
 
 def side_effect_saved(sender, instance, raw=False, **kwargs):
-    """A side effect can be attributed to a session of another course than the visit that reports it (or
-    reported at a visit that is not completed): refresh the counts of the course it is attributed to."""
+    """A side effect can be attributed to a session of another course than the visit that reports it, or be
+    reported at a visit that is not completed: then no service refreshes the course it is attributed to, so
+    its counts are refreshed here. Reported and attributed within one completed visit's course, session_record
+    refreshes that course after saving its rows, so nothing is read here per row."""
     if raw:
         return
-    course_id = TreatmentSession.objects.filter(pk=instance.attributed_session_id).values_list(
-        "course_id", flat=True
-    )[0]
-    summary.course_side_effects_refresh(course_id)
+    attributed, reported = instance.attributed_session, instance.reported_session
+    if attributed.course_id == reported.course_id and reported.status == SessionStatus.COMPLETED:
+        return
+    summary.course_side_effects_refresh(attributed.course_id)
 
 
 def instrument_saved(sender, instance, created, raw=False, **kwargs):

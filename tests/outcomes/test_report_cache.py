@@ -232,7 +232,7 @@ def test_the_figures_after_a_write_are_the_new_ones(clinic_admin, practitioner, 
     assert client.get(DASHBOARD).context["headline"]["responders_mcid"] == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_transaction_bumps_the_version_once_however_many_rows_it_writes(
     monkeypatch, practitioner, clinic_data
 ):
