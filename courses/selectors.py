@@ -145,9 +145,10 @@ def score_instruments(course, nrs):
 
 
 def course_scores(course):
+    """The course's current scores in date order, with their instrument and who recorded them."""
     return list(
         OutcomeScore.objects.filter(course=course)
-        .select_related("instrument", "session", "created_by")
+        .select_related("instrument", "created_by")
         .order_by("recorded_on", "id")
     )
 
