@@ -72,16 +72,16 @@ def test_the_app_refuses_to_start_without_a_secret_key_when_debug_is_off():
     assert "SECRET_KEY must be set" in result.stderr
 
 
-def test_postgres_connections_run_without_jit_compilation():
+def test_postgres_connections_run_without_jit_and_with_ssd_page_costs():
     config = database_config("postgres://clinic:pw@db.internal:5433/prolo", base_dir=BASE)
-    assert config["OPTIONS"]["options"] == "-c jit=off"
+    assert config["OPTIONS"]["options"] == "-c jit=off -c random_page_cost=1.1"
 
 
-def test_postgres_jit_is_switched_off_beside_options_given_in_the_url():
+def test_postgres_planner_settings_sit_beside_options_given_in_the_url():
     config = database_config(
         "postgres://clinic@db/prolo?options=-c%20statement_timeout%3D5000", base_dir=BASE
     )
-    assert config["OPTIONS"]["options"] == "-c statement_timeout=5000 -c jit=off"
+    assert config["OPTIONS"]["options"] == "-c statement_timeout=5000 -c jit=off -c random_page_cost=1.1"
 
 
 def test_the_query_count_header_is_off_unless_asked_for():
