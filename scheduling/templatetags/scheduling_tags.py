@@ -1,6 +1,6 @@
 from django import template
 from django.utils import timezone
-from django.utils.html import escape, format_html_join
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from courses.models import SessionStatus
@@ -181,17 +181,6 @@ def _csrf_input(context):
     if not token or token == "NOTPROVIDED":  # noqa: S105 - Django's marker for "no token"
         return ""
     return f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(token)}">'
-
-
-@register.simple_tag
-def practitioner_options(choices, chosen):
-    """The calendar filter's practitioner options (one per practitioner of the clinic)."""
-    chosen_pk = chosen.pk if chosen else None
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        ((p.pk, mark_safe(" selected") if p.pk == chosen_pk else "", p) for p in choices),
-    )
 
 
 @register.simple_tag
