@@ -34,9 +34,15 @@ class _Report:
             practitioners = User.objects.filter(pk__in=ids).order_by("last_name", "first_name", "username")
         self.form = OutcomeFilterForm(request.GET or None, user=request.user, practitioners=practitioners)
         self.filters = self.form.filters()
-        self.courses = selectors.outcome_courses(request.user, self.filters)
         self.params = self.form.query_params()
         self.cache.bind(self.filters, self.params)
+        self._user = request.user
+
+    @cached_property
+    def courses(self):
+        """The scoped, filtered, annotated courses: built only when a figure is computed, not for a cached one
+        (building the annotations alone cost a few milliseconds a request)."""
+        return selectors.outcome_courses(self._user, self.filters)
 
     @cached_property
     def mcid(self):

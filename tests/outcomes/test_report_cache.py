@@ -45,6 +45,21 @@ def test_a_second_request_is_served_from_the_cache(clinic_admin, client_for, cli
     assert len(warm) <= 7 < len(cold)
 
 
+def test_a_cached_report_does_not_even_build_the_course_queryset(
+    clinic_admin, client_for, clinic_data, monkeypatch
+):
+    client = client_for(clinic_admin)
+    client.get(DASHBOARD)
+    client.get(reverse("outcomes:csv", args=["pain-by-session"]))
+
+    def not_needed(*args, **kwargs):
+        raise AssertionError("the figures were cached")
+
+    monkeypatch.setattr("outcomes.selectors.outcome_courses", not_needed)
+    assert client.get(DASHBOARD).status_code == 200
+    assert client.get(reverse("outcomes:csv", args=["pain-by-session"])).status_code == 200
+
+
 def test_charts_and_csvs_reuse_the_dashboards_tables_and_every_download_is_logged(
     clinic_admin, client_for, clinic_data
 ):
