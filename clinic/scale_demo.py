@@ -23,6 +23,7 @@ from django.utils import timezone
 import courses.demo as course_demo
 import patients.demo as patient_demo
 from clinic import roles
+from clinic.bulk import insert_rows
 from clinic.demo import seed_users
 from clinic.models import User
 from courses.models import (
@@ -109,19 +110,27 @@ def scale_seed(*, patients, rng, stdout=None, label="scale"):
                 f"patients {start + len(chunk)}/{len(candidates)}: "
                 + ", ".join(f"{value} {key.replace('_', ' ')}" for key, value in totals.items())
             )
+    # Fresh planner statistics: before autovacuum gets to them, PostgreSQL would plan queries for the empty
+    # tables it last measured (nested loops over 190,000 sessions in the summary rebuild below, sequential
+    # scans and hash joins instead of index lookups on the pages).
+    _analyze()
     # The bulk load bypasses the services that keep the per-course outcome summary current.
     say(f"outcome summaries: {course_outcomes_rebuild()} courses")
-    if connection.vendor == "postgresql":
-        # Fresh planner statistics: before autovacuum gets to them, PostgreSQL would plan the pages'
-        # queries for the empty tables it last measured (sequential scans and hash joins over 190,000
-        # sessions instead of index lookups).
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    _analyze("outcomes_courseoutcome", "outcomes_coursesessioncount")
     say("done")
     return totals
 
 
 # --- Writing ---------------------------------------------------------------------------------------------
+
+
+def _analyze(*tables):
+    """ANALYZE the given tables (all when none) on PostgreSQL."""
+    if connection.vendor != "postgresql":
+        return
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(quote(table) for table in tables) if tables else "ANALYZE")
 
 
 def _fast_load():
@@ -141,59 +150,6 @@ def _fast_load():
                 cursor.execute("SET LOCAL session_replication_role = replica")
         except DatabaseError:
             pass
-
-
-def _insert(model, objects):
-    """Insert `objects` in batches and give each its id."""
-    if not objects:
-        return
-    if connection.vendor == "postgresql":
-        _copy(model, objects)
-    else:
-        model.objects.bulk_create(objects, batch_size=BATCH)
-
-
-def _copy(model, objects):
-    fields = model._meta.concrete_fields
-    table = model._meta.db_table
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(field.column) for field in fields)
-    now = timezone.now()
-    readers = []
-    for field in fields:
-        if getattr(field, "auto_now", False):
-            readers.append(lambda obj, now=now: now)
-        elif field.is_relation:
-            readers.append(_foreign_key_reader(field))
-        elif field.get_internal_type() == "FileField":
-            readers.append(lambda obj, name=field.attname: getattr(obj, name).name or "")
-        else:
-            readers.append(lambda obj, name=field.attname: getattr(obj, name))
-    with connection.cursor() as cursor:
-        for start in range(0, len(objects), BATCH):
-            batch = objects[start : start + BATCH]
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [table, len(batch)],
-            )
-            for obj, (pk,) in zip(batch, cursor.fetchall(), strict=True):
-                obj.pk = pk
-                obj._state.adding = False
-                obj._state.db = connection.alias
-            with cursor.cursor.copy(f"COPY {quote(table)} ({columns}) FROM STDIN") as copy:
-                for obj in batch:
-                    copy.write_row([read(obj) for read in readers])
-
-
-def _foreign_key_reader(field):
-    def read(obj):
-        value = getattr(obj, field.attname)
-        if value is None:
-            related = field.get_cached_value(obj, None)
-            value = related.pk if related is not None else None
-        return value
-
-    return read
 
 
 # --- Staff, patients, screenings -----------------------------------------------------------------------
@@ -244,7 +200,7 @@ def _patients(count, rng, today, practitioners, desk):
             patient.archived_at = registered - datetime.timedelta(days=rng.randint(0, 60))
             patient.archived_by = desk
         patient.refresh_search_fields()  # bulk inserts skip save(), which keeps these in step
-    _insert(Patient, people)
+    insert_rows(Patient, people, batch_size=BATCH)
     return people
 
 
@@ -269,8 +225,8 @@ def _screenings_and_consents(people, rng, today):
                 form_version=rng.choice(["PRO-2025-2", "PRO-2026-1"]),
                 scope=rng.choice(patient_demo.SCOPES),
             )
-    _insert(Screening, screenings)
-    _insert(Consent, list(consents.values()))
+    insert_rows(Screening, screenings, batch_size=BATCH)
+    insert_rows(Consent, list(consents.values()), batch_size=BATCH)
     return consents
 
 
@@ -431,12 +387,12 @@ def _courses_for(chunk, rng, today, catalogue, diary, desk):
                 sessions += _book_ahead(course, done, today, diary, desk, now)
                 break  # the patient's next course waits for this one to finish
             start = (course.end_date or course.start_date) + datetime.timedelta(days=rng.randint(60, 400))
-    _insert(TreatmentCourse, courses)
-    _insert(TreatmentSession, sessions)
-    _insert(PreparationComponent, components)
-    _insert(Injection, injections)
-    _insert(SideEffect, side_effects)
-    _insert(OutcomeScore, scores)
+    insert_rows(TreatmentCourse, courses, batch_size=BATCH)
+    insert_rows(TreatmentSession, sessions, batch_size=BATCH)
+    insert_rows(PreparationComponent, components, batch_size=BATCH)
+    insert_rows(Injection, injections, batch_size=BATCH)
+    insert_rows(SideEffect, side_effects, batch_size=BATCH)
+    insert_rows(OutcomeScore, scores, batch_size=BATCH)
     return {
         "courses": len(courses),
         "sessions": len(sessions),

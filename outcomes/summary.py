@@ -23,6 +23,7 @@ from django.db.models import Case, Count, ExpressionWrapper, F, Q, Value, When
 from django.db.models.fields import BooleanField
 from django.utils import timezone
 
+from clinic.bulk import insert_rows
 from courses.models import (
     CourseStatus,
     Injection,
@@ -432,8 +433,9 @@ def course_outcomes_rebuild():
                 response_flags(course, values["latest_pain"], values["instrument_latest"], instruments, nrs)
             )
             outcomes.append(CourseOutcome(course_id=course.pk, **values))
-        CourseOutcome.objects.bulk_create(outcomes)
-        CourseSessionCount.objects.bulk_create(
+        insert_rows(CourseOutcome, outcomes)
+        insert_rows(
+            CourseSessionCount,
             [
                 count
                 for course in chunk
