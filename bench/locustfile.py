@@ -10,6 +10,7 @@ import os
 from collections import Counter
 
 from locust import FastHttpUser, events, task
+from session_post import session_post_data  # bench/ is on the path: locust adds its locustfile's folder
 
 with open(os.environ["BENCH_TARGETS"]) as targets_file:
     TARGETS = json.load(targets_file)
@@ -41,42 +42,6 @@ def _url(page):
     return TARGETS["pages"][page]
 
 
-def _session_post(pk):
-    """A valid first save of a scheduled session: three components, three injections, completed."""
-    dextrose, lidocaine, saline = TARGETS["lots"]
-    data = {
-        "version": "1",
-        "pain_pre": "6",
-        "pain_post": "3",
-        "guidance": "landmark",
-        "anaesthetic_use": "in_preparation",
-        "aftercare_nsaid_avoid_days": "7",
-        "notes": "Tolerated well.",
-        "action": "complete",
-        # The pool sessions' patients may have old or precautionary screenings: give each reason.
-        "confirm-screening": "Screening reviewed with the patient today.",
-        "confirm-spacing": "First session of the course.",
-        "confirm-count": "Within the plan.",
-        "side_effects-TOTAL_FORMS": "0",
-        "side_effects-INITIAL_FORMS": "0",
-    }
-    for prefix, rows in (
-        ("components", [(dextrose, "1.50"), (lidocaine, "0.60"), (saline, "0.90")]),
-        ("injections", [(site, "1.00") for site in TARGETS["sites"]]),
-    ):
-        data[f"{prefix}-TOTAL_FORMS"] = str(len(rows))
-        data[f"{prefix}-INITIAL_FORMS"] = "0"
-        for index, (choice, volume) in enumerate(rows):
-            if prefix == "components":
-                data[f"{prefix}-{index}-lot"] = str(choice)
-            else:
-                data[f"{prefix}-{index}-site"] = str(choice)
-                data[f"{prefix}-{index}-laterality"] = "right"
-                data[f"{prefix}-{index}-needle_gauge"] = "27"
-            data[f"{prefix}-{index}-volume_ml"] = volume
-    return data
-
-
 class Clinician(FastHttpUser):
     # A page slower than this counts as a failure (gunicorn's own worker timeout is 30 s).
     network_timeout = 25.0
@@ -105,7 +70,7 @@ class Clinician(FastHttpUser):
             return
         pk = POOL.pop()
         url = TARGETS["post_template"].replace("/0/", f"/{pk}/")
-        data = _session_post(pk)
+        data = session_post_data(TARGETS)
         data["csrfmiddlewaretoken"] = self.csrf
         with self.client.post(
             url, data=data, name=PAGE, headers=self.headers, catch_response=True, allow_redirects=False

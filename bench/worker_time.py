@@ -8,7 +8,7 @@ N requests and the query count are printed. With --cprofile, the named page's re
 and the top functions by cumulative time are printed. Under `make bench`'s load of 10 users on 2 workers a
 page's median latency is about five times the figure printed here, which is what to aim at.
 
-`session_log_post` is the benchmark's POST (bench/locustfile.py `_session_post`): a first save that completes
+`session_log_post` is the benchmark's POST (bench/session_post.py): a first save that completes
 a scheduled pool session with three components and three injections. Each one runs inside a transaction that
 is rolled back, so the same pool session is completed every time and the pool is left for `make bench`; a
 POST that does not redirect back to its page with the rows saved stops the run. Its query count leaves out
@@ -37,6 +37,7 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
+from session_post import session_post_data  # noqa: E402 - bench/, this script's folder
 
 from clinic.models import User  # noqa: E402
 from courses.models import SessionStatus, TreatmentSession  # noqa: E402
@@ -74,41 +75,6 @@ def _post_session(targets):
     if pk is None:
         raise SystemExit("No scheduled session left in the POST pool: run bench/prepare.py prepare.")
     return pk
-
-
-def session_post_data(targets):
-    """bench/locustfile.py `_session_post`: a valid first save, three components, three injections."""
-    dextrose, lidocaine, saline = targets["lots"]
-    data = {
-        "version": "1",
-        "pain_pre": "6",
-        "pain_post": "3",
-        "guidance": "landmark",
-        "anaesthetic_use": "in_preparation",
-        "aftercare_nsaid_avoid_days": "7",
-        "notes": "Tolerated well.",
-        "action": "complete",
-        "confirm-screening": "Screening reviewed with the patient today.",
-        "confirm-spacing": "First session of the course.",
-        "confirm-count": "Within the plan.",
-        "side_effects-TOTAL_FORMS": "0",
-        "side_effects-INITIAL_FORMS": "0",
-    }
-    for prefix, rows in (
-        ("components", [(dextrose, "1.50"), (lidocaine, "0.60"), (saline, "0.90")]),
-        ("injections", [(site, "1.00") for site in targets["sites"]]),
-    ):
-        data[f"{prefix}-TOTAL_FORMS"] = str(len(rows))
-        data[f"{prefix}-INITIAL_FORMS"] = "0"
-        for index, (choice, volume) in enumerate(rows):
-            if prefix == "components":
-                data[f"{prefix}-{index}-lot"] = str(choice)
-            else:
-                data[f"{prefix}-{index}-site"] = str(choice)
-                data[f"{prefix}-{index}-laterality"] = "right"
-                data[f"{prefix}-{index}-needle_gauge"] = "27"
-            data[f"{prefix}-{index}-volume_ml"] = volume
-    return data
 
 
 class _Saved(Exception):
