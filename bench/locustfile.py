@@ -10,25 +10,11 @@ import os
 from collections import Counter
 
 from locust import FastHttpUser, events, task
-from session_post import session_post_data  # bench/ is on the path: locust adds its locustfile's folder
+from pages import ROLES, session_post_data  # bench/ is on the path: locust adds its locustfile's folder
 
 with open(os.environ["BENCH_TARGETS"]) as targets_file:
     TARGETS = json.load(targets_file)
 PAGE = os.environ["BENCH_PAGE"]
-ROLES = {
-    "patient_search": "frontdesk",
-    "patient_page": "practitioner",
-    "course_page": "practitioner",
-    "session_log_get": "practitioner",
-    "session_log_post": "practitioner",
-    "day_calendar": "frontdesk",
-    "week_calendar": "frontdesk",
-    "outcomes_dashboard": "clinicadmin",
-    "outcomes_dashboard_filtered": "clinicadmin",
-    "outcomes_csv": "clinicadmin",
-    "floor": None,
-    "peer_admin": "clinicadmin",
-}
 QUERY_COUNTS = Counter()
 POSTED = []
 POOL = list(TARGETS["post_sessions"])

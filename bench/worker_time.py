@@ -8,7 +8,7 @@ N requests and the query count are printed. With --cprofile, the named page's re
 and the top functions by cumulative time are printed. Under `make bench`'s load of 10 users on 2 workers a
 page's median latency is about five times the figure printed here, which is what to aim at.
 
-`session_log_post` is the benchmark's POST (bench/session_post.py): a first save that completes
+`session_log_post` is the benchmark's POST (bench/pages.py): a first save that completes
 a scheduled pool session with three components and three injections. Each one runs inside a transaction that
 is rolled back, so the same pool session is completed every time and the pool is left for `make bench`; a
 POST that does not redirect back to its page with the rows saved stops the run. Its query count leaves out
@@ -37,25 +37,10 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
-from session_post import session_post_data  # noqa: E402 - bench/, this script's folder
+from pages import ROLES, session_post_data  # noqa: E402 - bench/, this script's folder
 
 from clinic.models import User  # noqa: E402
 from courses.models import SessionStatus, TreatmentSession  # noqa: E402
-
-ROLES = {
-    "patient_search": "frontdesk",
-    "patient_page": "practitioner",
-    "course_page": "practitioner",
-    "session_log_get": "practitioner",
-    "session_log_post": "practitioner",
-    "day_calendar": "frontdesk",
-    "week_calendar": "frontdesk",
-    "outcomes_dashboard": "clinicadmin",
-    "outcomes_dashboard_filtered": "clinicadmin",
-    "outcomes_csv": "clinicadmin",
-    "floor": None,
-    "peer_admin": "clinicadmin",
-}
 
 
 def url_of(targets, page):

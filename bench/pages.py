@@ -1,7 +1,24 @@
-"""The session-logging POST the benchmark sends (bench/locustfile.py) and times alone (bench/worker_time.py).
+"""What the benchmark requests, under load (bench/locustfile.py) and one at a time (bench/worker_time.py):
+the role each page is requested as, and the session-logging POST.
 
-The pool sessions' patients may have old or precautionary screenings, so every confirmation gets a reason.
+The POST's pool sessions' patients may have old or precautionary screenings: every confirmation gets a reason.
 """
+
+# The page -> the demo user it is requested as (None: not signed in).
+ROLES = {
+    "patient_search": "frontdesk",
+    "patient_page": "practitioner",
+    "course_page": "practitioner",
+    "session_log_get": "practitioner",
+    "session_log_post": "practitioner",
+    "day_calendar": "frontdesk",
+    "week_calendar": "frontdesk",
+    "outcomes_dashboard": "clinicadmin",
+    "outcomes_dashboard_filtered": "clinicadmin",
+    "outcomes_csv": "clinicadmin",
+    "floor": None,
+    "peer_admin": "clinicadmin",
+}
 
 
 def session_post_data(targets):
