@@ -518,6 +518,10 @@ class TreatmentSession(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sessions"
     )
     status = models.CharField(max_length=12, choices=SessionStatus.choices, default=SessionStatus.SCHEDULED)
+    # A completed visit at which nothing was injected (the patient was assessed, e.g. because an absolute
+    # contraindication ruled injection out that day). It is not a treatment: it starts nothing, numbers
+    # nothing and is never a baseline or an outcome point (courses.timeline).
+    assessment_only = models.BooleanField("assessment only (nothing injected)", default=False)
 
     pain_pre = models.PositiveSmallIntegerField(
         "pain before injection (NRS 0–10)", null=True, blank=True, validators=PAIN_VALIDATORS
