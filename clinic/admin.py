@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 
 from clinic.access import log_access, patient_of
+from clinic.changes import Change, announce
 from clinic.models import User
 
 
@@ -16,6 +17,11 @@ class ClinicUserAdmin(UserAdmin):
     def has_delete_permission(self, request, obj=None):
         # Staff who leave are deactivated: their name must stay on every entry and audit record they made.
         return False
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Names and roles: the reports' practitioner names and filter.
+        announce(Change.STAFF)
 
     @admin.display(description="Roles")
     def role_list(self, user):

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from clinic.admin import NoDeleteAdmin
+from clinic.changes import Change, announce
 from courses.models import (
     Condition,
     InjectionSite,
@@ -12,15 +13,26 @@ from courses.models import (
 )
 
 
+class CatalogueAdmin(NoDeleteAdmin):
+    """A catalogue the reports show (names, bands, regions): every save announces it (clinic.changes)."""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        announce(self.change_kind(form))
+
+    def change_kind(self, form):
+        return Change.CATALOGUE
+
+
 @admin.register(Condition)
-class ConditionAdmin(NoDeleteAdmin):
+class ConditionAdmin(CatalogueAdmin):
     list_display = ("name", "icd10_code", "active")
     list_filter = ("active",)
     search_fields = ("name", "icd10_code")
 
 
 @admin.register(InjectionSite)
-class InjectionSiteAdmin(NoDeleteAdmin):
+class InjectionSiteAdmin(CatalogueAdmin):
     list_display = ("name", "region", "structure_type", "needs_spinal_level", "risk_note", "active")
     list_filter = ("region", "structure_type", "needs_spinal_level", "active")
     search_fields = ("name",)
@@ -33,7 +45,7 @@ class LotInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(NoDeleteAdmin):
+class ProductAdmin(CatalogueAdmin):
     list_display = ("name", "product_type", "stock_concentration_percent", "active")
     list_filter = ("product_type", "active")
     search_fields = ("name",)
@@ -41,7 +53,7 @@ class ProductAdmin(NoDeleteAdmin):
 
 
 @admin.register(Lot)
-class LotAdmin(NoDeleteAdmin):
+class LotAdmin(CatalogueAdmin):
     list_display = (
         "lot_number",
         "product",
@@ -57,13 +69,13 @@ class LotAdmin(NoDeleteAdmin):
 
 
 @admin.register(SideEffectTerm)
-class SideEffectTermAdmin(NoDeleteAdmin):
+class SideEffectTermAdmin(CatalogueAdmin):
     list_display = ("name", "category", "active")
     list_filter = ("category", "active")
 
 
 @admin.register(OutcomeInstrument)
-class OutcomeInstrumentAdmin(NoDeleteAdmin):
+class OutcomeInstrumentAdmin(CatalogueAdmin):
     list_display = (
         "code",
         "name",
@@ -73,10 +85,17 @@ class OutcomeInstrumentAdmin(NoDeleteAdmin):
         "mcid_absolute",
         "mcid_relative_percent",
     )
+    # What every course's response flags are computed from.
+    RESPONSE_FIELDS = {"min_score", "max_score", "higher_is_better", "mcid_absolute", "mcid_relative_percent"}
+
+    def change_kind(self, form):
+        if form is None or set(form.changed_data) & self.RESPONSE_FIELDS:
+            return Change.INSTRUMENT
+        return Change.CATALOGUE
 
 
 @admin.register(ProtocolSettings)
-class ProtocolSettingsAdmin(NoDeleteAdmin):
+class ProtocolSettingsAdmin(CatalogueAdmin):
     list_display = ("__str__", "slot_minutes", "screening_valid_days", "reminder_hours_before")
 
     def has_add_permission(self, request):

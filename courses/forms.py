@@ -157,6 +157,13 @@ class OutcomeScoreForm(forms.ModelForm):
 
 class WalkInForm(forms.Form):
     practitioner = forms.ModelChoiceField(queryset=User.objects.none())
+    spacing_reason = forms.CharField(
+        label="Reason outside the spacing window",
+        max_length=300,
+        required=False,
+        help_text="Only when this treatment falls outside the course's spacing window: recorded as a "
+        "protocol deviation.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

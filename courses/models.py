@@ -203,6 +203,12 @@ class ProtocolSettings(models.Model):
     slot_minutes = models.PositiveSmallIntegerField("appointment slot (minutes)", default=30)
     screening_valid_days = models.PositiveSmallIntegerField("screening valid for (days)", default=180)
     reminder_hours_before = models.PositiveSmallIntegerField("send reminders (hours before)", default=24)
+    spacing_tolerance_days = models.PositiveSmallIntegerField(
+        "spacing tolerance (days)",
+        default=3,
+        help_text="A course planned with its own interval outside the protocol may space its treatments "
+        "this many days either side of that interval.",
+    )
 
     class Meta:
         verbose_name = "protocol settings"
@@ -488,6 +494,17 @@ SESSION_STATUS_BADGES = {
 }
 # Sessions that hold a place in the course's sequence and in the calendar.
 LIVE_SESSION_STATUSES = (SessionStatus.SCHEDULED, SessionStatus.CHECKED_IN, SessionStatus.COMPLETED)
+# Visits still to happen (or happening): booked or checked in.
+OPEN_SESSION_STATUSES = (SessionStatus.SCHEDULED, SessionStatus.CHECKED_IN)
+
+
+class NoShowFollowUp(models.TextChoices):
+    """What the front desk found out after a missed visit; until recorded, the no-show is on the call list."""
+
+    CALLED = "called", "Spoke to the patient"
+    REBOOKED = "rebooked", "Rebooked"
+    COURSE_STOPPED = "course_stopped", "Course stopped"
+    OTHER = "other", "Other (see note)"
 
 
 class Guidance(models.TextChoices):
@@ -572,6 +589,15 @@ class TreatmentSession(models.Model):
     )
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
+    no_show_at = models.DateTimeField("marked as a no-show at", null=True, blank=True)
+    no_show_follow_up = models.CharField(
+        "after the no-show", max_length=16, choices=NoShowFollowUp.choices, blank=True
+    )
+    no_show_follow_up_note = models.CharField("note", max_length=200, blank=True)
+    no_show_follow_up_at = models.DateTimeField(null=True, blank=True)
+    no_show_follow_up_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     reminder_sent_at = models.DateTimeField(null=True, blank=True)
 
     # Optimistic locking: a save must name the version it was edited from.
@@ -592,10 +618,14 @@ class TreatmentSession(models.Model):
             models.Index(fields=["status", "starts_at"], name="session_status_time_idx"),
         ]
         constraints = [
+            # One treatment number per course among the treatments given and the visits booked (an
+            # assessment keeps the number it was booked under, outside the count: courses.timeline).
             models.UniqueConstraint(
                 fields=["course", "sequence"],
-                condition=Q(status__in=LIVE_SESSION_STATUSES),
+                condition=Q(status__in=LIVE_SESSION_STATUSES, assessment_only=False),
                 name="session_unique_live_sequence",
+                violation_error_message="This treatment of the course was booked a moment ago by someone "
+                "else: reload the page to see the course's visits.",
             ),
             models.CheckConstraint(condition=Q(sequence__gte=1), name="session_sequence_positive"),
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="session_ends_after_start"),
@@ -627,6 +657,19 @@ class TreatmentSession(models.Model):
     @property
     def is_live(self):
         return self.status in LIVE_SESSION_STATUSES
+
+    @property
+    def is_treatment(self):
+        return self.status == SessionStatus.COMPLETED and not self.assessment_only
+
+    @property
+    def is_spacing_deviation(self):
+        """Given or booked outside the course's spacing window, with the reason recorded."""
+        return bool(self.spacing_override_reason)
+
+    @property
+    def awaits_no_show_follow_up(self):
+        return self.status == SessionStatus.NO_SHOW and not self.no_show_follow_up
 
     @property
     def duration_minutes(self):

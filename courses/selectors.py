@@ -4,11 +4,9 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.utils import timezone
-
+from courses import timeline
 from courses.models import (
     FOLLOW_UP_WEEKS,
-    LIVE_SESSION_STATUSES,
     Injection,
     OutcomeInstrument,
     OutcomeScore,
@@ -80,9 +78,9 @@ class Progress:
     completed: int
     planned: int
     booked: int
-    next_due_from: datetime.date | None
-    next_due_to: datetime.date | None
+    next_due: timeline.NextDue | None
     last_completed_on: datetime.date | None
+    window: timeline.SpacingWindow
 
     @property
     def percent(self):
@@ -94,40 +92,21 @@ class Progress:
 
 
 def course_progress(course, sessions, protocol=None):
-    """'3 of 6 sessions' and the window in which the next session is due.
-
-    The window runs from the last completed session plus the protocol's minimum interval to plus its
-    maximum, narrowed to the course's own interval when that lies inside the protocol.
-    """
+    """'3 of 6 treatments given' and when the next one is due (courses.timeline.next_due)."""
     protocol = protocol or ProtocolSettings.load()
-    completed = [s for s in sessions if s.status == SessionStatus.COMPLETED]
-    booked = sum(1 for s in sessions if s.status in (SessionStatus.SCHEDULED, SessionStatus.CHECKED_IN))
-    last_on = timezone.localtime(max(s.starts_at for s in completed)).date() if completed else None
-    due_from = due_to = None
-    if course.is_open and len(completed) < course.planned_sessions:
-        if last_on is None:
-            due_from = due_to = None if completed else course.start_date
-        else:
-            low, high = protocol.min_interval_days, protocol.max_interval_days
-            if protocol.interval_in_protocol(course.interval_days):
-                low = course.interval_days
-            else:
-                low = high = course.interval_days
-            due_from = last_on + datetime.timedelta(days=low)
-            due_to = last_on + datetime.timedelta(days=max(low, high))
+    given = timeline.treatments(sessions)
     return Progress(
-        completed=len(completed),
+        completed=len(given),
         planned=course.planned_sessions,
-        booked=booked,
-        next_due_from=due_from,
-        next_due_to=due_to,
-        last_completed_on=last_on,
+        booked=sum(1 for s in sessions if timeline.is_open_visit(s)),
+        next_due=timeline.next_due(course, sessions, protocol),
+        last_completed_on=timeline.local_day(given[-1].starts_at) if given else None,
+        window=timeline.spacing_window(course, protocol),
     )
 
 
 def next_sequence(sessions):
-    live = [s.sequence for s in sessions if s.status in LIVE_SESSION_STATUSES]
-    return max(live, default=0) + 1
+    return timeline.next_number(sessions)
 
 
 # --- Outcomes -------------------------------------------------------------------------------------
@@ -156,13 +135,19 @@ def course_scores(course):
 # The responder definition, shared by the course page (below) and the outcomes dashboard
 # (outcomes/selectors.py, computed in SQL); tests/outcomes/test_definition.py runs both on one data set.
 RESPONDER_DEFINITION = """
-Baseline: the course's baseline_pain for the pain NRS; baseline_instrument_score for the course's own
-instrument (no baseline recorded: the instrument is not evaluated).
+Treatments: completed visits at which something was injected (courses.timeline); a no-show, a
+cancellation or an assessment-only visit is not a treatment.
 
-Latest: the latest post-baseline score. For pain: the pre-injection score of a completed session from
-session 2 on (session 1's score is taken before any treatment, so it is not follow-up) or a current
-(not voided) NRS OutcomeScore of any timepoint except "baseline", whichever is latest by date; on the
-same date the follow-up score wins. For the course's instrument: its current non-baseline OutcomeScores.
+Baseline: the last score on or before the first treatment. For the pain NRS that is the first treatment's
+pre-injection score (taken that day before injecting); before any treatment, the latest of the score
+recorded when the course was planned and the NRS scores since. For the course's own instrument: its last
+score on or before the first treatment's day (a score that day counts only when recorded as a baseline),
+else the score recorded when the course was planned.
+
+Latest: the latest score after the first treatment. For pain: the pre-injection score of a later
+treatment (treatment 2 on) or a current (not voided) NRS OutcomeScore taken after the first treatment's
+day and not recorded as a baseline, whichever is latest by date; on the same date the follow-up score
+wins. For the course's instrument: its current scores taken after the first treatment's day.
 
 Improvement: direction-aware (OutcomeInstrument.improvement): baseline − latest where lower is better,
 latest − baseline where higher is better.
@@ -177,9 +162,10 @@ already at the best end leaves no room: not evaluable for ≥ 50 %.
 Responder (the course page's headline status): both ≥ MCID and ≥ 50 %.
 
 Follow-up status: a course stopped as lost to follow-up is "lost to follow-up" (its last score was taken
-during treatment; the outcome is unknown). Otherwise, without a post-baseline score, a planned or active
-course is "awaiting follow-up" and a completed or stopped course is "lost to follow-up". Only the others
-are evaluable; lost and awaiting courses are counted next to every rate, never hidden.
+during treatment; the outcome is unknown). Otherwise, without a score after the first treatment, a
+planned or active course is "awaiting follow-up" and a completed or stopped course is "lost to
+follow-up". Only the others are evaluable; lost and awaiting courses are counted next to every rate,
+never hidden.
 """
 
 EVALUABLE = "evaluable"
@@ -294,29 +280,36 @@ class TrendPoint:
     label: str
     nrs: Decimal
     kind: str  # "session" or "follow-up"
-    sequence: int | None = None  # the session's number, for session points
-
-    @property
-    def is_follow_up(self):
-        """Session 1's pre-injection score is taken before any treatment: follow-up starts at session 2."""
-        return self.kind != "session" or self.sequence > 1
+    # True for points after the first treatment (outcomes); the first treatment's own pre-injection
+    # score is the baseline.
+    is_follow_up: bool
+    sequence: int | None = None  # the treatment's number, for session points
 
 
 def pain_points(course, sessions, scores, nrs):
-    """Pain NRS over the course: each completed session's pre-injection score and each NRS score."""
+    """Pain NRS over the course: each treatment's pre-injection score and each NRS score."""
+    first = timeline.first_treatment(sessions)
+    first_day = timeline.local_day(first.starts_at) if first else None
     points = [
         TrendPoint(
-            timezone.localtime(s.starts_at).date(),
-            f"Session {s.sequence}",
+            timeline.local_day(s.starts_at),
+            f"Treatment {s.sequence}",
             Decimal(s.pain_pre),
             "session",
+            s is not first,
             s.sequence,
         )
-        for s in sessions
-        if s.status == SessionStatus.COMPLETED and s.pain_pre is not None
+        for s in timeline.treatments(sessions)
+        if s.pain_pre is not None
     ]
     points += [
-        TrendPoint(score.recorded_on, score.get_timepoint_display(), score.score, "follow-up")
+        TrendPoint(
+            score.recorded_on,
+            score.get_timepoint_display(),
+            score.score,
+            "follow-up",
+            timeline.is_outcome_score(score, first_day),
+        )
         for score in scores
         if nrs is not None and score.instrument_id == nrs.pk and score.timepoint != Timepoint.BASELINE
     ]
@@ -324,13 +317,22 @@ def pain_points(course, sessions, scores, nrs):
     return sorted(points, key=lambda p: (p.on, p.kind != "session"))
 
 
+def course_baselines(course, sessions, scores, nrs):
+    """(pain baseline, instrument baseline): courses.timeline's, from the rows the page has loaded."""
+    pain = timeline.pain_baseline(course, sessions, scores, nrs.pk if nrs else None)
+    return pain, timeline.instrument_baseline(course, sessions, scores)
+
+
 def course_responses(course, sessions, scores, nrs=None):
     """Response for pain NRS and the course's own instrument, from baseline to the latest score.
 
     `scores` are current (not voided) scores in (recorded_on, id) order, as `course_scores()` gives them.
-    See RESPONDER_DEFINITION; the dashboard computes the same in SQL (outcomes.selectors).
+    See RESPONDER_DEFINITION; the dashboard reads the same from the per-course summaries (outcomes.summary).
     """
     nrs = nrs or pain_instrument()
+    pain_baseline, instrument_baseline = course_baselines(course, sessions, scores, nrs)
+    first = timeline.first_treatment(sessions)
+    first_day = timeline.local_day(first.starts_at) if first else None
     results = []
     if nrs is not None:
         follow_ups = [p for p in pain_points(course, sessions, scores, nrs) if p.is_follow_up]
@@ -338,7 +340,7 @@ def course_responses(course, sessions, scores, nrs=None):
         results.append(
             response(
                 nrs,
-                course.baseline_pain,
+                pain_baseline.value,
                 last.nrs if last else None,
                 last.on if last else None,
                 course=course,
@@ -346,12 +348,14 @@ def course_responses(course, sessions, scores, nrs=None):
         )
     instrument = course.outcome_instrument
     if instrument is not None and (nrs is None or instrument.pk != nrs.pk):
-        own = [s for s in scores if s.instrument_id == instrument.pk and s.timepoint != Timepoint.BASELINE]
+        own = [
+            s for s in scores if s.instrument_id == instrument.pk and timeline.is_outcome_score(s, first_day)
+        ]
         last = own[-1] if own else None
         results.append(
             response(
                 instrument,
-                course.baseline_instrument_score,
+                instrument_baseline.value,
                 last.score if last else None,
                 last.recorded_on if last else None,
                 course=course,
@@ -365,7 +369,7 @@ def course_trend(course, sessions, scores, nrs=None):
     nrs = nrs or pain_instrument()
     points = pain_points(course, sessions, scores, nrs)
     mcid = nrs.mcid_absolute if nrs else Decimal("2")
-    baseline = Decimal(course.baseline_pain)
+    baseline = course_baselines(course, sessions, scores, nrs)[0].value
     return {
         "baseline": float(baseline),
         "mcid": float(mcid),

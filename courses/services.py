@@ -1,28 +1,30 @@
-"""Writes for courses: planning, status changes, extensions, follow-up scores, walk-in sessions.
+"""Writes for courses: planning, status changes, extensions, follow-up scores.
 
-Every function is keyword-only, runs in one transaction and validates with full_clean(), so views,
-the admin and the demo seeder share the same rules.
+Every function is keyword-only, runs in one transaction and validates with full_clean(), so views, the
+admin and the demo seeder share the same rules, and ends by announcing what it changed (clinic.changes).
+Visits in the diary (booking, walk-ins, moves, cancellations) are the diary service's (scheduling.diary).
 """
 
 import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F, Max
 from django.utils import timezone
 
-from courses.diary import slot_claim
+from clinic.changes import Change, announce
+from courses import timeline
 from courses.models import (
     LIVE_SESSION_STATUSES,
     CourseExtension,
     CourseStatus,
+    NoShowFollowUp,
     OutcomeScore,
     ProtocolSettings,
     SessionStatus,
+    Timepoint,
     TreatmentCourse,
-    TreatmentSession,
 )
-from outcomes.summary import course_outcome_refresh
+from scheduling import diary
 
 # Plan fields a practitioner may set when creating or editing a course.
 PLAN_FIELDS = (
@@ -40,7 +42,6 @@ PLAN_FIELDS = (
     "start_date",
     "deviation_reason",
 )
-OPEN_SESSION_STATUSES = (SessionStatus.SCHEDULED, SessionStatus.CHECKED_IN)
 
 
 def _check_consent(course):
@@ -111,6 +112,7 @@ def course_create(
     _check_instrument_baseline(course)
     course.full_clean()
     course.save()
+    announce(Change.PLAN, courses=[course])
     return course
 
 
@@ -123,7 +125,6 @@ def course_update(*, course, updated_by, **changes):
     course = TreatmentCourse.objects.select_for_update().get(pk=course.pk)
     if not course.is_open:
         raise ValidationError(f"This course is {course.get_status_display().lower()}: its plan is closed.")
-    instrument_before = course.outcome_instrument_id
     for name, value in changes.items():
         setattr(course, name, value.strip() if name == "deviation_reason" else value)
     live = course.sessions.filter(status__in=LIVE_SESSION_STATUSES).count()
@@ -133,13 +134,12 @@ def course_update(*, course, updated_by, **changes):
         )
     first = course.sessions.filter(status__in=LIVE_SESSION_STATUSES).order_by("starts_at").first()
     if first and course.start_date > timezone.localtime(first.starts_at).date():
-        raise ValidationError({"start_date": "The course cannot start after its first session."})
+        raise ValidationError({"start_date": "The course cannot start after its first visit."})
     _check_consent(course)
     _check_instrument_baseline(course)
     course.full_clean()
     course.save()
-    if course.outcome_instrument_id != instrument_before:
-        course_outcome_refresh(course)
+    announce(Change.PLAN, courses=[course])
     return course
 
 
@@ -154,34 +154,13 @@ def course_activate(*, course, by):
     course.status = CourseStatus.ACTIVE
     course.full_clean()
     course.save(update_fields=["status", "is_protocol_deviation", "updated_at"])
+    announce(Change.STATUS, courses=[course])
     return course
 
 
 def _close_open_sessions(course, *, reason, by):
-    """Cancel the scheduled and checked-in sessions of a course being closed, or refuse without a reason."""
-    open_sessions = list(
-        course.sessions.select_for_update().filter(status__in=OPEN_SESSION_STATUSES).order_by("starts_at")
-    )
-    if not open_sessions:
-        return 0
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError(
-            {
-                "cancel_reason": (
-                    f"{len(open_sessions)} session(s) are still booked. Give a reason to cancel them "
-                    "with the course, or log or cancel them first."
-                )
-            }
-        )
-    now = timezone.now()
-    for session in open_sessions:
-        session.status = SessionStatus.CANCELLED
-        session.cancel_reason = reason[:200]
-        session.cancelled_at = now
-        session.version = F("version") + 1
-        session.save(update_fields=["status", "cancel_reason", "cancelled_at", "version", "updated_at"])
-    return len(open_sessions)
+    """Cancel the booked visits of a course being closed (the diary service), or refuse without a reason."""
+    return diary.course_visits_cancel(course=course, reason=reason, by=by)
 
 
 def _end_date(course, end_date):
@@ -201,14 +180,15 @@ def course_complete(*, course, by, end_date=None, note="", cancel_reason=""):
         raise ValidationError(
             f"Only an active course can be completed; this one is {course.get_status_display().lower()}."
         )
-    if not course.sessions.filter(status=SessionStatus.COMPLETED).exists():
-        raise ValidationError("No session has been given yet: stop the course instead, with its reason.")
+    if not timeline.treatments(course.sessions.filter(status=SessionStatus.COMPLETED)):
+        raise ValidationError("No treatment has been given yet: stop the course instead, with its reason.")
     _close_open_sessions(course, reason=cancel_reason, by=by)
     course.status = CourseStatus.COMPLETED
     course.end_date = _end_date(course, end_date)
     course.closing_note = note.strip()
     course.full_clean()
     course.save()
+    announce(Change.STATUS, courses=[course])
     return course
 
 
@@ -221,12 +201,15 @@ def course_stop(*, course, by, stop_reason, end_date=None, note="", cancel_reaso
     if not stop_reason:
         raise ValidationError({"stop_reason": "Say why the course was stopped."})
     _close_open_sessions(course, reason=cancel_reason, by=by)
+    # Nobody needs to call back about a missed visit of a course that has stopped.
+    diary.course_no_shows_close(course=course, outcome=NoShowFollowUp.COURSE_STOPPED, by=by)
     course.status = CourseStatus.STOPPED
     course.stop_reason = stop_reason
     course.end_date = _end_date(course, end_date)
     course.closing_note = note.strip()
     course.full_clean()
     course.save()
+    announce(Change.STATUS, courses=[course])
     return course
 
 
@@ -275,6 +258,7 @@ def course_extend(*, course, by, to_sessions, reason, deviation_reason=""):
     course.save()
     extension.full_clean()
     extension.save()
+    announce(Change.PLAN, courses=[course])
     return extension
 
 
@@ -295,6 +279,13 @@ def outcome_score_record(
         raise ValidationError({"session": "That session belongs to another course."})
     if recorded_on and recorded_on < course.start_date - datetime.timedelta(days=90):
         raise ValidationError({"recorded_on": "This date is long before the course started."})
+    if timepoint == Timepoint.BASELINE:
+        first = timeline.first_treatment(course.sessions.filter(status=SessionStatus.COMPLETED))
+        problem = timeline.baseline_date_problem(
+            recorded_on or timezone.localdate(), timeline.local_day(first.starts_at) if first else None
+        )
+        if problem:
+            raise ValidationError({"timepoint": problem})
     entry = OutcomeScore(
         course=course,
         instrument=instrument,
@@ -307,7 +298,7 @@ def outcome_score_record(
     )
     entry.full_clean()
     entry.save()
-    course_outcome_refresh(course)
+    announce(Change.SCORES, courses=[course])
     return entry
 
 
@@ -318,49 +309,5 @@ def outcome_score_void(*, score, by, reason):
     if score.is_voided:
         raise ValidationError("This score was already voided.")
     score.void(by=by, reason=(reason or "")[:200])
-    course_outcome_refresh(score.course)
+    announce(Change.SCORES, courses=[score.course_id])
     return score
-
-
-@transaction.atomic
-def session_start_unscheduled(*, course, practitioner, starts_at, by):
-    """A walk-in session now, when nothing was booked: checked in, ready to be logged.
-
-    Takes the course's next sequence number and one protocol slot, and claims the diary like any
-    booking. A planned course becomes active with its first session.
-    """
-    course = TreatmentCourse.objects.select_for_update().get(pk=course.pk)
-    if not course.is_open:
-        raise ValidationError(f"This course is {course.get_status_display().lower()}: no new sessions.")
-    if not practitioner.is_practitioner:
-        raise ValidationError({"practitioner": "Sessions are given by a practitioner."})
-    booked = course.sessions.filter(status__in=OPEN_SESSION_STATUSES).order_by("starts_at").first()
-    if booked is not None:
-        # Numbering a walk-in after sessions already booked would scramble the course's sequence.
-        when = timezone.localtime(booked.starts_at)
-        raise ValidationError(
-            f"Session {booked.sequence} is booked for {when:%d %b %Y %H:%M}: log that one, or have it "
-            "moved to now, instead of starting an unbooked session."
-        )
-    protocol = ProtocolSettings.load()
-    ends_at = starts_at + datetime.timedelta(minutes=protocol.slot_minutes)
-    slot_claim(starts_at=starts_at, ends_at=ends_at, practitioner=practitioner, patient=course.patient)
-    last = course.sessions.filter(status__in=LIVE_SESSION_STATUSES).aggregate(last=Max("sequence"))["last"]
-    session = TreatmentSession(
-        course=course,
-        patient=course.patient,
-        sequence=(last or 0) + 1,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        practitioner=practitioner,
-        status=SessionStatus.CHECKED_IN,
-        checked_in_at=timezone.now(),
-        created_by=by,
-    )
-    session.full_clean()
-    session.save()
-    if course.status == CourseStatus.PLANNED:
-        course.status = CourseStatus.ACTIVE
-        course.full_clean()
-        course.save(update_fields=["status", "is_protocol_deviation", "updated_at"])
-    return session

@@ -8,6 +8,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from clinic.changes import Change, announce
+from courses import timeline
 from courses.models import (
     CourseStatus,
     Injection,
@@ -18,8 +20,8 @@ from courses.models import (
     SideEffect,
     TreatmentSession,
 )
-from outcomes.summary import course_outcome_refresh
 from patients.models import Screening
+from scheduling import diary
 
 # Session fields the practitioner types on the logging page.
 SESSION_FIELDS = (
@@ -56,8 +58,6 @@ SIDE_EFFECT_FIELDS = (
     "notes",
 )
 FOREIGN_KEYS = ("session", "reported_session", "lot", "site", "term", "attributed_session", "created_by")
-# When the course's own interval is outside the protocol, a visit within this many days of it is on time.
-SPACING_WINDOW_DAYS = 3
 
 TWO_PLACES = Decimal("0.01")
 THREE_PLACES = Decimal("0.001")
@@ -199,23 +199,21 @@ def session_warnings(
             warnings.append(
                 SessionWarning("screening", "Injecting needs a screening override", tuple(details))
             )
-    if completing:
+    if completing and not session.assessment_only:
         course = session.course
         if previous is not None:
+            # Judged on the days the treatments were actually given (courses.timeline's window).
+            window = timeline.spacing_window(course, protocol)
             gap = (day - session_day(previous)).days
-            if protocol.interval_in_protocol(course.interval_days):
-                low, high = protocol.min_interval_days, protocol.max_interval_days
-            else:
-                low = max(1, course.interval_days - SPACING_WINDOW_DAYS)
-                high = course.interval_days + SPACING_WINDOW_DAYS
-            if not low <= gap <= high:
+            fits, words = window.judge(gap)
+            if not fits:
                 warnings.append(
                     SessionWarning(
                         "spacing",
-                        "Outside the planned spacing",
+                        "Outside the course's spacing window",
                         (
-                            f"{gap} days since session {previous.sequence} on "
-                            f"{session_day(previous):%d %b %Y}; planned {low}–{high} days.",
+                            f"{words}: treatment {previous.sequence} was given on "
+                            f"{session_day(previous):%d %b %Y}.",
                         ),
                     )
                 )
@@ -223,9 +221,9 @@ def session_warnings(
             warnings.append(
                 SessionWarning(
                     "count",
-                    "More sessions than planned",
+                    "More treatments than planned",
                     (
-                        f"Completing this makes {completed_before + 1} completed sessions; "
+                        f"Completing this makes {completed_before + 1} treatments given; "
                         f"the course is planned for {course.planned_sessions}.",
                     ),
                 )
@@ -326,7 +324,7 @@ def session_record(
     existing = {
         "components": {c.pk: c for c in session.components.select_related("lot__product")},
         "injections": {i.pk: i for i in session.injections.all()},
-        "side_effects": {s.pk: s for s in session.reported_side_effects.all()},
+        "side_effects": {s.pk: s for s in session.reported_side_effects.select_related("attributed_session")},
     }
     new_components, void_components = _voids("components", components, existing["components"], errors)
     new_injections, void_injections = _voids("injections", injections, existing["injections"], errors)
@@ -358,17 +356,12 @@ def session_record(
         values["serious"] = bool(values["serious"])
         side_effect = SideEffect(reported_session=session, created_by=recorded_by, **values)
         attributed = values["attributed_session"]
-        if attributed is not None and not (
-            attributed.pk == session.pk
-            or (
-                attributed.patient_id == session.patient_id
-                and attributed.status == SessionStatus.COMPLETED
-                and attributed.starts_at < session.starts_at
-            )
-        ):
+        if attributed is not None and not timeline.may_be_attributed(session, attributed):
             errors.setdefault(f"side_effects.{index}.attributed_session", []).append(
-                "Attribute it to this visit or an earlier completed session of this patient."
+                "Attribute it to this visit or an earlier treatment of this patient."
             )
+        elif problem := timeline.onset_problem(attributed, values["onset_date"]):
+            errors.setdefault(f"side_effects.{index}.onset_date", []).append(problem)
         built_side_effects.append((index, side_effect))
 
     # Field validators and clean() run here. Foreign keys arrive as loaded catalogue rows and the
@@ -395,6 +388,14 @@ def session_record(
                     )
 
     first_completion = complete and session.status != SessionStatus.COMPLETED
+    if first_completion and session_day(session) > timezone.localdate():
+        # A visit happens when it happens: a visit booked for a later day is moved to now first (the diary
+        # service, with its guards), so it is dated, numbered and spaced by the day it was given.
+        raise ValidationError(
+            f"This visit is booked for {session_day(session):%a %d %b %Y}. If the patient is here now, "
+            "choose “The patient is here now” to move the visit to now, then complete it.",
+            code="not_today",
+        )
     if first_completion:
         session.status = SessionStatus.COMPLETED
         session.completed_at = timezone.now()
@@ -421,19 +422,21 @@ def session_record(
     all_injections = kept_injections + [i for _, i in built_injections]
 
     protocol = ProtocolSettings.load()
-    # The course's other completed sessions, once: how many there are and which came last before this one.
-    completed_others = list(
-        TreatmentSession.objects.filter(course_id=session.course_id, status=SessionStatus.COMPLETED)
+    # The course's other visits, once: the treatments given (how many, which came last before this one),
+    # and the visits to number again when this one is completed.
+    others = list(
+        TreatmentSession.objects.filter(course_id=session.course_id)
         .exclude(pk=session.pk)
         .order_by("starts_at")
     )
-    earlier = [s for s in completed_others if s.starts_at < session.starts_at]
+    given_others = timeline.treatments(others)
+    earlier = [s for s in given_others if s.starts_at < session.starts_at]
     warnings = session_warnings(
         session=session,
         screening=latest_screening(session.patient),
         protocol=protocol,
         previous=earlier[-1] if earlier else None,
-        completed_before=len(completed_others),
+        completed_before=len(given_others),
         completing=first_completion,
         # A later edit that adds no syringe or site (notes, a side effect) is not a new injection.
         injecting=bool(built_components or built_injections)
@@ -463,12 +466,22 @@ def session_record(
         row.save()
 
     course = session.course
-    if first_completion and course.status == CourseStatus.PLANNED:
-        # The first completed visit starts the course.
+    changes = [Change.TREATMENT, Change.SIDE_EFFECTS]
+    if first_completion and not session.assessment_only and course.status == CourseStatus.PLANNED:
+        # The first treatment starts the course (courses.timeline).
         course.status = CourseStatus.ACTIVE
         course.save(update_fields=["status", "updated_at"])
-    if session.status == SessionStatus.COMPLETED:
-        course_outcome_refresh(course)
+        changes.append(Change.STATUS)
+    if first_completion:
+        # Treatments given are numbered in the order given, before the visits still booked.
+        diary.visits_renumber(course, sessions=[*others, session])
+    # A side effect may be put down to a treatment of another of the patient's courses: that course's
+    # figures change too.
+    affected = {course.pk} | {
+        row.attributed_session.course_id for _, row in built_side_effects if row.attributed_session_id
+    }
+    affected |= {instance.attributed_session.course_id for instance, _ in void_side_effects}
+    announce(*changes, courses=affected)
     return session
 
 

@@ -5,11 +5,14 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic.access import log_access
+from courses import timeline
 from courses.models import (
+    LIVE_SESSION_STATUSES,
     Injection,
     PreparationComponent,
     ProtocolSettings,
@@ -78,18 +81,12 @@ class _Visit:
 
     @cached_property
     def attributable(self):
-        """This visit and the course's earlier completed sessions: what a side effect can be put down to."""
-        session = self.session
-        return [
-            s
-            for s in self.course_sessions
-            if s.pk == session.pk or (s.status == SessionStatus.COMPLETED and s.starts_at < session.starts_at)
-        ]
+        """This visit and the course's earlier treatments: what a side effect can be put down to."""
+        return timeline.attributable(self.session, self.course_sessions)
 
     @cached_property
     def default_attribution(self):
-        previous = [s for s in self.attributable if s.pk != self.session.pk]
-        return (previous[-1] if previous else self.session).pk
+        return timeline.default_attribution(self.session, self.course_sessions).pk
 
     @cached_property
     def protocol(self):
@@ -102,8 +99,13 @@ class _Visit:
 
 def _context(request, session, *, forms, visit, can_edit, editing, warnings=()):
     course_sessions, screening, protocol = visit.course_sessions, visit.screening, visit.protocol
-    earlier = [s for s in course_sessions if s.starts_at < session.starts_at and s.pk != session.pk]
-    completed_earlier = [s for s in earlier if s.status == SessionStatus.COMPLETED]
+    completed_earlier = [
+        s
+        for s in timeline.treatments(course_sessions)
+        if s.starts_at < session.starts_at and s.pk != session.pk
+    ]
+    booked_day = session_day(session)
+    open_visit = session.status in (SessionStatus.SCHEDULED, SessionStatus.CHECKED_IN)
     components = list(session.components.all())
     injections = list(session.injections.all())
     products = {c.lot.product for c in components}
@@ -112,7 +114,12 @@ def _context(request, session, *, forms, visit, can_edit, editing, warnings=()):
             for row in rows:
                 row.void_controls = forms["void_form"].bound(kind, row)
     return {
-        "page_title": f"Session {session.sequence}",
+        "page_title": _visit_title(session),
+        "visit_numbered": session.status in LIVE_SESSION_STATUSES and not session.assessment_only,
+        "move_to_now_url": reverse("scheduling:session-move-to-now", args=[session.pk])
+        if can_edit and open_visit and booked_day != timezone.localdate() and session.course.is_open
+        else "",
+        "booked_later": booked_day > timezone.localdate(),
         "warning_codes": [warning.code for warning in warnings],
         "session": session,
         "course": session.course,
@@ -122,7 +129,7 @@ def _context(request, session, *, forms, visit, can_edit, editing, warnings=()):
         or screening.is_due(valid_days=protocol.screening_valid_days, today=session_day(session)),
         "allergy_clashes": allergy_clashes(screening, products) if screening else [],
         "previous_session": completed_earlier[-1] if completed_earlier else None,
-        "completed_count": sum(1 for s in course_sessions if s.status == SessionStatus.COMPLETED),
+        "completed_count": len(timeline.treatments(course_sessions)),
         "components": components,
         "injections": injections,
         "side_effects": list(session.reported_side_effects.all()),
@@ -136,6 +143,14 @@ def _context(request, session, *, forms, visit, can_edit, editing, warnings=()):
         "handout_url": reverse("courses:session-handout", args=[session.pk]),
         **forms,
     }
+
+
+def _visit_title(session):
+    if session.assessment_only:
+        return "Assessment visit"
+    if session.status in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW):
+        return f"{session.get_status_display()} visit"
+    return f"Treatment {session.sequence}"
 
 
 def _build_forms(request, session, visit, data=None):
@@ -260,7 +275,8 @@ def session_log(request, pk):
             messages.error(request, "Nothing was saved: correct the entries marked below.")
         else:
             done = "completed" if complete else "saved"
-            messages.success(request, f"Session {session.sequence} {done}.")
+            session.refresh_from_db(fields=["sequence", "assessment_only"])
+            messages.success(request, f"{_visit_title(session)} {done}.")
             return redirect("courses:session-log", session.pk)
     else:
         messages.error(request, "Nothing was saved: correct the entries marked below.")
@@ -284,19 +300,14 @@ def _preview_warnings(session, forms, visit, complete):
                 injecting = True
                 if prefix == "components" and form.cleaned_data.get("lot"):
                     new_components.append(form.cleaned_data["lot"].product)
-    earlier = [
-        s
-        for s in course_sessions
-        if s.status == SessionStatus.COMPLETED and s.starts_at < session.starts_at and s.pk != session.pk
-    ]
+    given = [s for s in timeline.treatments(course_sessions) if s.pk != session.pk]
+    earlier = [s for s in given if s.starts_at < session.starts_at]
     return session_warnings(
         session=session,
         screening=visit.screening,
         protocol=visit.protocol,
         previous=earlier[-1] if earlier else None,
-        completed_before=sum(
-            1 for s in course_sessions if s.status == SessionStatus.COMPLETED and s.pk != session.pk
-        ),
+        completed_before=len(given),
         completing=completing,
         injecting=injecting,
         products={c.lot.product for c in session.components.all()} | set(new_components),

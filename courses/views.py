@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.access import log_access
+from clinic.changes import Change, announce
 from clinic.forms import apply_service_errors
 from courses import selectors, services
 from courses.forms import (
@@ -26,6 +27,7 @@ from courses.forms import (
 from courses.models import CourseStatus, Lot, OutcomeScore, ProtocolSettings, TreatmentCourse
 from courses.session_forms import ROW_RENDERER
 from patients.models import Patient
+from scheduling import diary
 
 COURSE_LIST_PAGE_SIZE = 25
 
@@ -192,8 +194,11 @@ def _detail_context(request, course, **forms):
         scores = selectors.course_scores(course)
         nrs = selectors.pain_instrument()
         instruments = selectors.score_instruments(course, nrs)
+        pain_baseline, instrument_baseline = selectors.course_baselines(course, sessions, scores, nrs)
         context.update(
             scores=scores,
+            pain_baseline=pain_baseline,
+            instrument_baseline=instrument_baseline,
             responses=selectors.course_responses(course, sessions, scores, nrs),
             trend=selectors.course_trend(course, sessions, scores, nrs),
             follow_ups=selectors.follow_up_due(course, progress),
@@ -336,18 +341,17 @@ def session_walk_in(request, pk):
     course = _get_course(pk)
     form = WalkInForm(request.POST)
     if form.is_valid():
-        starts_at = timezone.now().replace(second=0, microsecond=0)
         try:
-            session = services.session_start_unscheduled(
+            session = diary.visit_walk_in(
                 course=course,
                 practitioner=form.cleaned_data["practitioner"],
-                starts_at=starts_at,
+                spacing_reason=form.cleaned_data["spacing_reason"],
                 by=request.user,
             )
         except ValidationError as error:
             apply_service_errors(form, error)
         else:
-            messages.success(request, f"Session {session.sequence} started.")
+            messages.success(request, f"Treatment {session.sequence} started: the patient is checked in.")
             return redirect(_session_log_url(session, course))
     return _render_with_errors(request, course, walk_in_form=form, open_action="walk-in")
 
@@ -412,6 +416,8 @@ def protocol_settings(request):
     form = ProtocolSettingsForm(request.POST or None, instance=protocol)
     if request.method == "POST" and form.is_valid():
         form.save()
+        # The spacing window and the protocol's ranges feed the adherence figures.
+        announce(Change.CATALOGUE)
         messages.success(request, "Protocol settings saved. New courses are checked against them.")
         return redirect("courses:protocol-settings")
     return render(request, "courses/protocol_settings.html", {"form": form})

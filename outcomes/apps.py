@@ -7,6 +7,7 @@ class OutcomesConfig(AppConfig):
     verbose_name = "Outcome reports"
 
     def ready(self):
-        from outcomes import signals
+        # The one receiver of clinic.changes: what the outcome summaries and the report version follow.
+        from outcomes import refresh
 
-        signals.connect()
+        refresh.connect()

@@ -93,7 +93,13 @@ COURSE_COLUMNS = [
     ),
     Column("planned_sessions", "Sessions planned for the course.", "integer", lambda c: c.planned_sessions),
     Column("interval_days", "Planned days between sessions.", "integer", lambda c: c.interval_days),
-    Column("sessions_completed", "Sessions completed.", "integer", lambda c: c.sessions_received),
+    Column(
+        "sessions_completed",
+        "Treatments given (completed visits with an injection; no-shows, cancellations and assessments "
+        "excluded).",
+        "integer",
+        lambda c: c.sessions_received,
+    ),
     Column(
         "end_day",
         "Days from course start to course end (blank while open).",
@@ -102,14 +108,16 @@ COURSE_COLUMNS = [
     ),
     Column(
         "baseline_pain",
-        "Pain NRS (0–10, higher worse) at course start.",
-        "integer",
-        lambda c: c.baseline_pain,
+        "Pain NRS (0–10, higher worse) at baseline: the last score on or before the first treatment "
+        "(its pre-injection score once it is given).",
+        "number",
+        lambda c: _number(c.baseline),
     ),
     Column(
         "latest_pain",
-        "Latest pain NRS after baseline: the later of the last completed session (from "
-        "session 2) and the last NRS follow-up score. Blank when none.",
+        "Latest pain NRS after baseline: the later of the pre-injection score of the last treatment "
+        "after the first and the last NRS follow-up score taken after the first treatment's day. "
+        "Blank when none.",
         "number",
         lambda c: _number(c.latest_pain),
     ),
@@ -159,9 +167,9 @@ COURSE_COLUMNS = [
     ),
     Column(
         "baseline_instrument",
-        "Instrument score at course start.",
+        "Instrument score at baseline: the last one on or before the first treatment.",
         "number",
-        lambda c: _number(c.baseline_instrument_score),
+        lambda c: _number(c.baseline_instrument),
     ),
     Column(
         "latest_instrument",

@@ -6,9 +6,9 @@ course's response flags (courses.selectors.RESPONDER_DEFINITION applied to those
 baselines and status and the instrument catalogue). Per-course breakdowns (sessions by band and region,
 intervals, side effects, pain score sums) are rows of CourseSessionCount.
 
-Kept up to date by `outcomes.summary` in the same transaction as every write that changes an input: the
-services call `course_outcome_refresh()`, and outcomes.signals covers course saves, side effects and
-instrument (MCID) edits; `course_outcomes_rebuild()` recomputes every row. Derived data: not audited.
+Kept up to date in the same transaction as every write that changes an input: services announce what they
+changed (clinic.changes) and outcomes.refresh recomputes the courses named (`outcomes.summary`);
+`course_outcomes_rebuild()` recomputes every row. Derived data: not audited.
 """
 
 from django.db import models
@@ -22,9 +22,15 @@ class CourseOutcome(models.Model):
     course = models.OneToOneField(
         TreatmentCourse, on_delete=models.PROTECT, primary_key=True, related_name="outcome_summary"
     )
+    # Treatments given (completed visits with an injection; assessments are not treatments), the day of the
+    # first (it fixes the baseline) and of the last (follow-ups are timed from it).
     sessions_received = models.PositiveIntegerField(default=0)
     first_session_on = models.DateField(null=True, blank=True)
     last_session_on = models.DateField(null=True, blank=True)
+    # The baselines (courses.timeline): the last score on or before the first treatment.
+    baseline_pain = models.DecimalField(**PAIN)
+    baseline_pain_on = models.DateField(null=True, blank=True)
+    baseline_instrument = models.DecimalField(**PAIN)
     max_dextrose = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
     with_anaesthetic = models.BooleanField(default=False)
     # The last completed session from session 2 on with a pre-injection score, and the last current
@@ -110,8 +116,8 @@ class CourseSessionCount(models.Model):
 class ReportVersion(models.Model):
     """One row: the version of everything the outcome reports show, part of every cached report's key.
 
-    `version` is bumped in the same transaction as any write to a report input (outcomes.signals, at most
-    once per transaction); `epoch` is drawn when the row is first made, so a database rebuilt from scratch
+    `version` is bumped once after each transaction that wrote a report input commits (outcomes.versions);
+    `epoch` is drawn when the row is first made, so a database rebuilt from scratch
     never reuses the keys of an earlier one. Not audited: it is a counter, not a record.
     """
 

@@ -127,17 +127,20 @@ def annotate_outcomes(courses):
         max_dextrose=F(f"{summary}max_dextrose"),
         with_anaesthetic=Coalesce(F(f"{summary}with_anaesthetic"), False),
         latest_pain=F(f"{summary}latest_pain"),
+        # The baselines fixed by the first treatment (courses.timeline), not the scores typed at planning.
+        baseline=F(f"{summary}baseline_pain"),
+        baseline_instrument=F(f"{summary}baseline_instrument"),
         band=band_of(f"{summary}max_dextrose"),
     )
     # The pain NRS is lower-is-better: change = latest − baseline (negative is better).
     return courses.annotate(
-        pain_change=ExpressionWrapper(F("latest_pain") - F("baseline_pain"), output_field=DECIMAL),
+        pain_change=ExpressionWrapper(F("latest_pain") - F("baseline"), output_field=DECIMAL),
         instrument_improvement=Case(
             When(
                 outcome_instrument__higher_is_better=True,
-                then=F("instrument_latest") - F("baseline_instrument_score"),
+                then=F("instrument_latest") - F("baseline_instrument"),
             ),
-            default=F("baseline_instrument_score") - F("instrument_latest"),
+            default=F("baseline_instrument") - F("instrument_latest"),
             output_field=DECIMAL,
         ),
     )
@@ -583,7 +586,8 @@ def _baseline_cells(courses):
 
     def compute():
         cells = {}
-        for row in courses.values("condition__name").annotate(**_sums("baseline_pain")).order_by():
+        baselines = _sums("outcome_summary__baseline_pain")
+        for row in courses.values("condition__name").annotate(**baselines).order_by():
             _add(cells, 0, row["condition__name"], row["n"], row["total"], row["total_sq"])
         return cells
 

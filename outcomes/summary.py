@@ -1,29 +1,31 @@
 """Keeping `CourseOutcome` and `CourseSessionCount` equal to what the course's rows say.
 
-`course_outcome_refresh(course)` is called inside the transaction of every service that changes a summary
-input: completing or editing a completed session (session_record), recording or voiding an outcome score,
-changing a course's outcome instrument (course_update). outcomes.signals calls it, in the same transaction,
-for every other course save (status, stop reason, baselines, start date feed the response flags and the
-weeks-since-start windows), refreshes a course's side-effect counts when a side effect attributed to it is
-saved or voided, and recomputes every course's flags when an instrument's MCID or scale changes.
-Extensions, walk-ins, bookings, cancellations and no-shows change no completed session and no score.
+`course_outcome_refresh(course)` recomputes one course; outcomes.refresh calls it, in the transaction of the
+write, for every course a service announces as changed (clinic.changes): treatments given or edited, side
+effects, scores, the plan and the status. An instrument's scale or MCID edit recomputes every course's flags
+(`course_flags_rebuild`). Bookings, moves, cancellations and no-shows change no summary input.
+
+The timeline rules (courses.timeline) decide what counts: only treatments (completed visits with something
+injected) are received, numbered and scored; the baseline is the last score on or before the first
+treatment (its pre-injection score once it is given); outcome points are the treatments after the first
+and the scores taken after its day.
 
 Both the refresh of one course and the rebuild of all of them read the same row sets (the course, its
-completed sessions, current follow-up scores, injected regions, side effects) and summarise them with the
-same functions, so a refreshed row always equals a rebuilt one (tests/outcomes/test_summary.py checks it
-after each kind of write).
+completed sessions, current scores, injected regions, side effects) and summarise them with the same
+functions, so a refreshed row always equals a rebuilt one (tests/outcomes/test_summary.py checks it after
+each kind of write).
 """
 
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, namedtuple
 from dataclasses import dataclass
 from itertools import pairwise
 
 from django.db import transaction
-from django.db.models import Case, Count, ExpressionWrapper, F, Q, Value, When
+from django.db.models import Count, ExpressionWrapper, F, Q
 from django.db.models.fields import BooleanField
-from django.utils import timezone
 
 from clinic.bulk import insert_rows
+from courses import timeline
 from courses.models import (
     CourseStatus,
     Injection,
@@ -31,8 +33,6 @@ from courses.models import (
     OutcomeScore,
     SessionStatus,
     SideEffect,
-    StopReason,
-    Timepoint,
     TreatmentCourse,
     TreatmentSession,
 )
@@ -51,6 +51,12 @@ COURSE_COLUMNS = (
     "stop_reason",
     "start_date",
 )
+# A completed visit, as the timeline rules read it.
+SessionRow = namedtuple(
+    "SessionRow",
+    "course_id sequence pain_pre starts_at pk final_dextrose_percent final_anaesthetic_percent "
+    "assessment_only status",
+)
 SESSION_COLUMNS = (
     "course_id",
     "sequence",
@@ -59,8 +65,12 @@ SESSION_COLUMNS = (
     "id",
     "final_dextrose_percent",
     "final_anaesthetic_percent",
+    "assessment_only",
+    "status",
 )
-SCORE_COLUMNS = ("course_id", "is_nrs", "is_course_instrument", "score", "recorded_on", "id")
+# A current score on the pain NRS or on the course's own instrument.
+ScoreRow = namedtuple("ScoreRow", "course_id instrument_id score recorded_on pk timepoint is_nrs")
+SCORE_COLUMNS = ("course_id", "instrument_id", "score", "recorded_on", "id", "timepoint", "is_nrs")
 EFFECT_COLUMNS = ("attributed_session__course_id", "term_id", "severity", "site_id", "band_of_session")
 FLAGS = (
     "evaluable",
@@ -82,7 +92,7 @@ FLAGS = (
 
 @dataclass(frozen=True)
 class CourseFacts:
-    """The course fields the summary depends on (what courses.selectors.response() reads of a course)."""
+    """The course fields the summary depends on (what the timeline and response() read of a course)."""
 
     pk: int
     baseline_pain: object
@@ -112,17 +122,14 @@ def _completed_sessions():
     return TreatmentSession.objects.filter(status=SessionStatus.COMPLETED).values_list(*SESSION_COLUMNS)
 
 
-def _follow_up_scores():
-    """Current (not voided) non-baseline scores on the pain NRS or on the course's own instrument."""
+def _scores():
+    """Current (not voided) scores on the pain NRS or on the course's own instrument, any timepoint (the
+    baseline is the last one on or before the first treatment)."""
     is_nrs = Q(instrument__code=OutcomeInstrument.PAIN_NRS_CODE)
     is_course_instrument = Q(instrument_id=F("course__outcome_instrument_id"))
     return (
-        OutcomeScore.objects.exclude(timepoint=Timepoint.BASELINE)
-        .filter(is_nrs | is_course_instrument)
-        .annotate(
-            is_nrs=ExpressionWrapper(is_nrs, output_field=BooleanField()),
-            is_course_instrument=ExpressionWrapper(is_course_instrument, output_field=BooleanField()),
-        )
+        OutcomeScore.objects.filter(is_nrs | is_course_instrument)
+        .annotate(is_nrs=ExpressionWrapper(is_nrs, output_field=BooleanField()))
         .values_list(*SCORE_COLUMNS)
     )
 
@@ -139,13 +146,22 @@ def _side_effects():
     )
 
 
-def _summary(sessions, scores):
-    """CourseOutcome field values from one course's completed sessions and follow-up scores (see
-    courses.selectors.RESPONDER_DEFINITION)."""
+def _summary(course, sessions, scores, nrs_id):
+    """CourseOutcome field values from one course's completed visits and current scores (see
+    courses.selectors.RESPONDER_DEFINITION and courses.timeline)."""
+    given = timeline.treatments(sessions)
+    first = given[0] if given else None
+    first_day = timeline.local_day(first.starts_at) if first else None
+    pain_baseline = timeline.pain_baseline(course, sessions, [s for s in scores if s.is_nrs], nrs_id)
+    own_scores = [s for s in scores if s.instrument_id == course.outcome_instrument_id]
+    instrument_baseline = timeline.instrument_baseline(course, sessions, own_scores)
     values = {
-        "sessions_received": len(sessions),
-        "first_session_on": None,
-        "last_session_on": None,
+        "sessions_received": len(given),
+        "first_session_on": first_day,
+        "last_session_on": timeline.local_day(given[-1].starts_at) if given else None,
+        "baseline_pain": pain_baseline.value,
+        "baseline_pain_on": pain_baseline.on,
+        "baseline_instrument": instrument_baseline.value,
         "max_dextrose": None,
         "with_anaesthetic": False,
         "session_pain": None,
@@ -157,26 +173,24 @@ def _summary(sessions, scores):
         "instrument_latest": None,
         "instrument_latest_on": None,
     }
-    if sessions:
-        starts = [row[3] for row in sessions]
-        values["first_session_on"] = timezone.localtime(min(starts)).date()
-        values["last_session_on"] = timezone.localtime(max(starts)).date()
-        dextrose = [row[5] for row in sessions if row[5] is not None]
-        values["max_dextrose"] = max(dextrose) if dextrose else None
-        values["with_anaesthetic"] = any(row[6] is not None and row[6] > 0 for row in sessions)
-    # Session 1's pre-injection score is taken before any treatment: follow-up starts at session 2.
-    follow_up = [row for row in sessions if row[1] > 1 and row[2] is not None]
-    if follow_up:
-        _, _, pain, starts_at, _, _, _ = max(follow_up, key=lambda row: (row[3], row[4]))
-        values.update(session_pain=pain, session_pain_on=timezone.localtime(starts_at).date())
-    for flag, score_field, day_field in (
-        (1, "score_pain", "score_pain_on"),
-        (2, "instrument_latest", "instrument_latest_on"),
+    dextrose = [row.final_dextrose_percent for row in given if row.final_dextrose_percent is not None]
+    values["max_dextrose"] = max(dextrose) if dextrose else None
+    values["with_anaesthetic"] = any(
+        row.final_anaesthetic_percent is not None and row.final_anaesthetic_percent > 0 for row in given
+    )
+    # The first treatment's pre-injection score is the baseline: outcomes are the treatments after it.
+    scored = [row for row in timeline.outcome_sessions(sessions) if row.pain_pre is not None]
+    if scored:
+        last = scored[-1]
+        values.update(session_pain=last.pain_pre, session_pain_on=timeline.local_day(last.starts_at))
+    for mine, score_field, day_field in (
+        ([s for s in scores if s.is_nrs], "score_pain", "score_pain_on"),
+        (own_scores, "instrument_latest", "instrument_latest_on"),
     ):
-        mine = [row for row in scores if row[flag]]
-        if mine:
-            latest = max(mine, key=lambda row: (row[4], row[5]))
-            values.update({score_field: latest[3], day_field: latest[4]})
+        outcomes = [s for s in mine if timeline.is_outcome_score(s, first_day)]
+        if outcomes:
+            latest = max(outcomes, key=lambda row: (row.recorded_on, row.pk))
+            values.update({score_field: latest.score, day_field: latest.recorded_on})
     session_on, score_on = values["session_pain_on"], values["score_pain_on"]
     # On the same date the follow-up score wins.
     if score_on is not None and (session_on is None or score_on >= session_on):
@@ -186,12 +200,13 @@ def _summary(sessions, scores):
     return values
 
 
-def response_flags(course, latest_pain, instrument_latest, instruments, nrs):
+def response_flags(course, values, instruments, nrs):
     """The course's response flags: courses.selectors.response(), the course page's definition, applied to
-    the pain NRS and, when tracked, to the course's own instrument."""
+    the pain NRS and, when tracked, to the course's own instrument, from the summary's baselines and latest
+    scores (`values`)."""
     flags = dict.fromkeys(FLAGS, False)
     if nrs is not None:
-        pain = response(nrs, course.baseline_pain, latest_pain, course=course)
+        pain = response(nrs, values["baseline_pain"], values["latest_pain"], course=course)
         flags.update(
             evaluable=pain.is_evaluable,
             responder_mcid=pain.meets_mcid,
@@ -204,10 +219,10 @@ def response_flags(course, latest_pain, instrument_latest, instruments, nrs):
     instrument = instruments.get(course.outcome_instrument_id)
     if (
         instrument is not None
-        and course.baseline_instrument_score is not None
+        and values["baseline_instrument"] is not None
         and instrument.code != OutcomeInstrument.PAIN_NRS_CODE
     ):
-        own = response(instrument, course.baseline_instrument_score, instrument_latest, course=course)
+        own = response(instrument, values["baseline_instrument"], values["instrument_latest"], course=course)
         flags.update(
             instrument_tracked=True,
             instrument_evaluable=own.is_evaluable,
@@ -221,10 +236,10 @@ def response_flags(course, latest_pain, instrument_latest, instruments, nrs):
 
 
 def _regions(injections):
-    """{course id: {body region: completed sessions injecting it}} (current injections only)."""
+    """{course id: {body region: treatments injecting it}} (current injections only)."""
     found = defaultdict(dict)
     rows = (
-        injections.filter(session__status=SessionStatus.COMPLETED)
+        injections.filter(session__status=SessionStatus.COMPLETED, session__assessment_only=False)
         .values_list("session__course_id", "site__region")
         .annotate(n=Count("session", distinct=True))
         .order_by()
@@ -253,21 +268,23 @@ def _add_point(points, key, value):
         point[2] = (point[2] or 0) + value * value
 
 
-def _pain_points(course, sessions, scores):
-    """{(dimension, key): [n, total, total_sq]}: pain before each session number, and by weeks since start
-    (sessions from number 2 on and pain NRS follow-up scores)."""
+def _pain_points(course, sessions, scores, values):
+    """{(dimension, key): [n, total, total_sq]}: pain before each treatment number, and by weeks since the
+    course's start (treatments after the first and pain NRS outcome scores)."""
     points = {}
-    for row in sessions:
-        _add_point(points, (D.PAIN_SESSION, str(row[1])), row[2])
-        if row[1] > 1:
-            window = week_window((timezone.localtime(row[3]).date() - course.start_date).days)
-            if window is not None:
-                _add_point(points, (D.PAIN_WEEK, str(window)), row[2])
+    numbers = timeline.treatment_numbers(sessions)
+    for row in timeline.treatments(sessions):
+        _add_point(points, (D.PAIN_SESSION, str(numbers[row.pk])), row.pain_pre)
+    for row in timeline.outcome_sessions(sessions):
+        window = week_window((timeline.local_day(row.starts_at) - course.start_date).days)
+        if window is not None:
+            _add_point(points, (D.PAIN_WEEK, str(window)), row.pain_pre)
+    first_day = values["first_session_on"]
     for row in scores:
-        if row[1]:
-            window = week_window((row[4] - course.start_date).days)
+        if row.is_nrs and timeline.is_outcome_score(row, first_day):
+            window = week_window((row.recorded_on - course.start_date).days)
             if window is not None:
-                _add_point(points, (D.PAIN_WEEK, str(window)), row[3])
+                _add_point(points, (D.PAIN_WEEK, str(window)), row.score)
     return points
 
 
@@ -293,9 +310,10 @@ def _effect_rows(course_id, effects):
     ]
 
 
-def _counts(course, sessions, scores, regions, effects):
-    bands = Counter(band_code(row[5]) for row in sessions)
-    days = sorted(timezone.localtime(row[3]).date() for row in sessions)
+def _counts(course, sessions, scores, regions, effects, values):
+    given = timeline.treatments(sessions)
+    bands = Counter(band_code(row.final_dextrose_percent) for row in given)
+    days = [timeline.local_day(row.starts_at) for row in given]
     gaps = Counter(str((later - earlier).days) for earlier, later in pairwise(days))
     simple = [(D.BAND, bands), (D.REGION, regions), (D.GAP, gaps)]
     return [
@@ -308,93 +326,57 @@ def _counts(course, sessions, scores, regions, effects):
             CourseSessionCount(
                 course_id=course.pk, dimension=dimension, key=key, sessions=n, total=total, total_sq=total_sq
             )
-            for (dimension, key), (n, total, total_sq) in _pain_points(course, sessions, scores).items()
+            for (dimension, key), (n, total, total_sq) in _pain_points(
+                course, sessions, scores, values
+            ).items()
         ),
         *_effect_rows(course.pk, effects),
     ]
 
 
-def course_outcome_refresh(course):
-    """Recompute one course's summary row and counts; call it in the transaction of the write that changed
-    them. Nine queries: the course, the instrument catalogue, its completed sessions, follow-up scores,
-    injected regions and side effects, the UPDATE (an INSERT the first time), and the counts' DELETE and
-    INSERT."""
-    facts = CourseFacts(*_courses().get(pk=course.pk))
-    instruments, nrs = _instruments()
-    sessions = list(_completed_sessions().filter(course_id=course.pk))
-    scores = list(_follow_up_scores().filter(course_id=course.pk))
-    values = _summary(sessions, scores)
-    values.update(response_flags(facts, values["latest_pain"], values["instrument_latest"], instruments, nrs))
-    if not CourseOutcome.objects.filter(course_id=course.pk).update(**values):
-        CourseOutcome.objects.create(course_id=course.pk, **values)
-    regions = _regions(Injection.objects.filter(session__course_id=course.pk)).get(course.pk, {})
-    effects = list(_side_effects().filter(attributed_session__course_id=course.pk))
-    CourseSessionCount.objects.filter(course_id=course.pk).delete()
-    CourseSessionCount.objects.bulk_create(_counts(facts, sessions, scores, regions, effects))
+def _course_values(course, sessions, scores, instruments, nrs):
+    values = _summary(course, sessions, scores, nrs.pk if nrs else None)
+    values.update(response_flags(course, values, instruments, nrs))
     return values
 
 
-def course_outcome_create(course, instruments=None):
-    """The summary of a course just created (no session or score yet): one INSERT, plus the catalogue."""
-    instruments, nrs = instruments or _instruments()
-    facts = CourseFacts(*(getattr(course, column) for column in COURSE_COLUMNS))
-    values = _summary((), ())
-    values.update(response_flags(facts, None, None, instruments, nrs))
-    CourseOutcome.objects.create(course_id=course.pk, **values)
-
-
-def course_status_refresh(course):
-    """After a save that changed only the course's status: the follow-up flags that depend on it being open
-    or closed (lost, awaiting), in one UPDATE. False when the course has no summary row yet."""
-    stopped_lost = course.stop_reason == StopReason.LOST_TO_FOLLOW_UP
-    is_open = course.status in (CourseStatus.PLANNED, CourseStatus.ACTIVE)
-    # Without a score after baseline: lost when stopped as lost or closed, awaiting when open (and not stopped
-    # as lost). With one: lost only when stopped as lost, never awaiting.
-    lost_without, awaiting_without = stopped_lost or not is_open, is_open and not stopped_lost
-    tracked = Q(instrument_tracked=True)
-    no_pain, no_instrument = Q(latest_pain__isnull=True), Q(instrument_latest__isnull=True)
-    return bool(
-        CourseOutcome.objects.filter(course_id=course.pk).update(
-            lost=Case(When(no_pain, then=Value(lost_without)), default=Value(stopped_lost)),
-            awaiting=Case(When(no_pain, then=Value(awaiting_without)), default=Value(False)),
-            instrument_lost=Case(
-                When(tracked & no_instrument, then=Value(lost_without)),
-                When(tracked, then=Value(stopped_lost)),
-                default=Value(False),
-            ),
-            instrument_awaiting=Case(
-                When(tracked & no_instrument, then=Value(awaiting_without)), default=Value(False)
-            ),
-        )
-    )
-
-
-def course_side_effects_refresh(course_id):
-    """Recompute the side-effect counts of one course (after a side effect attributed to it is saved or
-    voided): the grouped read, then DELETE and INSERT of those rows."""
+def course_outcome_refresh(course):
+    """Recompute one course's summary row and counts (`course`: a course or its id), in the transaction of
+    the write that changed them. Nine queries: the course, the instrument catalogue, its completed visits,
+    scores, injected regions and side effects, the UPDATE (an INSERT the first time), and the counts' DELETE
+    and INSERT."""
+    course_id = getattr(course, "pk", course)
+    facts = CourseFacts(*_courses().get(pk=course_id))
+    instruments, nrs = _instruments()
+    sessions = [SessionRow(*row) for row in _completed_sessions().filter(course_id=course_id)]
+    scores = [ScoreRow(*row) for row in _scores().filter(course_id=course_id)]
+    values = _course_values(facts, sessions, scores, instruments, nrs)
+    if not CourseOutcome.objects.filter(course_id=course_id).update(**values):
+        CourseOutcome.objects.create(course_id=course_id, **values)
+    regions = _regions(Injection.objects.filter(session__course_id=course_id)).get(course_id, {})
     effects = list(_side_effects().filter(attributed_session__course_id=course_id))
-    CourseSessionCount.objects.filter(
-        course_id=course_id, dimension__in=(D.EFFECT_TERM, D.EFFECT_BAND, D.EFFECT_SITE)
-    ).delete()
-    CourseSessionCount.objects.bulk_create(_effect_rows(course_id, effects))
+    CourseSessionCount.objects.filter(course_id=course_id).delete()
+    CourseSessionCount.objects.bulk_create(_counts(facts, sessions, scores, regions, effects, values))
+    return values
 
 
 @transaction.atomic
 def course_flags_rebuild():
     """Recompute every course's response flags (after an instrument's MCID, scale or direction changed).
 
-    One read of the courses with their summary's latest scores, then one UPDATE per distinct set of flags
-    (a few dozen), not one per course.
+    One read of the courses with their summary's baselines and latest scores, then one UPDATE per distinct
+    set of flags (a few dozen), not one per course.
     """
     instruments, nrs = _instruments()
     groups = defaultdict(list)
-    rows = CourseOutcome.objects.values_list("course_id", "latest_pain", "instrument_latest").order_by()
-    latest = {course_id: (pain, instrument) for course_id, pain, instrument in rows.iterator(chunk_size=5000)}
+    columns = ("baseline_pain", "latest_pain", "baseline_instrument", "instrument_latest")
+    rows = CourseOutcome.objects.values_list("course_id", *columns).order_by()
+    stored = {row[0]: dict(zip(columns, row[1:], strict=True)) for row in rows.iterator(chunk_size=5000)}
     for row in _courses().iterator(chunk_size=5000):
         facts = CourseFacts(*row)
-        if facts.pk not in latest:
+        if facts.pk not in stored:
             continue
-        flags = response_flags(facts, *latest[facts.pk], instruments, nrs)
+        flags = response_flags(facts, stored[facts.pk], instruments, nrs)
         groups[tuple(flags[name] for name in FLAGS)].append(facts.pk)
     for key, course_ids in groups.items():
         for start in range(0, len(course_ids), REBUILD_BATCH):
@@ -407,17 +389,17 @@ def course_flags_rebuild():
 def course_outcomes_rebuild():
     """Recompute every course's summary (data migration, demo and scale seeders, repairs).
 
-    Set-based: one read each of the clinic's courses, completed sessions, follow-up scores, injected regions
-    and side effects, grouped in memory, then one DELETE per table and batched INSERTs.
+    Set-based: one read each of the clinic's courses, completed visits, scores, injected regions and side
+    effects, grouped in memory, then one DELETE per table and batched INSERTs.
     """
     from outcomes.versions import report_data_changed
 
     instruments, nrs = _instruments()
     sessions, scores, effects = defaultdict(list), defaultdict(list), defaultdict(list)
     for row in _completed_sessions().order_by().iterator(chunk_size=REBUILD_BATCH * 5):
-        sessions[row[0]].append(row)
-    for row in _follow_up_scores().order_by().iterator(chunk_size=REBUILD_BATCH * 5):
-        scores[row[0]].append(row)
+        sessions[row[0]].append(SessionRow(*row))
+    for row in _scores().order_by().iterator(chunk_size=REBUILD_BATCH * 5):
+        scores[row[0]].append(ScoreRow(*row))
     for row in _side_effects().iterator(chunk_size=REBUILD_BATCH * 5):
         effects[row[0]].append(row)
     regions = _regions(Injection.objects.all())
@@ -426,29 +408,16 @@ def course_outcomes_rebuild():
     CourseSessionCount.objects.all().delete()
     for start in range(0, len(courses), REBUILD_BATCH):
         chunk = courses[start : start + REBUILD_BATCH]
-        outcomes = []
+        outcomes, counts = [], []
         for course in chunk:
-            values = _summary(sessions.get(course.pk, ()), scores.get(course.pk, ()))
-            values.update(
-                response_flags(course, values["latest_pain"], values["instrument_latest"], instruments, nrs)
-            )
+            mine, my_scores = sessions.get(course.pk, ()), scores.get(course.pk, ())
+            values = _course_values(course, mine, my_scores, instruments, nrs)
             outcomes.append(CourseOutcome(course_id=course.pk, **values))
+            counts += _counts(
+                course, mine, my_scores, regions.get(course.pk, {}), effects.get(course.pk, ()), values
+            )
         insert_rows(CourseOutcome, outcomes)
-        insert_rows(
-            CourseSessionCount,
-            [
-                count
-                for course in chunk
-                for count in _counts(
-                    course,
-                    sessions.get(course.pk, ()),
-                    scores.get(course.pk, ()),
-                    regions.get(course.pk, {}),
-                    effects.get(course.pk, ()),
-                )
-            ],
-            batch_size=REBUILD_BATCH,
-        )
-    # Writes past the signals (bulk loads) are why a rebuild runs: cached reports must not outlive them.
+        insert_rows(CourseSessionCount, counts, batch_size=REBUILD_BATCH)
+    # Writes past the services (bulk loads) are why a rebuild runs: cached reports must not outlive them.
     report_data_changed()
     return len(courses)

@@ -1,9 +1,15 @@
-"""The report data version: one counter, bumped in the same transaction as any write a report could show.
+"""The report data version: one counter, bumped after any write a report could show has committed.
 
 Cached reports (outcomes.reports) carry the version in their key, so a write makes every earlier entry
-unreachable the moment it commits, in every process: the version is read from the database, one cheap query
-per report request. Reading it before computing matters: a report computed from newer data than its key says
-is only ever served until that newer version is read, never the other way round.
+unreachable in every process as soon as its bump lands. The version is read from the database, one cheap
+query per report request, before the report is computed.
+
+The bump runs once per transaction, *after* it commits (transaction.on_commit), as its own short UPDATE: no
+lock on the counter is held while a clinical save is in progress, so two practitioners saving at once never
+wait for each other on it. Correctness needs only the order "data committed, then version bumped": a report
+read before the bump is cached under the old version, which nobody asks for once the bump has landed; a
+report computed after it sees the new data. If the process dies between the commit and the bump, cached
+reports may show the earlier figures until the next write or REPORT_CACHE_SECONDS, whichever comes first.
 """
 
 import random
@@ -22,28 +28,26 @@ def report_version():
     return f"{row[0]}.{row[1]}" if row else "0"
 
 
-def _bumped_in_this_transaction():
-    """A no-op on_commit callback marks the transaction that already bumped. Django drops it on rollback
-    (also of the savepoint that bumped, whose UPDATE is undone with it) and after commit."""
-
-
-def bumped_in_this_transaction(connection):
+def bump_pending(connection):
+    """True when this transaction has already asked for a bump at commit."""
     return connection.in_atomic_block and any(
-        callback is _bumped_in_this_transaction for _, callback, _ in connection.run_on_commit
+        callback is _bump for _, callback, _ in connection.run_on_commit
     )
 
 
 def report_data_changed():
-    """Bump the version; inside a transaction only its first call writes (one UPDATE of the row).
+    """Bump the version once the current transaction commits (at once outside a transaction).
 
-    The row stays locked until the transaction ends, so concurrent writers queue on it: that is what keeps
-    the version in step with the data, and it is held only from a transaction's first report write.
+    Several calls in one transaction bump once; a transaction rolled back bumps nothing (Django drops its
+    on_commit callbacks, also those of a rolled-back savepoint).
     """
     connection = transaction.get_connection()
-    if bumped_in_this_transaction(connection):
+    if bump_pending(connection):
         return
-    if connection.in_atomic_block:
-        transaction.on_commit(_bumped_in_this_transaction)
+    transaction.on_commit(_bump)
+
+
+def _bump():
     if ReportVersion.objects.filter(pk=ROW).update(version=F("version") + 1):
         return
     # The first write of a new database makes the row (bulk_create: a counter, not an audited record).
@@ -53,5 +57,5 @@ def report_data_changed():
                 [ReportVersion(pk=ROW, epoch=random.SystemRandom().getrandbits(62), version=1)]
             )
     except IntegrityError:
-        # Another transaction made it first.
+        # Another process made it first.
         ReportVersion.objects.filter(pk=ROW).update(version=F("version") + 1)

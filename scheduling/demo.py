@@ -1,26 +1,26 @@
 """Demo diary for `seed_demo`: working hours, public holidays, today's list and future bookings.
 
-Runs after the courses demo. Future sessions go through the same proposal and booking service the
-front desk uses, so the demo diary obeys the same rules (spacing, hours, closures, no overlaps).
+Working hours and closures are seeded first (`seed_calendar`, before the courses demo, whose past visits
+keep to them); today's list and future bookings after it (`seed`). Every booking goes through the diary
+service the front desk uses (scheduling.diary), so the demo diary obeys the same rules: spacing, hours,
+closures, no overlaps, nothing before a course starts.
 """
 
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from courses.diary import slot_claim
+from courses import timeline
 from courses.models import (
     LIVE_SESSION_STATUSES,
     CourseStatus,
     ProtocolSettings,
-    SessionStatus,
     TreatmentCourse,
     TreatmentSession,
 )
-from scheduling import selectors, services
+from scheduling import diary, selectors, services
 from scheduling.models import Closure, Weekday, WorkingHours
 
 T = datetime.time
@@ -95,27 +95,35 @@ def seed_hours(users):
 
 
 def seed_closures(today):
-    for year in (today.year, today.year + 1):
+    # The demo's past visits reach back about two years.
+    for year in range(today.year - 3, today.year + 2):
         for day, reason in bank_holidays(year):
             Closure.objects.get_or_create(starts_on=day, ends_on=day, reason=reason)
 
 
-def _needs_booking(course, today, protocol):
-    last = selectors.last_live_session(course)
+def _needs_booking(course, sessions, today, protocol):
+    """An open course with a treatment left to book, due today: inside the spacing window after its last
+    visit (or started), and nothing booked ahead."""
+    if not timeline.numbers_to_book(course, sessions):
+        return False
+    last = timeline.last_visit(sessions)
     if last is None:
-        return True
+        return timeline.first_allowed_day(course) <= today
     if last.starts_at >= timezone.now():
         return False
-    return (today - timezone.localdate(last.starts_at)).days >= protocol.min_interval_days
+    return timeline.spacing_window(course, protocol).fits((today - timeline.local_day(last.starts_at)).days)
 
 
 def seed_today(users, today, protocol, rng):
     """A handful of appointments today for each practitioner who works today, so the day view is alive.
 
-    Created directly (through slot_claim) because some of today's times have already passed.
+    Booked through the diary service as the front desk would have booked them before today (some of
+    today's times have already passed), so they keep to every rule of a real booking.
     """
     start_of_day, end_of_day = selectors.day_bounds(today)
+    booked_before = start_of_day - datetime.timedelta(days=1)
     slot = selectors.slot_length(protocol)
+    front_desk = users.get("frontdesk")
     booked = 0
     for username in DEMO_HOURS:
         practitioner = users.get(username)
@@ -132,40 +140,29 @@ def seed_today(users, today, protocol, rng):
                 moment += slot
         if not times:
             continue
-        courses = [
-            c
-            for c in TreatmentCourse.objects.filter(
-                practitioner=practitioner, status__in=[CourseStatus.PLANNED, CourseStatus.ACTIVE]
-            ).select_related("patient")
-            if selectors.open_sequences(c) and _needs_booking(c, today, protocol)
-        ]
+        courses = []
+        for course in TreatmentCourse.objects.filter(
+            practitioner=practitioner, status__in=[CourseStatus.PLANNED, CourseStatus.ACTIVE]
+        ).select_related("patient"):
+            if _needs_booking(course, selectors.course_visits(course), today, protocol):
+                courses.append(course)
         rng.shuffle(courses)
         chosen_times = sorted(rng.sample(times, min(TODAY_PER_PRACTITIONER, len(times), len(courses))))
         for course, starts_at in zip(courses, chosen_times, strict=False):
             try:
-                with transaction.atomic():
-                    slot_claim(
-                        starts_at=starts_at,
-                        ends_at=starts_at + slot,
-                        practitioner=practitioner,
-                        patient=course.patient,
+                booked += len(
+                    diary.course_book(
+                        course=course, starts=[starts_at], booked_by=front_desk, now=booked_before
                     )
-                    course.sessions.create(
-                        patient=course.patient,
-                        practitioner=practitioner,
-                        sequence=selectors.open_sequences(course)[0],
-                        starts_at=starts_at,
-                        ends_at=starts_at + slot,
-                        status=SessionStatus.SCHEDULED,
-                    )
-                    booked += 1
+                )
             except ValidationError:
                 continue
     return booked
 
 
 def seed_future(users, today, protocol, rng):
-    """Book the remaining sessions of open courses with nothing ahead, through the proposal."""
+    """Book the remaining treatments of open courses with nothing ahead, through the proposal and the
+    confirmation the front desk uses."""
     booked = 0
     front_desk = users.get("frontdesk")
     now = timezone.now()
@@ -182,36 +179,46 @@ def seed_future(users, today, protocol, rng):
         .order_by("pk")
     )
     for course in open_courses:
-        if not selectors.open_sequences(course):
+        sessions = selectors.course_visits(course)
+        if not timeline.numbers_to_book(course, sessions):
             continue
-        first_day = selectors.suggested_first_day(course, protocol)
+        first_day = selectors.suggested_first_day(course, protocol, sessions)
         first_time = datetime.time(rng.choice([9, 10, 11, 14, 15, 16]), rng.choice([0, 30]))
         rows = selectors.course_proposal(
-            course=course, first_start=timezone.make_aware(datetime.datetime.combine(first_day, first_time))
+            course=course,
+            first_start=timezone.make_aware(datetime.datetime.combine(first_day, first_time)),
+            sessions=sessions,
         )
-        starts = {}
+        starts = []
         for row in rows:
             if row.unresolved:
                 break  # the front desk would choose by hand; the demo books what fits
-            starts[row.sequence] = row.starts_at
+            starts.append(row.starts_at)
         if not starts:
             continue
         try:
-            booked += len(services.course_book(course=course, starts=starts, booked_by=front_desk))
+            booked += len(diary.course_book(course=course, starts=starts, booked_by=front_desk))
         except ValidationError:
             continue
     return booked
 
 
+def seed_calendar(*, users, rng, patients=None, stdout=None):
+    """Working hours and public holidays: before the courses demo, whose past visits keep to them."""
+    today = timezone.localdate()
+    seed_hours(users)
+    seed_closures(today)
+    if stdout:
+        stdout.write("Demo calendar: working hours and public holidays.")
+
+
 def seed(*, users, rng, patients=None, stdout=None):
     today = timezone.localdate()
     protocol = ProtocolSettings.load()
-    seed_hours(users)
-    seed_closures(today)
+    seed_calendar(users=users, rng=rng)
     today_count = seed_today(users, today, protocol, rng)
     future_count = seed_future(users, today, protocol, rng)
     if stdout:
         stdout.write(
-            f"Demo diary: working hours, public holidays, {today_count} appointments today, "
-            f"{future_count} future sessions booked."
+            f"Demo diary: {today_count} appointments today, {future_count} future treatments booked."
         )

@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from clinic.models import User
+from courses.models import NoShowFollowUp
 from scheduling.models import Closure, WorkingHours
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -47,30 +48,52 @@ class FirstSlotForm(forms.Form):
         return cleaned
 
 
+SPACING_REASON_HELP = (
+    "Only when the visit must sit outside the course's spacing window: it is then recorded as a protocol "
+    "deviation with this reason."
+)
+
+
 class ProposalRowForm(forms.Form):
-    sequence = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    """One treatment of a course booking: only the date and time chosen travel through the browser. The
+    treatment's number and every check are worked out again on the server (scheduling.diary.course_book)."""
+
     date = forms.DateField(widget=DATE_INPUT)
     time = forms.TimeField(widget=TIME_INPUT)
+    spacing_reason = forms.CharField(
+        label="Reason outside the spacing window",
+        max_length=300,
+        required=False,
+        help_text=SPACING_REASON_HELP,
+    )
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("date") and cleaned.get("time"):
             cleaned["starts_at"] = aware(cleaned["date"], cleaned["time"])
-            if cleaned["starts_at"] < timezone.now():
-                self.add_error("date", "This time has already passed.")
         return cleaned
 
 
 class BaseProposalFormSet(forms.BaseFormSet):
+    def __init__(self, *args, to_book=(), **kwargs):
+        self.to_book = list(to_book)
+        super().__init__(*args, **kwargs)
+
     def clean(self):
         if any(self.errors):
             return
-        sequences = [form.cleaned_data["sequence"] for form in self.forms]
-        if len(sequences) != len(set(sequences)):
-            raise forms.ValidationError("Each session may appear only once.")
+        if len(self.forms) > len(self.to_book):
+            raise forms.ValidationError(
+                f"Only {len(self.to_book)} treatment(s) remain to book; propose again from step 1."
+            )
+        starts = [form.cleaned_data["starts_at"] for form in self.forms]
+        if starts != sorted(starts):
+            raise forms.ValidationError("Put the treatments in date order: each comes after the one before.")
 
 
-ProposalFormSet = forms.formset_factory(ProposalRowForm, formset=BaseProposalFormSet, extra=0)
+ProposalFormSet = forms.formset_factory(
+    ProposalRowForm, formset=BaseProposalFormSet, extra=0, max_num=20, absolute_max=20, validate_max=True
+)
 
 
 class CancelForm(forms.Form):
@@ -81,13 +104,22 @@ class RescheduleForm(forms.Form):
     date = forms.DateField(label="New date", widget=DATE_INPUT)
     time = forms.TimeField(label="New time", widget=TIME_INPUT)
     shift_later = forms.BooleanField(
-        label="Shift later sessions of this course by the same amount", required=False
+        label="Shift the later booked visits of this course by the same amount", required=False
+    )
+    spacing_reason = forms.CharField(
+        label="Reason outside the spacing window",
+        max_length=300,
+        required=False,
+        help_text=SPACING_REASON_HELP,
     )
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("date") and cleaned.get("time"):
             cleaned["starts_at"] = aware(cleaned["date"], cleaned["time"])
-            if cleaned["starts_at"] < timezone.now():
-                self.add_error("date", "Choose a time in the future.")
         return cleaned
+
+
+class NoShowFollowUpForm(forms.Form):
+    outcome = forms.ChoiceField(label="What happened", choices=NoShowFollowUp.choices)
+    note = forms.CharField(label="Note", max_length=200, required=False)

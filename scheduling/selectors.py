@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.models import User
+from courses import timeline
 from courses.models import (
     FOLLOW_UP_WEEKS,
     LIVE_SESSION_STATUSES,
@@ -21,8 +22,9 @@ from courses.models import (
     TreatmentSession,
     course_label,
 )
-from scheduling.models import Closure, WorkingHours
-from scheduling.proposals import Availability, propose_sessions
+from scheduling import diary
+from scheduling.models import WorkingHours
+from scheduling.proposals import propose_sessions
 
 
 def practitioner_label(user):
@@ -38,13 +40,6 @@ def slot_length(protocol=None):
     return datetime.timedelta(minutes=(protocol or ProtocolSettings.load()).slot_minutes)
 
 
-def spacing_window(course, protocol):
-    """(min, max) days allowed between two sessions: the protocol's, or the course's own interval."""
-    if protocol.interval_in_protocol(course.interval_days):
-        return protocol.min_interval_days, protocol.max_interval_days
-    return course.interval_days, course.interval_days
-
-
 def hours_by_weekday(practitioner):
     hours = defaultdict(list)
     for row in WorkingHours.objects.filter(practitioner=practitioner).order_by("weekday", "starts_at"):
@@ -52,70 +47,52 @@ def hours_by_weekday(practitioner):
     return dict(hours)
 
 
-def availability_for(*, practitioner, patient, first_day, last_day, protocol, exclude_pks=()):
-    first, _ = day_bounds(first_day)
-    _, last = day_bounds(last_day)
-    busy = (
-        TreatmentSession.objects.filter(
-            Q(practitioner=practitioner) | Q(patient=patient),
-            status__in=LIVE_SESSION_STATUSES,
-            starts_at__lt=last,
-            ends_at__gt=first,
-        )
-        .exclude(pk__in=exclude_pks)
-        .values_list("starts_at", "ends_at")
-    )
-    closures = Closure.objects.overlapping(first_day, last_day).values_list("starts_on", "ends_on", "reason")
-    return Availability(
-        practitioner_name=practitioner_label(practitioner),
-        hours=hours_by_weekday(practitioner),
-        closures=tuple(closures),
-        busy=tuple(busy),
-        slot=slot_length(protocol),
-        tz=timezone.get_current_timezone(),
-    )
+def course_visits(course):
+    """The course's visits in time order (what the timeline rules read)."""
+    return list(course.sessions.order_by("starts_at", "pk"))
 
 
-def open_sequences(course):
-    """Sequence numbers of the course not held by a live session, in order."""
-    held = set(course.sessions.filter(status__in=LIVE_SESSION_STATUSES).values_list("sequence", flat=True))
-    return [n for n in range(1, course.planned_sessions + 1) if n not in held]
+def numbers_to_book(course, sessions=None):
+    """The treatment numbers still to book (courses.timeline)."""
+    return timeline.numbers_to_book(course, course_visits(course) if sessions is None else sessions)
 
 
-def last_live_session(course):
-    return course.sessions.filter(status__in=LIVE_SESSION_STATUSES).order_by("-starts_at").first()
-
-
-def suggested_first_day(course, protocol):
-    last = last_live_session(course)
-    today = timezone.localdate()
+def suggested_first_day(course, protocol, sessions=None):
+    """The day to propose for the next treatment: its planned day after the last visit, or the course's
+    start, and never before tomorrow."""
+    sessions = course_visits(course) if sessions is None else sessions
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    last = timeline.last_visit(sessions)
     if last is None:
-        return max(course.start_date, today + datetime.timedelta(days=1))
-    day = timezone.localdate(last.starts_at) + datetime.timedelta(days=course.interval_days)
-    return max(day, today + datetime.timedelta(days=1))
+        return max(timeline.first_allowed_day(course), tomorrow)
+    window = timeline.spacing_window(course, protocol)
+    return max(timeline.local_day(last.starts_at) + datetime.timedelta(days=window.target), tomorrow)
 
 
-def course_proposal(*, course, first_start, now=None):
-    """The proposal table for the course's open sequence numbers, starting at `first_start`."""
+def course_proposal(*, course, first_start, now=None, sessions=None):
+    """The proposal table for the course's treatments still to book, starting at `first_start`."""
     protocol = ProtocolSettings.load()
-    sequences = open_sequences(course)
-    window = spacing_window(course, protocol)
+    sessions = course_visits(course) if sessions is None else sessions
+    numbers = timeline.numbers_to_book(course, sessions)
+    window = timeline.spacing_window(course, protocol)
     first_day = timezone.localdate(first_start)
-    last_day = first_day + datetime.timedelta(days=window[1] * max(len(sequences), 1))
-    availability = availability_for(
+    last_day = first_day + datetime.timedelta(days=window.high * max(len(numbers), 1))
+    availability = diary.availability_for(
         practitioner=course.practitioner,
         patient=course.patient,
         first_day=first_day,
         last_day=last_day,
         protocol=protocol,
     )
+    previous, _ = timeline.neighbours(sessions, first_start)
     return propose_sessions(
         first_start=first_start,
-        sequences=sequences,
-        interval_days=course.interval_days,
+        sequences=numbers,
         window=window,
         availability=availability,
         now=now or timezone.now(),
+        first_day=timeline.first_allowed_day(course),
+        previous_day=timeline.local_day(previous.starts_at) if previous else None,
     )
 
 
@@ -137,6 +114,8 @@ CALENDAR_FIELDS = (
     "ends_at",
     "status",
     "cancel_reason",
+    "no_show_at",
+    "spacing_override_reason",
     "patient__given_name",
     "patient__family_name",
     "patient__mrn",
@@ -144,6 +123,7 @@ CALENDAR_FIELDS = (
     "practitioner__last_name",
     "practitioner__username",
     "course__planned_sessions",
+    "course__status",
     "course__laterality",
     "course__condition__name",
 )
@@ -273,42 +253,31 @@ class SpacingCheck:
     message: str
 
 
-def spacing_message(days, window):
-    low, high = window
-    if days < low:
-        return False, f"{days} days: too close (at least {low})"
-    if days > high:
-        return False, f"{days} days: too far apart (at most {high})"
-    return True, f"{days} days: fits the {low}–{high}-day window"
-
-
 def reschedule_checks(*, session, new_start, shift_later):
-    """Spacing with the live sessions before and after, if the session moved to `new_start`."""
+    """Spacing with the treatments and visits before and after, if the visit moved to `new_start`
+    (courses.timeline's window; the diary service refuses a move outside it without a reason)."""
     protocol = ProtocolSettings.load()
-    window = spacing_window(session.course, protocol)
-    siblings = list(
-        session.course.sessions.filter(status__in=LIVE_SESSION_STATUSES)
-        .exclude(pk=session.pk)
-        .order_by("starts_at")
-    )
-    before = [s for s in siblings if s.sequence < session.sequence]
-    after = [s for s in siblings if s.sequence > session.sequence]
+    window = timeline.spacing_window(session.course, protocol)
+    sessions = course_visits(session.course)
+    moving = {session.pk}
+    if shift_later:
+        moving |= {s.pk for s in diary.later_visits(session)}
+    others = [s for s in sessions if s.pk not in moving]
+    previous, following = timeline.neighbours(others, new_start)
     new_day = timezone.localdate(new_start)
     checks = []
-    if before:
-        previous = before[-1]
-        days = (new_day - timezone.localdate(previous.starts_at)).days
-        fits, message = spacing_message(days, window)
-        checks.append(SpacingCheck(f"After session {previous.sequence}", days, fits, message))
-    if after and not shift_later:
-        following = after[0]
-        days = (timezone.localdate(following.starts_at) - new_day).days
-        fits, message = spacing_message(days, window)
-        checks.append(SpacingCheck(f"Before session {following.sequence}", days, fits, message))
-    elif after:
+    if previous is not None:
+        days = (new_day - timeline.local_day(previous.starts_at)).days
+        fits, message = window.judge(days)
+        checks.append(SpacingCheck(f"After treatment {previous.sequence}", days, fits, message))
+    if following is not None:
+        days = (timeline.local_day(following.starts_at) - new_day).days
+        fits, message = window.judge(days)
+        checks.append(SpacingCheck(f"Before treatment {following.sequence}", days, fits, message))
+    if shift_later and len(moving) > 1:
         checks.append(
             SpacingCheck(
-                f"Sessions {', '.join(str(s.sequence) for s in after)}",
+                "Later booked visits",
                 None,
                 True,
                 "move by the same amount, so their spacing is unchanged",
@@ -325,7 +294,10 @@ WORKLIST_CAP = 50
 def _courses_to_book_rows(now):
     # Per-course subqueries over the (course, status, sequence) index: a join and GROUP BY made PostgreSQL
     # read every session of the clinic to find the few thousand open courses' ones.
-    live = TreatmentSession.objects.filter(course=OuterRef("pk"), status__in=LIVE_SESSION_STATUSES)
+    # Treatments given and visits booked (an assessment is neither: courses.timeline).
+    live = TreatmentSession.objects.filter(
+        course=OuterRef("pk"), status__in=LIVE_SESSION_STATUSES, assessment_only=False
+    )
     return (
         TreatmentCourse.objects.filter(status__in=[CourseStatus.PLANNED, CourseStatus.ACTIVE])
         .filter(~Exists(live.filter(starts_at__gte=now)))
@@ -386,21 +358,13 @@ def overdue_sessions_first(limit, now=None):
     return sorted(found, key=lambda row: (row.starts_at, row.pk))[:limit]
 
 
-NO_SHOW_CALL_BACK_DAYS = 30
+def no_shows_to_call():
+    """No-shows whose follow-up nobody has recorded yet (called, rebooked, course stopped), newest first.
 
-
-def no_shows_to_call(now=None):
-    """Recent no-shows with nothing booked since for the same course."""
-    now = now or timezone.now()
-    later = TreatmentSession.objects.filter(
-        course=OuterRef("course"), status__in=LIVE_SESSION_STATUSES, starts_at__gt=OuterRef("starts_at")
-    )
+    A no-show stays here whatever is booked later, until someone records what happened.
+    """
     return (
-        TreatmentSession.objects.filter(
-            status=SessionStatus.NO_SHOW,
-            starts_at__gte=now - datetime.timedelta(days=NO_SHOW_CALL_BACK_DAYS),
-        )
-        .filter(~Exists(later))
+        TreatmentSession.objects.filter(status=SessionStatus.NO_SHOW, no_show_follow_up="")
         .select_related("patient", "practitioner", "course__condition")
         .order_by("-starts_at", "pk")
     )

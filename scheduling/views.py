@@ -16,13 +16,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinic.access import log_access
 from clinic.models import User
-from courses.models import LIVE_SESSION_STATUSES, ProtocolSettings, TreatmentCourse, TreatmentSession
-from scheduling import selectors, services
+from courses import timeline
+from courses.models import ProtocolSettings, SessionStatus, TreatmentCourse, TreatmentSession
+from scheduling import diary, selectors, services
 from scheduling.feeds import practitioner_calendar
 from scheduling.forms import (
     CancelForm,
     ClosureForm,
     FirstSlotForm,
+    NoShowFollowUpForm,
     ProposalFormSet,
     RescheduleForm,
     WorkingHoursForm,
@@ -52,9 +54,19 @@ def _calendar_filter(request):
     return day, chosen, choices
 
 
+def _safe_next(request):
+    """The page to go back to, when it is one of ours ('' otherwise)."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
 def _back_to(request, session):
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+    target = _safe_next(request)
+    if target:
         return target
     day = timezone.localdate(session.starts_at)
     return f"{reverse('scheduling:day')}?date={day:%Y-%m-%d}"
@@ -83,9 +95,12 @@ def _row_links(sessions, *, user, here):
             ("no_show", "scheduling:session-no-show"),
             ("cancel", "scheduling:session-cancel"),
             ("reschedule", "scheduling:session-reschedule"),
+            ("undo_no_show", "scheduling:session-no-show-undo"),
+            ("rebook", "scheduling:session-rebook"),
             ("log", "courses:session-log"),
         )
     }
+    today = timezone.localdate()
     can_log = user.has_perm("courses.add_injection")
     back = f"?next={quote(here, safe='')}"
     for session in sessions:
@@ -99,6 +114,17 @@ def _row_links(sessions, *, user, here):
         session.no_show_url = links["no_show"](pk)
         session.cancel_url = links["cancel"](pk)
         session.reschedule_url = links["reschedule"](pk) + back
+        session.undo_no_show_url = (
+            links["undo_no_show"](pk)
+            if session.status == SessionStatus.NO_SHOW
+            and timezone.localdate(session.no_show_at or session.starts_at) == today
+            else ""
+        )
+        session.rebook_url = (
+            links["rebook"](pk) + back
+            if session.status in (SessionStatus.NO_SHOW, SessionStatus.CANCELLED) and session.course.is_open
+            else ""
+        )
         session.log_url = (
             links["log"](pk)
             if can_log and session.practitioner_id == user.pk and session.status in selectors.OPEN_STATUSES
@@ -272,7 +298,7 @@ def session_check_in(request, pk):
     return _quick_action(
         request,
         pk,
-        lambda s: services.session_check_in(session=s, by=request.user),
+        lambda s: diary.visit_check_in(session=s, by=request.user),
         "{name} checked in.",
     )
 
@@ -283,8 +309,19 @@ def session_no_show(request, pk):
     return _quick_action(
         request,
         pk,
-        lambda s: services.session_mark_no_show(session=s, by=request.user),
+        lambda s: diary.visit_no_show(session=s, by=request.user),
         "{name} marked as a no-show.",
+    )
+
+
+@require_POST
+@permission_required("scheduling.book_appointments", raise_exception=True)
+def session_no_show_undo(request, pk):
+    return _quick_action(
+        request,
+        pk,
+        lambda s: diary.visit_no_show_undo(session=s, by=request.user),
+        "No-show of {name} undone: the visit is booked again.",
     )
 
 
@@ -296,9 +333,31 @@ def session_cancel(request, pk):
     return _quick_action(
         request,
         pk,
-        lambda s: services.session_cancel(session=s, reason=reason, by=request.user),
+        lambda s: diary.visit_cancel(session=s, reason=reason, by=request.user),
         "Appointment of {name} cancelled.",
     )
+
+
+def _with_nearest(data):
+    """The posted form, with the date and time replaced by the nearest valid slot when "Use this time"
+    was pressed (the page then shows the checks at that time, and nothing moves until confirmed)."""
+    if data.get("action") != "use-nearest":
+        return data
+    data = data.copy()
+    data["date"], data["time"] = data.get("nearest_date", ""), data.get("nearest_time", "")
+    return data
+
+
+def _refusal_context(error):
+    """What a page shows of a refused diary write: the rules broken and the nearest valid time."""
+    nearest = getattr(error, "nearest", None)
+    local = timezone.localtime(nearest) if nearest else None
+    return {
+        "nearest": local,
+        "nearest_date": f"{local:%Y-%m-%d}" if local else "",
+        "nearest_time": f"{local:%H:%M}" if local else "",
+        "refused_rules": sorted(getattr(error, "rules", ())),
+    }
 
 
 @permission_required("scheduling.book_appointments", raise_exception=True)
@@ -308,24 +367,27 @@ def session_reschedule(request, pk):
     )
     if request.method == "GET":
         log_access(request, session, what="schedule")
-    course_sessions = session.course.sessions.order_by("sequence", "starts_at")
     local = timezone.localtime(session.starts_at)
-    checks, clash_sequence = None, None
+    checks, clash_sequence, refusal = None, None, {}
     if request.method == "POST":
-        form = RescheduleForm(request.POST)
+        form = RescheduleForm(_with_nearest(request.POST))
         if form.is_valid():
-            starts_at = form.cleaned_data["starts_at"]
-            shift_later = form.cleaned_data["shift_later"]
+            data = form.cleaned_data
             checks = selectors.reschedule_checks(
-                session=session, new_start=starts_at, shift_later=shift_later
+                session=session, new_start=data["starts_at"], shift_later=data["shift_later"]
             )
             if request.POST.get("action") == "move":
                 try:
-                    moved = services.session_reschedule(
-                        session=session, starts_at=starts_at, shift_later=shift_later, by=request.user
+                    moved = diary.visit_reschedule(
+                        session=session,
+                        starts_at=data["starts_at"],
+                        shift_later=data["shift_later"],
+                        spacing_reason=data["spacing_reason"],
+                        by=request.user,
                     )
                 except ValidationError as error:
                     clash_sequence = getattr(error, "sequence", None)
+                    refusal = _refusal_context(error)
                     form.add_error(None, _error_text(error))
                 else:
                     fit = "; ".join(f"{c.label}: {c.message}" for c in checks)
@@ -340,14 +402,124 @@ def session_reschedule(request, pk):
         "scheduling/reschedule.html",
         {
             "session": session,
-            "course_sessions": course_sessions,
-            "later": services.sessions_to_shift(session),
+            "course_sessions": selectors.course_visits(session.course),
+            "window": timeline.spacing_window(session.course, ProtocolSettings.load()),
+            "later": diary.later_visits(session),
             "form": form,
             "checks": checks,
             "clash_sequence": clash_sequence,
-            "next": request.GET.get("next") or request.POST.get("next", ""),
+            "next": _safe_next(request),
+            **refusal,
         },
     )
+
+
+@permission_required("scheduling.book_appointments", raise_exception=True)
+def session_rebook(request, pk):
+    """Book again the treatment a no-show or a cancellation missed, shifting the later visits if asked."""
+    missed = get_object_or_404(
+        TreatmentSession.objects.select_related("patient", "practitioner", "course__condition"), pk=pk
+    )
+    course = missed.course
+    if request.method == "GET":
+        log_access(request, missed, what="schedule")
+    protocol = ProtocolSettings.load()
+    sessions = selectors.course_visits(course)
+    refusal = {}
+    if missed.status not in (SessionStatus.NO_SHOW, SessionStatus.CANCELLED) or not course.is_open:
+        messages.error(request, "Only a missed or cancelled visit of an open course is rebooked.")
+        return redirect("courses:course-detail", course.pk)
+    if request.method == "POST":
+        form = RescheduleForm(_with_nearest(request.POST))
+        if form.is_valid() and request.POST.get("action") == "move":
+            data = form.cleaned_data
+            try:
+                booked = diary.visit_rebook(
+                    missed=missed,
+                    starts_at=data["starts_at"],
+                    shift_later=data["shift_later"],
+                    spacing_reason=data["spacing_reason"],
+                    by=request.user,
+                )
+            except ValidationError as error:
+                refusal = _refusal_context(error)
+                form.add_error(None, _error_text(error))
+            else:
+                when = timezone.localtime(booked.starts_at)
+                messages.success(
+                    request, f"Treatment {booked.sequence} rebooked for {when:%a %d %b %Y at %H:%M}."
+                )
+                return redirect(_back_to(request, booked))
+    else:
+        suggested = selectors.suggested_first_day(course, protocol, sessions)
+        form = RescheduleForm(
+            initial={"date": suggested, "time": timezone.localtime(missed.starts_at).time()}
+        )
+    return render(
+        request,
+        "scheduling/rebook.html",
+        {
+            "missed": missed,
+            "course": course,
+            "course_sessions": sessions,
+            "window": timeline.spacing_window(course, protocol),
+            "to_book": timeline.numbers_to_book(course, sessions),
+            "later": diary.later_visits(missed),
+            "form": form,
+            "next": _safe_next(request),
+            **refusal,
+        },
+    )
+
+
+@require_POST
+@permission_required("scheduling.book_appointments", raise_exception=True)
+def session_no_show_follow_up(request, pk):
+    session = get_object_or_404(TreatmentSession.objects.select_related("patient"), pk=pk)
+    form = NoShowFollowUpForm(request.POST)
+    if form.is_valid():
+        try:
+            diary.no_show_follow_up_record(
+                session=session,
+                outcome=form.cleaned_data["outcome"],
+                note=form.cleaned_data["note"],
+                by=request.user,
+            )
+        except ValidationError as error:
+            messages.error(request, _error_text(error))
+        else:
+            messages.success(request, f"Follow-up of {session.patient.full_name}'s no-show recorded.")
+    else:
+        messages.error(
+            request, "Nothing was recorded: " + " ".join(e for errors in form.errors.values() for e in errors)
+        )
+    return redirect(f"{reverse('scheduling:worklists')}#no-shows")
+
+
+@require_POST
+def session_move_to_now(request, pk):
+    """The patient is here now: their visit booked for another time moves to now (checked in)."""
+    can_log = request.user.has_perms(("courses.change_treatmentsession", "courses.view_clinical"))
+    if not (can_log or request.user.has_perm("scheduling.book_appointments")):
+        raise PermissionDenied
+    session = get_object_or_404(TreatmentSession.objects.select_related("practitioner", "course"), pk=pk)
+    practitioner = request.user if request.user.is_practitioner else None
+    try:
+        moved = diary.visit_move_to_now(
+            session=session,
+            practitioner=practitioner,
+            spacing_reason=request.POST.get("spacing_reason", ""),
+            by=request.user,
+        )
+    except ValidationError as error:
+        messages.error(request, f"The visit was not moved: {_error_text(error)}")
+        if can_log:
+            return redirect("courses:session-log", session.pk)
+        return redirect(_back_to(request, session))
+    messages.success(request, f"Treatment {moved.sequence} moved to now; the patient is checked in.")
+    if can_log:
+        return redirect("courses:session-log", moved.pk)
+    return redirect(_back_to(request, moved))
 
 
 # --- Booking a course ------------------------------------------------------------------------------
@@ -361,73 +533,77 @@ def course_book(request, pk):
     if request.method == "GET":
         log_access(request, course, what="booking")
     protocol = ProtocolSettings.load()
-    sequences = selectors.open_sequences(course)
-    existing = course.sessions.filter(status__in=LIVE_SESSION_STATUSES).order_by("sequence")
+    sessions = selectors.course_visits(course)
+    to_book = timeline.numbers_to_book(course, sessions)
     context = {
         "course": course,
-        "existing": existing,
-        "sequences": sequences,
-        "window": selectors.spacing_window(course, protocol),
+        "existing": [s for s in sessions if timeline.is_treatment(s) or timeline.is_open_visit(s)],
+        "sequences": to_book,
+        "window": timeline.spacing_window(course, protocol),
         "slot_minutes": protocol.slot_minutes,
     }
     if not course.is_open:
         messages.error(request, f"This course is {course.get_status_display().lower()}; it cannot be booked.")
         return render(request, "scheduling/book.html", {**context, "first_form": None})
-    proposals, formset, clash_sequence = None, None, None
+    proposals, formset, refused = {}, None, {}
     if request.method == "POST":
-        formset = ProposalFormSet(request.POST, prefix="rows")
+        formset = ProposalFormSet(request.POST, prefix="rows", to_book=to_book)
         first_form = FirstSlotForm(request.POST)
         if formset.is_valid():
-            starts = {row["sequence"]: row["starts_at"] for row in formset.cleaned_data}
+            starts = [row["starts_at"] for row in formset.cleaned_data]
+            reasons = {i: row.get("spacing_reason", "") for i, row in enumerate(formset.cleaned_data)}
             try:
-                created = services.course_book(course=course, starts=starts, booked_by=request.user)
+                created = diary.course_book(
+                    course=course, starts=starts, spacing_reasons=reasons, booked_by=request.user
+                )
+            except diary.BookingRefused as error:
+                refused = error.rows
+                formset._non_form_errors = formset.error_class([_error_text(error)])
             except ValidationError as error:
-                clash_sequence = getattr(error, "sequence", None)
                 formset._non_form_errors = formset.error_class([_error_text(error)])
             else:
-                messages.success(request, f"{len(created)} sessions booked for {course.patient.full_name}.")
+                messages.success(request, f"{len(created)} treatments booked for {course.patient.full_name}.")
                 first = timezone.localdate(created[0].starts_at)
                 return redirect(
                     f"{reverse('scheduling:week')}?date={first:%Y-%m-%d}&practitioner={course.practitioner_id}"
                 )
-        proposals = _proposal_notes(request.POST)
     else:
-        suggested = selectors.suggested_first_day(course, protocol)
+        suggested = selectors.suggested_first_day(course, protocol, sessions)
         first_form = FirstSlotForm(
             request.GET or None, initial={"first_date": suggested, "first_time": "09:00"}
         )
-        if request.GET and first_form.is_valid():
+        if request.GET and first_form.is_valid() and to_book:
             rows = selectors.course_proposal(
-                course=course, first_start=first_form.cleaned_data["first_start"]
+                course=course, first_start=first_form.cleaned_data["first_start"], sessions=sessions
             )
             initial = []
             for row in rows:
                 local = timezone.localtime(row.starts_at) if row.starts_at else None
                 initial.append(
                     {
-                        "sequence": row.sequence,
                         "date": local.date() if local else row.target_date,
                         "time": local.time() if local else first_form.cleaned_data["first_time"],
                     }
                 )
-            formset = ProposalFormSet(initial=initial, prefix="rows")
-            proposals = {row.sequence: row for row in rows}
+            formset = ProposalFormSet(initial=initial, prefix="rows", to_book=to_book)
+            proposals = dict(enumerate(rows))
     rows = []
     if formset is not None:
-        last = selectors.last_live_session(course)
-        previous_day = timezone.localdate(last.starts_at) if last else None
-        for form in formset.forms:
-            sequence = _as_int(form["sequence"].value())
+        previous = timeline.last_visit(sessions)
+        previous_day = timeline.local_day(previous.starts_at) if previous else None
+        for index, form in enumerate(formset.forms):
             day = _as_date(form["date"].value())
             spacing = None
             if day and previous_day:
-                spacing = selectors.spacing_message((day - previous_day).days, context["window"])
+                spacing = context["window"].judge((day - previous_day).days)
+            error = refused.get(index)
             rows.append(
                 {
                     "form": form,
-                    "sequence": sequence,
-                    "proposal": (proposals or {}).get(sequence),
-                    "clash": clash_sequence is not None and sequence == clash_sequence,
+                    "sequence": to_book[index] if index < len(to_book) else None,
+                    "proposal": proposals.get(index),
+                    "refused": error,
+                    **(_refusal_context(error) if error else {}),
                     "spacing": spacing,
                 }
             )
@@ -439,13 +615,6 @@ def course_book(request, pk):
     )
 
 
-def _as_int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _as_date(value):
     if isinstance(value, datetime.date):
         return value
@@ -453,25 +622,6 @@ def _as_date(value):
         return datetime.date.fromisoformat(value or "")
     except ValueError:
         return None
-
-
-def _proposal_notes(data):
-    """On a re-shown confirm form, keep the reasons the proposal gave (posted back as hidden notes)."""
-    notes = {}
-    for key, value in data.items():
-        if key.startswith("note-") and value:
-            try:
-                notes[int(key[5:])] = _Note(value.split(" | "))
-            except ValueError:
-                continue
-    return notes
-
-
-class _Note:
-    def __init__(self, reasons):
-        self.reasons = reasons
-        self.moved = bool(reasons)
-        self.unresolved = False
 
 
 # --- Work lists --------------------------------------------------------------------------------------
@@ -496,6 +646,7 @@ def worklists(request):
         "follow_ups_count": follow_ups_count,
     }
     context["can_book"] = request.user.has_perm("scheduling.book_appointments")
+    context["follow_up_form"] = NoShowFollowUpForm()
     return render(request, "scheduling/worklists.html", context)
 
 

@@ -44,3 +44,31 @@ def client_for(client):
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def at_noon(monkeypatch):
+    """The clock stopped at noon today: for visits that happen "now" (walk-ins, a visit moved to now),
+    whose guards depend on the time of day."""
+    import datetime
+
+    from django.utils import timezone
+
+    noon = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time(12)))
+    monkeypatch.setattr(timezone, "now", lambda: noon)
+    return noon
+
+
+@pytest.fixture
+def works_every_day(practitioner):
+    """The practitioner persona works 08:00–18:00 every day of the week."""
+    import datetime
+
+    from tests.factories import WorkingHoursFactory
+
+    return [
+        WorkingHoursFactory(
+            practitioner=practitioner, weekday=day, starts_at=datetime.time(8), ends_at=datetime.time(18)
+        )
+        for day in range(7)
+    ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('courses', '0004_protocol_defaults_closing_note'),
+        ("courses", "0004_protocol_defaults_closing_note"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='treatmentsession',
-            name='assessment_only',
-            field=models.BooleanField(default=False, verbose_name='assessment only (nothing injected)'),
+            model_name="treatmentsession",
+            name="assessment_only",
+            field=models.BooleanField(default=False, verbose_name="assessment only (nothing injected)"),
         ),
     ]

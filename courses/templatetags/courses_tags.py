@@ -65,9 +65,12 @@ def timeline_rows(context, sessions):
         closed = status in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW)
         sequence = session.sequence
         starts = dateformat.format(timezone.localtime(session.starts_at), "D j M Y H:i")
+        numbered = not (closed or session.assessment_only)
+        which = f"treatment {sequence}" if numbered else f"visit of {starts}"
         parts = [
             '<tr class="text-body-secondary">' if closed else "<tr>",
-            f"<td>{sequence}</td>",
+            # Treatments given and booked carry their number; a missed, cancelled or assessment visit none.
+            f"<td>{sequence if numbered else '–'}</td>",
             f'<td class="text-nowrap">{starts}</td>',
             f'<td><span class="badge text-bg-{session.status_badge}">'
             f"{escape(session.get_status_display())}</span>",
@@ -76,8 +79,7 @@ def timeline_rows(context, sessions):
             parts.append(f'<div class="small">{escape(session.cancel_reason)}</div>')
         if status == SessionStatus.SCHEDULED and can_move and (url := move_url(session.pk)):
             parts.append(
-                f'\n<a class="small ms-1" href="{url}">Move'
-                f'<span class="visually-hidden"> session {sequence}</span></a>'
+                f'\n<a class="small ms-1" href="{url}">Move<span class="visually-hidden"> {which}</span></a>'
             )
         parts.append(f"</td><td>{escape(session.practitioner)}</td>")
         if clinical:
@@ -87,7 +89,7 @@ def timeline_rows(context, sessions):
                 label = "View" if status == SessionStatus.COMPLETED or not can_log else "Log"
                 parts.append(
                     f'<a class="btn btn-sm btn-outline-primary" href="{url}">{label}'
-                    f'<span class="visually-hidden"> session {sequence}</span></a>'
+                    f'<span class="visually-hidden"> {which}</span></a>'
                 )
             parts.append("</td>")
         parts.append("</tr>")

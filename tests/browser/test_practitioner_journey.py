@@ -85,8 +85,8 @@ def test_a_practitioner_screens_logs_two_sessions_and_sees_the_pain_trend(page, 
 
     # Session 1 from the course page: a three-part preparation and three sites, rows added in the page.
     page.goto(f"{live_server.url}/courses/{course.pk}/")
-    page.get_by_role("link", name="Log session 1").click()
-    expect(page.get_by_role("heading", name="Session 1 of 3")).to_be_visible()
+    page.get_by_role("link", name="Log treatment 1").click()
+    expect(page.get_by_role("heading", name="Treatment 1 of 3")).to_be_visible()
     assert not axe_violations(page)
     page.get_by_label("Pain before injection (NRS 0–10)").fill("7")
     components = page.locator("[data-formset='components'] [data-formset-row]")
@@ -110,7 +110,7 @@ def test_a_practitioner_screens_logs_two_sessions_and_sees_the_pain_trend(page, 
         injections.nth(index).get_by_label("Volume (mL)").fill(volume)
     expect(page.locator("[data-injection-total]")).to_have_text("Session total 4.50 mL")
     complete(page, "Apixaban held for 48 hours as agreed with the GP")
-    expect(page.get_by_text("Session 1 completed.")).to_be_visible()
+    expect(page.get_by_text("Treatment 1 completed.")).to_be_visible()
     first = visit["first"]
     first.refresh_from_db()
     assert first.status == SessionStatus.COMPLETED
@@ -120,7 +120,7 @@ def test_a_practitioner_screens_logs_two_sessions_and_sees_the_pain_trend(page, 
 
     # Session 2: a flare since session 1, attributed to it.
     page.goto(f"{live_server.url}/courses/{course.pk}/")
-    page.get_by_role("link", name="Log session 2").click()
+    page.get_by_role("link", name="Log treatment 2").click()
     page.get_by_label("Pain before injection (NRS 0–10)").fill("5")
     page.locator("[data-formset='components'] [data-formset-row]").first.get_by_label(
         "Product lot"
@@ -134,7 +134,7 @@ def test_a_practitioner_screens_logs_two_sessions_and_sees_the_pain_trend(page, 
     side_effect.get_by_role("combobox", name="Side effect").select_option(label="Post-injection pain / flare")
     side_effect.get_by_label("Onset").fill((timezone.localdate() - datetime.timedelta(days=13)).isoformat())
     complete(page, "Apixaban held again")
-    expect(page.get_by_text("Session 2 completed.")).to_be_visible()
+    expect(page.get_by_text("Treatment 2 completed.")).to_be_visible()
     second = visit["second"]
     second.refresh_from_db()
     assert second.status == SessionStatus.COMPLETED

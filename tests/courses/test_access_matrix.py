@@ -158,7 +158,7 @@ def users(front_desk, practitioner, clinic_admin):
 
 
 @pytest.fixture
-def objects(practitioner):
+def objects(practitioner, works_every_day, at_noon):
     course = TreatmentCourseFactory(practitioner=practitioner, status=CourseStatus.ACTIVE)
     TreatmentSessionFactory(course=course, sequence=1, completed=True)
     TreatmentSessionFactory(course=course, sequence=2)

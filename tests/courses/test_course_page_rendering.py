@@ -148,7 +148,7 @@ def test_a_logged_session_row_lists_its_sites_preparation_and_side_effects(clien
     assert '<div>Flare <span class="badge text-bg-warning">grade 2</span></div>' in row
     assert '<div>Syncope <span class="badge text-bg-danger">grade 3, serious</span></div>' in row
     log_url = reverse("courses:session-log", args=[done.pk])
-    assert f'href="{log_url}">View<span class="visually-hidden"> session 1</span></a>' in row
+    assert f'href="{log_url}">View<span class="visually-hidden"> treatment 1</span>' in row
 
 
 def test_cancelled_and_booked_rows_for_front_desk_show_status_and_the_move_link(
@@ -156,12 +156,12 @@ def test_cancelled_and_booked_rows_for_front_desk_show_status_and_the_move_link(
 ):
     course, _, missed, booked = logged
     html = client_for(front_desk).get(reverse("courses:course-detail", args=[course.pk])).text
-    assert '<tr class="text-body-secondary"><td>2</td>' in html
+    # A cancelled visit holds no treatment number.
+    assert '<tr class="text-body-secondary"><td>–</td>' in html
     assert '<div class="small">Snow &amp; ice</div>' in html
     move = reverse("scheduling:session-reschedule", args=[booked.pk])
-    assert (
-        f'<a class="small ms-1" href="{move}">Move<span class="visually-hidden"> session 2</span></a>' in html
-    )
+    hidden = f'<span class="visually-hidden"> treatment {booked.sequence}</span>'
+    assert f'<a class="small ms-1" href="{move}">Move{hidden}' in html
     assert reverse("scheduling:session-reschedule", args=[missed.pk]) not in html
     # Front desk sees the schedule only: no clinical columns.
     assert "Iliolumbar" not in html and "grade" not in html
@@ -196,7 +196,8 @@ def test_scores_are_listed_with_a_void_form_each_and_the_trend_table(client_for,
         assert form + '<input type="hidden" name="csrfmiddlewaretoken"' in html
         assert f'id="void-reason-{score.pk}"' in html
     assert (
-        '<tr><td>2 Mar 2026</td><th scope="row">6 weeks after last session</th><td>3.5</td><td>3.5</td></tr>'
+        # Improvement from the baseline: the first treatment's pre-injection score (6).
+        '<tr><td>2 Mar 2026</td><th scope="row">6 weeks after last session</th><td>3.5</td><td>2.5</td></tr>'
         in html
     )
     # The score form offers the pain NRS (the course has no instrument of its own).

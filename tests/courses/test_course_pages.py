@@ -98,7 +98,7 @@ def test_the_course_page_shows_the_plan_timeline_and_responder_status(client_for
     OutcomeScoreFactory(course=course, score=Decimal("3"))
     response = client_for(practitioner).get(reverse("courses:course-detail", args=[course.pk]))
     assert response.status_code == 200
-    assert "1 of 6 sessions" in response.text
+    assert "1 of 6 treatments" in response.text
     assert "MCL femoral" in response.text
     assert "Responder" in response.text
 
@@ -161,15 +161,19 @@ def test_a_clinic_admin_reads_the_clinical_course_but_gets_no_actions(client_for
     assert "Add a score" not in response.text
 
 
-def test_the_course_page_says_when_the_next_session_is_due(client_for, practitioner):
-    course = TreatmentCourseFactory(interval_days=14)
+@pytest.mark.parametrize("interval", [14, 18])
+def test_the_course_page_says_when_the_next_treatment_is_due(client_for, practitioner, interval):
+    """The window is the one the diary books in (courses.timeline), whatever the planned interval."""
+    course = TreatmentCourseFactory(interval_days=interval)
     first = TreatmentSessionFactory(course=course, sequence=1, completed=True)
     response = client_for(practitioner).get(reverse("courses:course-detail", args=[course.pk]))
     progress = response.context["progress"]
     last = timezone.localtime(first.starts_at).date()
     assert (progress.completed, progress.planned) == (1, 6)
-    assert progress.next_due_from == last + datetime.timedelta(days=14)
-    assert progress.next_due_to == last + datetime.timedelta(days=21)
+    assert progress.next_due.earliest == last + datetime.timedelta(days=14)
+    assert progress.next_due.planned == last + datetime.timedelta(days=interval)
+    assert progress.next_due.latest == last + datetime.timedelta(days=21)
+    assert "14–21 days allowed" in response.text
 
 
 def test_a_missing_course_is_a_404(client_for, practitioner):
@@ -263,7 +267,7 @@ def test_an_out_of_range_score_comes_back_with_the_message(client_for, practitio
     assert not course.scores.exists()
 
 
-def test_a_walk_in_session_opens_the_logging_page(client_for, practitioner):
+def test_a_walk_in_session_opens_the_logging_page(client_for, practitioner, works_every_day, at_noon):
     course = TreatmentCourseFactory(practitioner=practitioner)
     response = client_for(practitioner).post(
         reverse("courses:session-walk-in", args=[course.pk]), {"practitioner": practitioner.pk}
@@ -460,14 +464,14 @@ def test_a_closed_plan_cannot_be_edited(client_for, practitioner):
     assert response["Location"] == reverse("courses:course-detail", args=[course.pk])
 
 
-def test_a_walk_in_while_a_session_is_booked_explains_what_to_do(client_for, practitioner):
+def test_a_walk_in_while_a_visit_is_booked_explains_what_to_do(client_for, practitioner, works_every_day):
     course = TreatmentCourseFactory(practitioner=practitioner)
     TreatmentSessionFactory(course=course, sequence=1)
     response = client_for(practitioner).post(
         reverse("courses:session-walk-in", args=[course.pk]), {"practitioner": practitioner.pk}
     )
     assert response.status_code == 400
-    assert "Session 1 is booked" in response.text
+    assert "Treatment 1 is booked" in response.text
     assert course.sessions.count() == 1
 
 

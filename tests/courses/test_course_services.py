@@ -6,7 +6,6 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from courses import services
-from courses.diary import SlotTaken
 from courses.models import (
     CourseExtension,
     CourseStatus,
@@ -316,63 +315,3 @@ def test_a_score_session_must_belong_to_the_course(practitioner):
             session=TreatmentSessionFactory(),
             recorded_by=practitioner,
         )
-
-
-# --- Walk-in sessions ----------------------------------------------------------------------------
-
-
-def now():
-    return timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time(10, 0)))
-
-
-def test_a_walk_in_session_takes_the_next_sequence_and_a_protocol_slot(practitioner):
-    course = TreatmentCourseFactory(status=CourseStatus.PLANNED, practitioner=practitioner)
-    TreatmentSessionFactory(course=course, sequence=1, completed=True)
-    TreatmentSessionFactory(course=course, sequence=2, status=SessionStatus.CANCELLED, cancel_reason="Ill")
-    session = services.session_start_unscheduled(
-        course=course, practitioner=practitioner, starts_at=now(), by=practitioner
-    )
-    course.refresh_from_db()
-    assert session.sequence == 2
-    assert session.status == SessionStatus.CHECKED_IN
-    assert session.ends_at - session.starts_at == datetime.timedelta(minutes=30)
-    assert session.patient == course.patient
-    assert course.status == CourseStatus.ACTIVE
-
-
-def test_a_walk_in_session_respects_the_diary(practitioner):
-    course = TreatmentCourseFactory(practitioner=practitioner)
-    TreatmentSessionFactory(
-        practitioner=practitioner, starts_at=now(), ends_at=now() + datetime.timedelta(minutes=30)
-    )
-    with pytest.raises(SlotTaken):
-        services.session_start_unscheduled(
-            course=course,
-            practitioner=practitioner,
-            starts_at=now() + datetime.timedelta(minutes=15),
-            by=practitioner,
-        )
-    assert not course.sessions.exists()
-
-
-def test_a_walk_in_needs_an_open_course_and_a_practitioner(practitioner, front_desk):
-    closed = TreatmentCourseFactory(status=CourseStatus.STOPPED, stop_reason=StopReason.PATIENT_CHOICE)
-    with pytest.raises(ValidationError):
-        services.session_start_unscheduled(
-            course=closed, practitioner=practitioner, starts_at=now(), by=practitioner
-        )
-    with pytest.raises(ValidationError):
-        services.session_start_unscheduled(
-            course=TreatmentCourseFactory(), practitioner=front_desk, starts_at=now(), by=practitioner
-        )
-
-
-def test_a_walk_in_is_refused_while_a_session_is_booked(practitioner):
-    course = TreatmentCourseFactory(practitioner=practitioner)
-    TreatmentSessionFactory(course=course, sequence=1, completed=True)
-    TreatmentSessionFactory(course=course, sequence=2)
-    with pytest.raises(ValidationError, match="Session 2 is booked"):
-        services.session_start_unscheduled(
-            course=course, practitioner=practitioner, starts_at=now(), by=practitioner
-        )
-    assert course.sessions.count() == 2

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from courses import selectors
-from courses.models import CourseStatus, StopReason, Timepoint
+from courses.models import CourseStatus, SessionStatus, StopReason, Timepoint
 from tests.factories import (
     OutcomeInstrumentFactory,
     OutcomeScoreFactory,
@@ -109,20 +109,65 @@ def test_course_responses_use_the_latest_session_or_follow_up_score(nrs, visa_a)
     assert (own.instrument, own.improvement, own.is_responder) == (visa_a, Decimal("15"), False)
 
 
-def test_the_instrument_baseline_is_the_courses_baseline_score_only(nrs, visa_a):
-    # The definition takes the course's baseline_instrument_score; a baseline-timepoint score alone does not
-    # make the instrument evaluable (the dashboard counts it the same way).
-    course = TreatmentCourseFactory(outcome_instrument=visa_a)
+def test_the_instrument_baseline_is_the_last_score_on_or_before_the_first_treatment(nrs, visa_a):
+    course = TreatmentCourseFactory(outcome_instrument=visa_a, baseline_instrument_score=None)
+    first = TreatmentSessionFactory(course=course, sequence=1, completed=True, pain_pre=6)
+    first_day = timezone.localtime(first.starts_at).date()
     OutcomeScoreFactory(
         course=course,
         instrument=visa_a,
         score=Decimal("20"),
         timepoint=Timepoint.BASELINE,
-        recorded_on=course.start_date,
+        recorded_on=first_day,
     )
-    OutcomeScoreFactory(course=course, instrument=visa_a, score=Decimal("70"), recorded_on=course.start_date)
-    _, own = selectors.course_responses(course, [], selectors.course_scores(course), nrs)
-    assert (own.baseline, own.status, own.is_responder) == (None, selectors.NO_BASELINE, False)
+    # Taken the day of the first treatment but not as a baseline: neither baseline nor outcome.
+    OutcomeScoreFactory(
+        course=course,
+        instrument=visa_a,
+        score=Decimal("35"),
+        timepoint=Timepoint.SESSION,
+        recorded_on=first_day,
+    )
+    OutcomeScoreFactory(
+        course=course,
+        instrument=visa_a,
+        score=Decimal("70"),
+        timepoint=Timepoint.BETWEEN,
+        recorded_on=first_day + datetime.timedelta(days=10),
+    )
+    sessions = selectors.course_sessions(course, clinical=False)
+    _, own = selectors.course_responses(course, sessions, selectors.course_scores(course), nrs)
+    assert (own.baseline, own.latest, own.improvement) == (Decimal("20"), Decimal("70"), Decimal("50"))
+
+
+def test_without_any_instrument_score_there_is_no_instrument_baseline(nrs, visa_a):
+    course = TreatmentCourseFactory(outcome_instrument=visa_a, baseline_instrument_score=None)
+    _, own = selectors.course_responses(course, [], [], nrs)
+    assert (own.baseline, own.status) == (None, selectors.NO_BASELINE)
+
+
+def test_a_no_show_at_the_first_booking_never_makes_a_pre_treatment_score_an_outcome(nrs):
+    """The first treatment given is the baseline, whatever number its booking had."""
+    course = TreatmentCourseFactory(baseline_pain=8, status=CourseStatus.ACTIVE)
+    missed = TreatmentSessionFactory(course=course, sequence=1, status=SessionStatus.NO_SHOW)
+    first = TreatmentSessionFactory(
+        course=course,
+        sequence=2,
+        completed=True,
+        pain_pre=4,
+        starts_at=missed.starts_at + datetime.timedelta(days=7),
+        ends_at=missed.starts_at + datetime.timedelta(days=7, minutes=30),
+    )
+    sessions = selectors.course_sessions(course, clinical=False)
+    (pain,) = selectors.course_responses(course, sessions, [], nrs)
+    # Its pre-injection score (4) is the baseline, not an outcome of a treatment 4 points under 8.
+    assert (pain.baseline, pain.status, pain.latest, pain.is_responder) == (
+        Decimal("4"),
+        selectors.AWAITING,
+        None,
+        False,
+    )
+    assert first.pk in {s.pk for s in sessions}
 
 
 def test_session_one_is_not_follow_up(nrs):
@@ -204,8 +249,8 @@ def test_the_trend_json_has_sessions_follow_ups_baseline_and_mcid_line(client_fo
     data = response.json()
     assert (data["baseline"], data["mcid"], data["mcid_line"]) == (7.0, 2.0, 5.0)
     assert [(p["label"], p["nrs"], p["kind"]) for p in data["points"]] == [
-        ("Session 1", 7.0, "session"),
-        ("Session 2", 5.0, "session"),
+        ("Treatment 1", 7.0, "session"),
+        ("Treatment 2", 5.0, "session"),
         ("6 weeks after last session", 2.0, "follow-up"),
     ]
     assert data["points"][-1]["improvement"] == 5.0
@@ -216,6 +261,7 @@ def test_the_course_page_shows_the_trend_numbers_in_a_table(client_for, practiti
     TreatmentSessionFactory(course=course, sequence=1, completed=True, pain_pre=4)
     response = client_for(practitioner).get(reverse("courses:course-detail", args=[course.pk]))
     table = response.text.split('id="trend-table"')[1].split("</table>")[0]
-    assert "Session 1" in table and "<td>4</td>" in table and "<td>3</td>" in table
+    # The first treatment's pre-injection score is the baseline: no improvement yet.
+    assert "Treatment 1" in table and "<td>4</td>" in table and "<td>0</td>" in table
     assert 'data-url="' + reverse("courses:course-trend-data", args=[course.pk]) in response.text
     assert "vendor/chart.js/chart.umd.min.js" in response.text

@@ -79,7 +79,7 @@ def test_a_practitioner_logs_a_whole_session_in_the_browser(page, live_server):
     page.get_by_label("Avoid NSAIDs (days)").fill("7")
     page.get_by_role("button", name="Complete session").click()
 
-    page.get_by_text("Session 2 completed.").wait_for()
+    page.get_by_text("Treatment 2 completed.").wait_for()
     session.refresh_from_db()
     assert session.status == SessionStatus.COMPLETED
     assert session.final_dextrose_percent == Decimal("15.00")

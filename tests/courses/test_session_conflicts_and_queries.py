@@ -19,6 +19,7 @@ from courses.models import (
     TreatmentCourse,
     TreatmentSession,
 )
+from outcomes.summary import course_outcome_refresh
 from tests.courses.test_session_logging import injection_row, session_post, url
 from tests.factories import (
     InjectionFactory,
@@ -173,6 +174,8 @@ def post_queries(client, practitioner, rows):
 def first_save_queries(client, practitioner):
     """Queries of the benchmark's POST: three components and three injections, no side effect."""
     course = TreatmentCourseFactory(practitioner=practitioner, status=CourseStatus.PLANNED)
+    # Planning a course makes its outcome summary (course_create announces it); the factory does not.
+    course_outcome_refresh(course)
     ScreeningFactory(patient=course.patient, screened_by=practitioner)
     visit = TreatmentSessionFactory(course=course, sequence=1)
     lots = [LotFactory(product=ProductFactory(name=name)) for name in ("Dextrose 50%", "Lidocaine 1%")]

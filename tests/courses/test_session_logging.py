@@ -134,7 +134,7 @@ def test_it_logs_a_completed_session_with_a_15_percent_dextrose_lidocaine_prepar
     assert set(visit.injections.values_list("created_by", flat=True)) == {practitioner.pk}
 
     page = client_for(practitioner).get(response["Location"])
-    assert "Session 2 completed." in page.text
+    assert "Treatment 2 completed." in page.text
     assert "dextrose 15.00%" in page.text and "anaesthetic 0.200%" in page.text
 
 

@@ -198,8 +198,8 @@ def test_a_session_too_soon_after_the_previous_one_needs_a_spacing_reason(client
     first = client.post(url(visit), data)
 
     assert first.status_code == 200
-    assert "Outside the planned spacing" in first.text
-    assert "5 days since session 1" in first.text and "planned 14–21 days" in first.text
+    assert "Outside the course&#x27;s spacing window" in first.text
+    assert "5 days: too close (at least 14): treatment 1 was given on" in first.text
     visit.refresh_from_db()
     assert visit.status == SessionStatus.CHECKED_IN
 
@@ -232,7 +232,7 @@ def test_a_course_with_its_own_interval_is_checked_against_that_interval(client_
 def test_completing_more_sessions_than_planned_needs_a_reason(client_for, practitioner):
     course = TreatmentCourseFactory(
         practitioner=practitioner,
-        start_date=TODAY - datetime.timedelta(days=28),
+        start_date=TODAY - datetime.timedelta(days=42),
         interval_days=14,
         planned_sessions=3,
         deviation_reason="",
@@ -240,7 +240,16 @@ def test_completing_more_sessions_than_planned_needs_a_reason(client_for, practi
     ScreeningFactory(patient=course.patient, screened_by=practitioner)
     for sequence in (1, 2):
         TreatmentSessionFactory(course=course, sequence=sequence, completed=True)
-    third = TreatmentSessionFactory(course=course, sequence=3, status=SessionStatus.COMPLETED, pain_pre=4)
+    # Treatment 3 two weeks ago, so treatment 4 is today.
+    third = TreatmentSessionFactory(
+        course=course,
+        sequence=3,
+        status=SessionStatus.COMPLETED,
+        pain_pre=4,
+        starts_at=timezone.make_aware(
+            datetime.datetime.combine(TODAY - datetime.timedelta(days=14), datetime.time(9))
+        ),
+    )
     fourth = TreatmentSessionFactory(
         course=course,
         sequence=4,
@@ -254,8 +263,8 @@ def test_completing_more_sessions_than_planned_needs_a_reason(client_for, practi
     first = client.post(url(fourth), data)
 
     assert first.status_code == 200
-    assert "More sessions than planned" in first.text
-    assert "makes 4 completed sessions; the course is planned for 3" in first.text
+    assert "More treatments than planned" in first.text
+    assert "makes 4 treatments given; the course is planned for 3" in first.text
 
     second = client.post(url(fourth), {**data, "confirm-count": "Still improving; extension discussed"})
 

@@ -6,19 +6,23 @@ from decimal import Decimal
 import pytest
 from auditlog.models import LogEntry
 from django.db import connection
+from django.db.models.signals import post_save
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from clinic.changes import Change, changed
 from courses import services
-from courses.models import Condition, OutcomeInstrument, SessionStatus, Timepoint
+from courses.models import Condition, OutcomeInstrument, SessionStatus, Timepoint, TreatmentSession
 from courses.session_services import session_record
 from outcomes.models import ReportVersion
-from outcomes.versions import bumped_in_this_transaction, report_version
+from outcomes.versions import report_version
 from tests.factories import SideEffectTermFactory, TreatmentSessionFactory
-from tests.outcomes.conftest import KNEE
+from tests.outcomes.conftest import KNEE, admin_save
 
 FIGURES = "outcomes/_dashboard_figures.html"
+# The application's own bump (tests/outcomes/conftest.py makes every write bump at once instead).
+REAL_REPORT_DATA_CHANGED = __import__("outcomes.versions", fromlist=["x"]).report_data_changed
 DASHBOARD = reverse("outcomes:dashboard")
 
 
@@ -197,15 +201,13 @@ def complete_course(data, user):
 
 
 def rename_condition(data, user):
-    condition = Condition.objects.get(name=KNEE)
-    condition.name = "Knee OA (renamed)"
-    condition.save()
+    admin_save(Condition.objects.get(name=KNEE), name="Knee OA (renamed)")
 
 
 def edit_mcid(data, user):
-    nrs = OutcomeInstrument.objects.get(code=OutcomeInstrument.PAIN_NRS_CODE)
-    nrs.mcid_absolute = Decimal("6")
-    nrs.save()
+    admin_save(
+        OutcomeInstrument.objects.get(code=OutcomeInstrument.PAIN_NRS_CODE), mcid_absolute=Decimal("6")
+    )
 
 
 @pytest.mark.parametrize(
@@ -248,12 +250,10 @@ def test_the_figures_after_a_write_are_the_new_ones(clinic_admin, practitioner, 
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_transaction_bumps_the_version_once_however_many_rows_it_writes(
-    monkeypatch, practitioner, clinic_data
-):
+def test_a_transaction_bumps_the_version_once_after_it_commits(monkeypatch, practitioner, clinic_data):
     from outcomes import versions
 
-    monkeypatch.setattr(versions, "bumped_in_this_transaction", bumped_in_this_transaction)
+    monkeypatch.setattr(versions, "report_data_changed", REAL_REPORT_DATA_CHANGED)
     visit, effect = _side_effect_visit(clinic_data)
     version = ReportVersion.objects.get()
     with CaptureQueriesContext(connection) as queries:
@@ -262,7 +262,53 @@ def test_a_transaction_bumps_the_version_once_however_many_rows_it_writes(
 
     bumps = [q for q in queries if q["sql"].startswith("UPDATE") and "outcomes_reportversion" in q["sql"]]
     assert len(bumps) == 1
+    # The bump is the last statement, after the commit: no save holds the counter's row lock, so two
+    # practitioners saving at once never wait for each other on it.
+    assert "outcomes_reportversion" in queries[-1]["sql"]
     assert ReportVersion.objects.get().version == version.version + 1
     # The next transaction bumps again.
     record_score(clinic_data, practitioner)
     assert ReportVersion.objects.get().version == version.version + 2
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_rolled_back_save_bumps_nothing(monkeypatch, practitioner, clinic_data):
+    from django.db import transaction
+
+    from outcomes import versions
+
+    monkeypatch.setattr(versions, "report_data_changed", REAL_REPORT_DATA_CHANGED)
+    version = ReportVersion.objects.get().version
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), transaction.atomic():
+        record_score(clinic_data, practitioner)
+        # Inside the transaction the counter is untouched (and unlocked).
+        assert ReportVersion.objects.get().version == version
+        raise Undo
+    assert ReportVersion.objects.get().version == version
+
+
+def test_a_booking_changes_no_report(clinic_admin, front_desk, client_for, clinic_data):
+    """Visits booked, moved or cancelled change no figure: the cached report stays."""
+    from scheduling import diary
+
+    client = client_for(clinic_admin)
+    visit = _checked_in_visit(clinic_data["c6"])
+    client.get(DASHBOARD)
+    version = report_version()
+    # Only the service's own announcement counts here, not the test data's save hook (conftest).
+    post_save.disconnect(sender=TreatmentSession, dispatch_uid="outcomes-test-TreatmentSession")
+    heard = []
+    changed.connect(
+        lambda sender, what, **kw: heard.append(what), sender=Change, weak=False, dispatch_uid="t"
+    )
+    try:
+        diary.visit_cancel(session=visit, reason="Unwell", by=front_desk)
+    finally:
+        changed.disconnect(sender=Change, dispatch_uid="t")
+    assert heard == [{Change.DIARY}]
+    assert report_version() == version
+    assert not rendered(client.get(DASHBOARD))

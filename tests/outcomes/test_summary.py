@@ -20,14 +20,16 @@ from courses.models import (
 from courses.session_services import session_record
 from outcomes.models import CourseOutcome, CourseSessionCount
 from outcomes.summary import course_outcome_refresh, course_outcomes_rebuild
-from scheduling.services import session_cancel
+from scheduling.diary import visit_cancel
 from tests.factories import (
+    ConditionFactory,
+    PatientFactory,
     ScreeningFactory,
     SideEffectTermFactory,
     TreatmentCourseFactory,
     TreatmentSessionFactory,
 )
-from tests.outcomes.conftest import ClinicBuilder, build_clinic
+from tests.outcomes.conftest import ClinicBuilder, admin_save, build_clinic
 
 # Rows here are written by the services alone (no refresh-on-save helper from conftest).
 SERVICES_ONLY = True
@@ -156,7 +158,7 @@ def test_changing_the_course_instrument_refreshes_its_latest_score(course, pract
 def test_closing_extending_and_cancelling_leave_a_summary_that_still_matches(course, practitioner):
     log_visit(course, practitioner, pain=4)
     booked = TreatmentSessionFactory(course=course, sequence=3)
-    session_cancel(session=booked, reason="Patient unwell", by=practitioner)
+    visit_cancel(session=booked, reason="Patient unwell", by=practitioner)
     services.course_extend(
         course=course, by=practitioner, to_sessions=course.planned_sessions + 1, reason="Slow"
     )
@@ -194,7 +196,15 @@ def test_the_rebuild_command_restores_a_summary_written_past_the_services(course
 
 
 def test_a_new_course_has_its_summary_at_once(practitioner):
-    course = TreatmentCourseFactory(practitioner=practitioner, status=CourseStatus.PLANNED)
+    course = services.course_create(
+        patient=PatientFactory(),
+        condition=ConditionFactory(),
+        body_region="knee",
+        laterality="left",
+        practitioner=practitioner,
+        baseline_pain=6,
+        created_by=practitioner,
+    )
 
     summary = assert_equal_to_a_rebuild(course)
     assert summary["awaiting"] and not summary["evaluable"] and summary["sessions_received"] == 0
@@ -264,8 +274,7 @@ def test_an_mcid_edit_recomputes_every_courses_flags(course, practitioner):
     assert stored(course)["responder_mcid"]
     nrs = OutcomeInstrument.objects.get(code=OutcomeInstrument.PAIN_NRS_CODE)
 
-    nrs.mcid_absolute = Decimal("3")
-    nrs.save()
+    admin_save(nrs, mcid_absolute=Decimal("3"))
 
     # 2 points is 25 % of 8: under both the new absolute MCID and the 30 % relative one.
     assert not assert_equal_to_a_rebuild(course)["responder_mcid"]

@@ -16,6 +16,8 @@ ANON = {"anonymous": REDIRECT_TO_LOGIN}
 CALENDAR = {**ANON, "front_desk": 200, "practitioner": 200, "clinic_admin": 200}
 FRONT_DESK_PAGE = {**ANON, "front_desk": 200, "practitioner": 403, "clinic_admin": 403}
 FRONT_DESK_SAVE = {**ANON, "front_desk": 302, "practitioner": 403, "clinic_admin": 403}
+# "The patient is here now": the front desk at check-in, or the practitioner who is to treat them.
+HERE_NOW = {**ANON, "front_desk": 302, "practitioner": 302, "clinic_admin": 403}
 WORK_LISTS = {**ANON, "front_desk": 200, "practitioner": 403, "clinic_admin": 200}
 ADMIN_SAVE = {**ANON, "front_desk": 403, "practitioner": 403, "clinic_admin": 302}
 ADMIN_PAGE = {**ANON, "front_desk": 403, "practitioner": 403, "clinic_admin": 200}
@@ -37,11 +39,14 @@ def session(objects):
     return [objects["session"].pk]
 
 
+def no_show(objects):
+    return [objects["no_show"].pk]
+
+
 def book_data(objects):
     return {
         "rows-TOTAL_FORMS": "1",
         "rows-INITIAL_FORMS": "1",
-        "rows-0-sequence": "2",
         "rows-0-date": (in_a_week() + datetime.timedelta(days=14)).isoformat(),
         "rows-0-time": "11:00",
     }
@@ -51,8 +56,8 @@ def hours_data(objects):
     return {
         "practitioner": objects["practitioner"].pk,
         "weekday": 5,
-        "starts_at": "09:00",
-        "ends_at": "12:00",
+        "starts_at": "18:30",
+        "ends_at": "20:00",
     }
 
 
@@ -82,6 +87,30 @@ ROWS = [
     Row("scheduling:session-check-in", WRONG_METHOD, args=session),
     Row("scheduling:session-no-show", FRONT_DESK_SAVE, method="post", args=session),
     Row("scheduling:session-no-show", WRONG_METHOD, args=session),
+    Row("scheduling:session-no-show-undo", FRONT_DESK_SAVE, method="post", args=no_show),
+    Row("scheduling:session-no-show-undo", WRONG_METHOD, args=no_show),
+    Row(
+        "scheduling:session-no-show-follow-up",
+        FRONT_DESK_SAVE,
+        method="post",
+        args=no_show,
+        data=lambda objects: {"outcome": "called", "note": "Will ring back"},
+    ),
+    Row("scheduling:session-no-show-follow-up", WRONG_METHOD, args=no_show),
+    Row("scheduling:session-rebook", FRONT_DESK_PAGE, args=no_show),
+    Row(
+        "scheduling:session-rebook",
+        FRONT_DESK_SAVE,
+        method="post",
+        args=no_show,
+        data=lambda objects: {
+            "date": (in_a_week() + datetime.timedelta(days=14)).isoformat(),
+            "time": "11:00",
+            "action": "move",
+        },
+    ),
+    Row("scheduling:session-move-to-now", HERE_NOW, method="post", args=session),
+    Row("scheduling:session-move-to-now", WRONG_METHOD, args=session),
     Row(
         "scheduling:session-cancel",
         FRONT_DESK_SAVE,
@@ -144,13 +173,28 @@ def users(front_desk, practitioner, clinic_admin):
 def objects(practitioner):
     course = TreatmentCourseFactory(practitioner=practitioner)
     start = timezone.make_aware(datetime.datetime.combine(in_a_week(), datetime.time(10)))
+    missed = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time(0, 30)))
+    hours = [
+        WorkingHoursFactory(
+            practitioner=practitioner, weekday=day, starts_at=datetime.time(8), ends_at=datetime.time(18)
+        )
+        for day in range(7)
+    ]
     return {
         "practitioner": practitioner,
         "course": course,
         "session": TreatmentSessionFactory(
             course=course, sequence=1, starts_at=start, ends_at=start + datetime.timedelta(minutes=30)
         ),
-        "hours": WorkingHoursFactory(practitioner=practitioner),
+        "no_show": TreatmentSessionFactory(
+            course=course,
+            sequence=1,
+            status="no_show",
+            starts_at=missed,
+            ends_at=missed + datetime.timedelta(minutes=30),
+            no_show_at=timezone.now(),
+        ),
+        "hours": hours[0],
         "closure": ClosureFactory(),
         "feed": CalendarFeedFactory(practitioner=practitioner),
     }

@@ -81,7 +81,7 @@ def test_the_day_view_counts_and_loads_its_page_in_one_query_whatever_the_day_ho
     with django_assert_num_queries(frame + DAY_QUERIES):
         response = client.get(day_url(later, page=2))
     assert "Appointments 26–50 of 60" in response.text
-    assert response.text.count("session 1 of 6") == 25
+    assert response.text.count("treatment 1 of 6") == 25
 
 
 def test_a_day_page_past_the_end_shows_the_last_page_and_a_bad_page_the_first(client_for, front_desk, monday):
@@ -113,7 +113,7 @@ def test_a_day_row_shows_its_patient_course_status_and_actions(client_for, front
         f'href="{reverse("patients:patient-detail", args=[patient.pk])}">Zoë O&#x27;Brien &lt;Jr&gt;</a>'
         in row
     )
-    assert "session 2 of 6" in row
+    assert "treatment 2 of 6" in row
     assert '<span class="badge text-bg-secondary">Scheduled</span>' in row
     assert row.count('form="appointment-actions"') == 2
     assert f"{reverse('scheduling:session-reschedule', args=[session.pk])}?next=" in row
@@ -160,7 +160,7 @@ def test_the_whole_clinic_week_runs_the_same_queries_with_ten_times_the_appointm
         fill(later + datetime.timedelta(days=day), team, 4)
     with django_assert_num_queries(frame + WEEK_QUERIES):
         response = client.get(week_url(later))
-    assert response.text.count("session 1 of 6") == 8 * 3 * 4
+    assert response.text.count("treatment 1 of 6") == 8 * 3 * 4
     assert "Practitioners with appointments this week: 1–8 of 10" in response.text
     assert f"?date={later:%Y-%m-%d}&practitioner=all&page=2" in response.text
 
@@ -182,7 +182,7 @@ def test_a_week_card_shows_time_patient_course_and_status(client_for, front_desk
     assert (
         '<div class="border rounded p-1 mb-1 text-body-secondary"><strong>11:00</strong>'
         f'<div><a href="{patient_url}">Ana Lee &amp; Co</a></div>'
-        f'<div class="text-body-secondary">{course} · session 3 of 6</div>'
+        f'<div class="text-body-secondary">{course} · treatment 3 of 6</div>'
         '<span class="badge text-bg-light">Cancelled</span></div>'
     ) in response.text
     assert response.text.count("Closed: Training day") == 1

@@ -43,7 +43,7 @@ def test_the_day_view_shows_patient_course_sequence_and_status(todays, client_fo
     response = client_for(front_desk).get(day_url())
     assert response.status_code == 200
     assert todays.patient.full_name in response.text
-    assert "session 2 of 6" in response.text
+    assert "treatment 2 of 6" in response.text
     assert "Scheduled" in response.text
     assert "Check in" in response.text
 
@@ -84,7 +84,7 @@ def test_the_week_view_lists_each_day(course, monday, client_for, front_desk):
     assert response.status_code == 200
     assert f"Week of {monday.day}" in response.text
     assert course.patient.full_name in response.text
-    assert "session 3 of 6" in response.text
+    assert "treatment 3 of 6" in response.text
 
 
 def fill_clinic(day, practitioners, per_practitioner):
@@ -111,7 +111,7 @@ def test_the_clinic_day_view_runs_a_fixed_number_of_queries_as_appointments_grow
     with django_assert_max_num_queries(12) as large:
         response = client.get(day_url(monday + datetime.timedelta(days=7)))
     # A page of the day at a time: the first 25 of the 80, and links to the rest.
-    assert response.text.count("session 1 of 6") == 25
+    assert response.text.count("treatment 1 of 6") == 25
     assert "Appointments 1–25 of 80" in response.text
     assert len(large.captured_queries) == len(small.captured_queries)
 
@@ -123,7 +123,7 @@ def test_the_clinic_day_is_paged_keeping_the_day_and_practitioner(client_for, fr
     first = client.get(day_url(monday))
     assert f"?date={monday:%Y-%m-%d}&practitioner=all&page=2" in first.text
     second = client.get(day_url(monday) + "&page=2")
-    assert second.text.count("session 1 of 6") == 5
+    assert second.text.count("treatment 1 of 6") == 5
     assert "Appointments 26–30 of 30" in second.text
     # The two pages hold different appointments (times run on across pages).
     assert "08:00–08:25" in first.text and "08:00–08:25" not in second.text
@@ -166,12 +166,12 @@ def test_the_clinic_week_has_a_row_per_booked_practitioner_a_page_at_a_time(clie
     client = client_for(front_desk)
     url = f"{reverse('scheduling:week')}?date={monday:%Y-%m-%d}&practitioner=all"
     first = client.get(url)
-    assert first.text.count("session 1 of 6") == 16
+    assert first.text.count("treatment 1 of 6") == 16
     assert str(team[0]) in first.text and str(team[8]) not in first.text.split("<tbody>")[1]
     assert "Idle" not in first.text.split("<tbody>")[1]
     assert "Practitioners with appointments this week: 1–8 of 10" in first.text
     second = client.get(url + "&page=2")
-    assert second.text.count("session 1 of 6") == 4
+    assert second.text.count("treatment 1 of 6") == 4
     assert str(team[9]) in second.text.split("<tbody>")[1]
 
 
@@ -184,7 +184,7 @@ def test_the_week_view_runs_a_fixed_number_of_queries(
     client = client_for(front_desk)
     with django_assert_max_num_queries(10):
         response = client.get(f"{reverse('scheduling:week')}?date={monday:%Y-%m-%d}&practitioner=all")
-    assert response.text.count("session 1 of 6") == 30
+    assert response.text.count("treatment 1 of 6") == 30
 
 
 # --- quick actions ---------------------------------------------------------------------------------

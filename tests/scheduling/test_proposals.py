@@ -3,6 +3,7 @@ import itertools
 import zoneinfo
 
 from courses.models import SessionStatus
+from courses.timeline import SpacingWindow
 from scheduling.proposals import Availability, propose_sessions
 from scheduling.selectors import course_proposal
 from tests.factories import ClosureFactory, TreatmentCourseFactory, TreatmentSessionFactory
@@ -33,8 +34,7 @@ def propose(count=3, first=None, interval=14, window=(14, 21), **overrides):
     return propose_sessions(
         first_start=first or local(MONDAY, 10),
         sequences=list(range(1, count + 1)),
-        interval_days=interval,
-        window=window,
+        window=SpacingWindow(*window, interval),
         availability=availability(**overrides),
         now=local(MONDAY - datetime.timedelta(days=7), 9),
     )
@@ -109,8 +109,7 @@ def test_it_never_proposes_a_time_in_the_past():
     rows = propose_sessions(
         first_start=local(MONDAY, 9),
         sequences=[1],
-        interval_days=14,
-        window=(14, 21),
+        window=SpacingWindow(14, 21, 14),
         availability=availability(),
         now=local(MONDAY, 11, 5),
     )

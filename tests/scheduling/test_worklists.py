@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from courses.models import CourseStatus, SessionStatus, Timepoint
 from outcomes.summary import course_outcome_refresh
-from scheduling import selectors
+from scheduling import diary, selectors
 from tests.factories import (
     OutcomeScoreFactory,
     TreatmentCourseFactory,
@@ -55,13 +55,39 @@ def test_sessions_left_scheduled_on_an_earlier_day_are_overdue(db):
     assert list(selectors.overdue_sessions()) == [late]
 
 
-def test_a_no_show_without_a_later_booking_is_to_call_back(db):
+def test_a_no_show_stays_to_call_back_until_its_follow_up_is_recorded(db, front_desk):
     course = TreatmentCourseFactory()
     missed = session(course, 2, days_ago(4), status=SessionStatus.NO_SHOW)
-    rebooked_course = TreatmentCourseFactory()
-    session(rebooked_course, 2, days_ago(6), status=SessionStatus.NO_SHOW)
-    session(rebooked_course, 2, days_ago(-6))
-    assert list(selectors.no_shows_to_call()) == [missed]
+    booked_since = TreatmentCourseFactory()
+    also_missed = session(booked_since, 2, days_ago(6), status=SessionStatus.NO_SHOW)
+    # Something booked later does not take it off the list: only a recorded follow-up does.
+    session(booked_since, 2, days_ago(-6))
+    long_ago = session(TreatmentCourseFactory(), 1, days_ago(90), status=SessionStatus.NO_SHOW)
+    assert list(selectors.no_shows_to_call()) == [missed, also_missed, long_ago]
+
+    diary.no_show_follow_up_record(
+        session=also_missed, outcome="called", note="Rings back Monday", by=front_desk
+    )
+    also_missed.refresh_from_db()
+    assert also_missed.no_show_follow_up_by == front_desk
+    assert list(selectors.no_shows_to_call()) == [missed, long_ago]
+
+
+def test_recording_a_follow_up_from_the_work_list(db, client_for, front_desk):
+    missed = session(TreatmentCourseFactory(), 1, days_ago(2), status=SessionStatus.NO_SHOW)
+    client = client_for(front_desk)
+    url = reverse("scheduling:session-no-show-follow-up", args=[missed.pk])
+    refused = client.post(url, {"outcome": "other", "note": ""})
+    assert refused.status_code == 302
+    missed.refresh_from_db()
+    assert missed.no_show_follow_up == ""
+    client.post(url, {"outcome": "other", "note": "Moved abroad"})
+    missed.refresh_from_db()
+    assert (missed.no_show_follow_up, missed.no_show_follow_up_note) == ("other", "Moved abroad")
+    no_shows = (
+        client.get(reverse("scheduling:worklists")).text.split('id="no-shows"')[1].split("</section>")[0]
+    )
+    assert missed.patient.full_name not in no_shows
 
 
 def test_follow_up_scores_fall_due_after_the_last_session(db):
@@ -97,7 +123,7 @@ def test_the_work_lists_page_runs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(16) as large:
         response = client.get(reverse("scheduling:worklists"))
     assert len(large.captured_queries) == len(small.captured_queries)
-    assert "Overdue sessions (6)" in response.text
+    assert "Overdue visits (6)" in response.text
     assert "No-shows to call back (6)" in response.text
     assert "Follow-up scores due (6)" in response.text
 

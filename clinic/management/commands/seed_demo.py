@@ -47,4 +47,4 @@ class Command(BaseCommand):
 
     def seeders(self):
         """Each app's demo step, in dependency order. Each one skips what already exists."""
-        return [patients.demo.seed, courses.demo.seed, scheduling.demo.seed]
+        return [patients.demo.seed, scheduling.demo.seed_calendar, courses.demo.seed, scheduling.demo.seed]
