@@ -264,9 +264,10 @@ def visits_renumber(course, sessions=None):
     waits for it to move; a cycle (two visits swapping places) goes through a spare number above them all.
     """
     sessions = _course_sessions(course) if sessions is None else sessions
+    numbers = timeline.treatment_numbers(sessions)
     changes = {s.pk: number for s, number in timeline.numbering_changes(sessions)}
     if not changes:
-        return
+        return numbers
     by_pk = {s.pk: s for s in sessions}
     holder = {
         s.sequence: s.pk for s in sessions if s.status in LIVE_SESSION_STATUSES and not s.assessment_only
@@ -289,6 +290,14 @@ def visits_renumber(course, sessions=None):
         if not ready:
             put(next(iter(changes)), spare)
             spare += 1
+    return numbers
+
+
+def _renumber(course, *visits):
+    """visits_renumber(), and the new numbers on the `visits` the caller returns."""
+    numbers = visits_renumber(course)
+    for visit in visits:
+        visit.sequence = numbers.get(visit.pk, visit.sequence)
 
 
 # --- Booking a course --------------------------------------------------------------------------------
@@ -364,7 +373,7 @@ def course_book(*, course, starts, booked_by, spacing_reasons=None, now=None):
         with overlap_guard(sequence=session.sequence):
             session.full_clean()
             session.save()
-    visits_renumber(course)
+    _renumber(course, *new)
     announce(Change.DIARY, courses=[course])
     return new
 
@@ -383,8 +392,11 @@ def later_visits(session):
     )
 
 
-def _move(*, course, moving, delta, now, by, spacing_reason=""):
-    """Move `moving` (locked visits of `course`) by `delta`, each through every guard; all or none."""
+def _move(*, course, moving, delta, now, by, spacing_reason="", joining=()):
+    """Move `moving` (locked visits of `course`) by `delta`, each through every guard; all or none.
+
+    `joining`: visits about to be added to the course (not saved yet), judged with the others for spacing.
+    """
     _lock_diaries(moving[0].practitioner, course.patient)
     sessions = _course_sessions(course)
     moving_pks = {s.pk for s in moving}
@@ -401,6 +413,7 @@ def _move(*, course, moving, delta, now, by, spacing_reason=""):
         exclude=moving_pks,
     )
     after = [s for s in sessions if s.pk not in moving_pks] + [_moved(s, a, b) for s, a, b in targets]
+    after += list(joining)
     deviating = set()
     for session, starts_at, ends_at in targets:
         problems, deviates = placement.refusals(
@@ -443,7 +456,7 @@ def visit_reschedule(*, session, starts_at, by, shift_later=False, spacing_reaso
         raise ValidationError({"starts_at": "That is the appointment's current time."})
     moving = [session, *(_lock_visit(s) for s in later_visits(session))] if shift_later else [session]
     moved = _move(course=course, moving=moving, delta=delta, now=now, by=by, spacing_reason=spacing_reason)
-    visits_renumber(course)
+    _renumber(course, *moved)
     announce(Change.DIARY, courses=[course])
     return sorted(moved, key=lambda s: s.starts_at)
 
@@ -511,7 +524,7 @@ def visit_walk_in(*, course, practitioner, by, spacing_reason="", now=None):
     with overlap_guard(sequence=session.sequence):
         session.full_clean()
         session.save()
-    visits_renumber(course)
+    _renumber(course, session)
     announce(Change.DIARY, courses=[course])
     return session
 
@@ -561,7 +574,7 @@ def visit_move_to_now(*, session, by, practitioner=None, spacing_reason="", now=
         session.version += 1
         session.full_clean()
         session.save()
-    visits_renumber(course)
+    _renumber(course, session)
     announce(Change.DIARY, courses=[course])
     return session
 
@@ -614,7 +627,7 @@ def visit_cancel(*, session, reason, by, now=None):
     if session.status not in OPEN_SESSION_STATUSES:
         raise ValidationError(f"A {session.get_status_display().lower()} appointment cannot be cancelled.")
     _cancel(session, reason, now)
-    visits_renumber(course)
+    _renumber(course, session)
     announce(Change.DIARY, courses=[course])
     return session
 
@@ -671,7 +684,7 @@ def visit_no_show(*, session, by, now=None):
     session.version += 1
     session.full_clean()
     session.save()
-    visits_renumber(course)
+    _renumber(course, session)
     announce(Change.DIARY, courses=[course])
     return session
 
@@ -723,7 +736,7 @@ def visit_no_show_undo(*, session, by, now=None):
         session.version += 1
         session.full_clean()
         session.save()
-    visits_renumber(course)
+    _renumber(course, session)
     announce(Change.DIARY, courses=[course])
     return session
 
@@ -779,11 +792,27 @@ def visit_rebook(*, missed, starts_at, by, shift_later=False, spacing_reason="",
         )
     later = [_lock_visit(s) for s in later_visits(missed)] if shift_later else []
     delta = starts_at - missed.starts_at
-    if later:
-        # The later visits move first, so the rebooked one is judged among them at their new times.
-        _move(course=course, moving=later, delta=delta, now=now, by=by, spacing_reason=spacing_reason)
-        sessions = _course_sessions(course)
     practitioner = missed.practitioner if missed.practitioner.is_active else course.practitioner
+    if later:
+        # The later visits move first, judged beside the rebooked visit to come; then the rebooked one is
+        # judged among them at their new times. Any refusal undoes the whole rebooking.
+        rebooked = TreatmentSession(
+            course=course,
+            starts_at=starts_at,
+            ends_at=starts_at + slot_length(ProtocolSettings.load()),
+            status=SessionStatus.SCHEDULED,
+            sequence=numbers[0],
+        )
+        _move(
+            course=course,
+            moving=later,
+            delta=delta,
+            now=now,
+            by=by,
+            spacing_reason=spacing_reason,
+            joining=[rebooked],
+        )
+        sessions = _course_sessions(course)
     _lock_diaries(practitioner, course.patient)
     day = timezone.localdate(starts_at)
     placement = _Placement(
@@ -823,6 +852,6 @@ def visit_rebook(*, missed, starts_at, by, shift_later=False, spacing_reason="",
             by,
             now,
         )
-    visits_renumber(course)
+    _renumber(course, session)
     announce(Change.DIARY, courses=[course])
     return session
