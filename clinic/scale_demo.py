@@ -34,6 +34,7 @@ from courses.models import (
     OutcomeInstrument,
     OutcomeScore,
     PreparationComponent,
+    ProtocolSettings,
     SessionStatus,
     SideEffect,
     SideEffectTerm,
@@ -45,7 +46,7 @@ from courses.session_services import injected_volume, preparation_summary
 from outcomes.summary import course_outcomes_rebuild
 from patients.models import Consent, Patient, Screening
 from patients.services import mrn_allocate
-from scheduling.demo import bank_holidays
+from scheduling.demo import DemoDiary, seed_closures
 from scheduling.models import WorkingHours
 
 USERNAME_PREFIX = "scale."
@@ -57,7 +58,6 @@ BATCH = 5000
 COURSES_PER_PATIENT = ([1, 2, 3, 4], [1, 3, 3, 2])
 # Sites injected at one visit in a busy clinic: three or four (the demo's helper offers up to twelve).
 SITES_PER_VISIT = [3, 3, 4, 4]
-SLOT = datetime.timedelta(minutes=30)
 
 
 class AlreadySeeded(Exception):
@@ -98,7 +98,13 @@ def scale_seed(*, patients, rng, stdout=None, label="scale"):
         consents = _screenings_and_consents(people, rng, today)
         say(f"screenings and consents for {len(consents)} consented patients")
         catalogue = _Catalogue(today)
-        diary = _ClinicDiary(rng, today)
+        seed_closures(today, years_back=HISTORY_DAYS // 365 + 1)
+        diary = DemoDiary(
+            rng,
+            ProtocolSettings.load(),
+            first_day=today - datetime.timedelta(days=HISTORY_DAYS + 60),
+            last_day=today + datetime.timedelta(days=400),
+        )
         totals = dict.fromkeys(("courses", "sessions", "injections", "side_effects", "scores"), 0)
         candidates = [(p, consents[p.pk]) for p in people if p.pk in consents and not p.archived]
         for start in range(0, len(candidates), CHUNK_PATIENTS):
@@ -245,26 +251,6 @@ class _Catalogue:
         self.weights = [course_demo.CONDITIONS[name][0] for name in self.names]
 
 
-class _ClinicDiary(course_demo._Diary):
-    """The demo diary, kept off weekends and public holidays."""
-
-    def __init__(self, rng, today):
-        super().__init__(rng)
-        self.closed = {
-            day for year in range(today.year - 6, today.year + 2) for day, _ in bank_holidays(year)
-        }
-
-    def claim(self, day, practitioner, patient):
-        while day.weekday() >= 5 or day in self.closed:
-            day += datetime.timedelta(days=1)
-        starts = super().claim(day, practitioner, patient)
-        while timezone.localdate(starts) in self.closed:  # the diary moved past a full day onto a holiday
-            starts = super().claim(
-                timezone.localdate(starts) + datetime.timedelta(days=1), practitioner, patient
-            )
-        return starts
-
-
 def _plan_course(patient, consent, start, rng, catalogue, today):
     name = rng.choices(catalogue.names, catalogue.weights)[0]
     _, region, site_names, instrument_code, respond_chance = course_demo.CONDITIONS[name]
@@ -341,34 +327,8 @@ def _courses_for(chunk, rng, today, catalogue, diary, desk):
             courses.append(course)
             gain, stop_reason, stop_after = _stop_plan(course, responds, rng)
             count = min(stop_after or course.planned_sessions, course.planned_sessions)
-            done = []
-            day = course.start_date
-            for sequence in range(1, count + 1):
-                if day >= today:
-                    break
-                if rng.random() < 0.04:
-                    missed = diary.claim(day, course.practitioner, patient)
-                    if missed.date() < today:
-                        sessions.append(course_demo._missed_session(course, sequence, missed, rng))
-                        day += datetime.timedelta(days=rng.randint(3, 7))
-                        if day >= today:
-                            break
-                starts = diary.claim(day, course.practitioner, patient)
-                if starts.date() >= today:
-                    break
-                progress = sequence / course.planned_sessions
-                pain = course.baseline_pain * (1 - gain * (progress - 1 / course.planned_sessions) * 1.1)
-                pain_pre = (
-                    course.baseline_pain
-                    if sequence == 1
-                    else max(0, min(10, round(pain + rng.choice([-1, 0, 0, 0, 1]))))
-                )
-                session = course_demo._completed_session(course, sequence, starts, pain_pre, rng)
-                done.append(session)
-                sessions.append(session)
-                day = starts.date() + datetime.timedelta(
-                    days=course.interval_days + rng.choice([-1, 0, 0, 0, 1, 2])
-                )
+            done = course_demo.past_visits(course, count, gain, diary, today, rng, missed=sessions)
+            sessions += done
             for index, session in enumerate(done):
                 rows = course_demo._injections(course, session, site_names, catalogue.sites, rng)
                 rows = rows[: rng.choice(SITES_PER_VISIT)]
@@ -403,27 +363,30 @@ def _courses_for(chunk, rng, today, catalogue, diary, desk):
 
 
 def _book_ahead(course, done, today, diary, desk, now):
-    """The rest of an open course, booked at its spacing from tomorrow on, as the front desk would."""
+    """The rest of an open course, booked from tomorrow on at its spacing, as the front desk would (the
+    demo diary keeps to the diary's rules: scheduling.demo.DemoDiary)."""
     tomorrow = today + datetime.timedelta(days=1)
-    if done:
-        day = max(tomorrow, done[-1].starts_at.date() + datetime.timedelta(days=course.interval_days))
-    else:
-        day = max(tomorrow, course.start_date)
+    previous_day = timezone.localdate(done[-1].starts_at) if done else None
     booked = []
     for sequence in range(len(done) + 1, course.planned_sessions + 1):
-        starts = diary.claim(day, course.practitioner, course.patient)
+        starts, reason = diary.next_treatment(
+            course, previous_day, not_before=tomorrow, late_reason=diary.RETURNING
+        )
+        if starts is None:
+            break
         booked.append(
             TreatmentSession(
                 course=course,
                 patient=course.patient,
                 sequence=sequence,
                 starts_at=starts,
-                ends_at=starts + SLOT,
+                ends_at=starts + diary.slot,
                 practitioner=course.practitioner,
                 status=SessionStatus.SCHEDULED,
+                spacing_override_reason=reason,
                 created_by=desk,
                 created_at=now,
             )
         )
-        day = starts.date() + datetime.timedelta(days=course.interval_days)
+        previous_day, tomorrow = timezone.localdate(starts), None
     return booked

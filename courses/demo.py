@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from clinic.changes import Change, announce
 from courses.models import (
     FOLLOW_UP_WEEKS,
     AnaestheticUse,
@@ -24,10 +25,12 @@ from courses.models import (
     Injection,
     InjectionSite,
     Lot,
+    NoShowFollowUp,
     OutcomeInstrument,
     OutcomeScore,
     PreparationComponent,
     Product,
+    ProtocolSettings,
     SessionStatus,
     SideEffect,
     SideEffectTerm,
@@ -37,8 +40,8 @@ from courses.models import (
     TreatmentSession,
 )
 from courses.session_services import injected_volume, preparation_summary
-from outcomes.summary import course_outcomes_rebuild
 from patients.models import Consent, Patient, Screening
+from scheduling.demo import DemoDiary
 
 # condition: (weight, region, sites, instrument code, chance of responding)
 CONDITIONS = {
@@ -245,40 +248,6 @@ STOP_NOTES = {
     StopReason.ADVERSE_EVENT: "Stopped after a post-injection reaction at the last session.",
 }
 DAY_START = datetime.time(9, 0)
-SLOTS_PER_DAY = 16  # 09:00–17:00 in 30-minute slots
-
-
-def _working_day(day):
-    while day.weekday() >= 5:
-        day += datetime.timedelta(days=1)
-    return day
-
-
-class _Diary:
-    """Hands out 30-minute slots so no practitioner or patient is double-booked."""
-
-    def __init__(self, rng):
-        self.rng = rng
-        self.taken = set()
-
-    def claim(self, day, practitioner, patient):
-        day = _working_day(day)
-        while True:
-            start = self.rng.randrange(SLOTS_PER_DAY)
-            for offset in range(SLOTS_PER_DAY):
-                slot = (start + offset) % SLOTS_PER_DAY
-                if (practitioner.pk, day, slot) not in self.taken and (
-                    ("p", patient.pk),
-                    day,
-                    slot,
-                ) not in self.taken:
-                    self.taken.add((practitioner.pk, day, slot))
-                    self.taken.add((("p", patient.pk), day, slot))
-                    starts = timezone.make_aware(
-                        datetime.datetime.combine(day, DAY_START) + datetime.timedelta(minutes=30 * slot)
-                    )
-                    return starts
-            day = _working_day(day + datetime.timedelta(days=1))
 
 
 def _lots(today):
@@ -317,7 +286,8 @@ def seed(*, users, rng, patients=None, stdout=None):
     terms = {t.name: t for t in SideEffectTerm.objects.all()}
     nrs = instruments[OutcomeInstrument.PAIN_NRS_CODE]
     lots = _lots(today)
-    diary = _Diary(rng)
+    protocol = ProtocolSettings.load()
+    diary = DemoDiary(rng, protocol, first_day=today - datetime.timedelta(days=3 * 365), last_day=today)
 
     deferred = set(
         Screening.objects.filter(
@@ -340,11 +310,9 @@ def seed(*, users, rng, patients=None, stdout=None):
         name = rng.choices(names, weights)[0]
         _, region, site_names, instrument_code, respond_chance = CONDITIONS[name]
         consent = consents[patient.pk]
-        start = _working_day(consent.consented_on + datetime.timedelta(days=rng.randint(0, 21)))
+        start = consent.consented_on + datetime.timedelta(days=rng.randint(0, 21))
         if rng.random() < 0.05:
-            start = _working_day(
-                today + datetime.timedelta(days=rng.randint(3, 20))
-            )  # planned, not yet begun
+            start = today + datetime.timedelta(days=rng.randint(3, 20))  # planned, not yet begun
         planned, interval, reason = rng.choice([3, 4, 5, 5, 6, 6, 6, 8]), rng.choice([14, 14, 21]), ""
         if rng.random() < 0.06:
             planned, interval, reason = rng.choice(DEVIATIONS)
@@ -398,32 +366,8 @@ def seed(*, users, rng, patients=None, stdout=None):
     for course, site_names, responds in plans:
         gain, stop_reason, stop_after = stop_plan(course, responds, rng)
         count = min(stop_after or course.planned_sessions, course.planned_sessions)
-        course_sessions = []
-        day = course.start_date
-        for sequence in range(1, count + 1):
-            if day >= today:
-                break
-            if rng.random() < 0.04:
-                missed = diary.claim(day, course.practitioner, course.patient)
-                if missed.date() < today:
-                    sessions.append(_missed_session(course, sequence, missed, rng))
-                    day = day + datetime.timedelta(days=rng.randint(3, 7))
-                    if day >= today:
-                        break
-            starts = diary.claim(day, course.practitioner, course.patient)
-            if starts.date() >= today:
-                break
-            progress = sequence / course.planned_sessions
-            pain = course.baseline_pain * (1 - gain * (progress - 1 / course.planned_sessions) * 1.1)
-            pain_pre = max(0, min(10, round(pain + rng.choice([-1, 0, 0, 0, 1]))))
-            if sequence == 1:
-                pain_pre = course.baseline_pain
-            session = _completed_session(course, sequence, starts, pain_pre, rng)
-            course_sessions.append(session)
-            sessions.append(session)
-            day = starts.date() + datetime.timedelta(
-                days=course.interval_days + rng.choice([-1, 0, 0, 0, 1, 2])
-            )
+        course_sessions = past_visits(course, count, gain, diary, today, rng, missed=sessions)
+        sessions += course_sessions
         session_plans.append((course, site_names, course_sessions, gain, stop_reason, count))
     TreatmentSession.objects.bulk_create(sessions)
 
@@ -459,8 +403,10 @@ def seed(*, users, rng, patients=None, stdout=None):
     Injection.objects.bulk_create(injections, batch_size=1000)
     SideEffect.objects.bulk_create(side_effects, batch_size=1000)
     OutcomeScore.objects.bulk_create(scores, batch_size=1000)
-    # Bulk inserts bypass the services that keep the outcome summary current: recompute it once.
-    course_outcomes_rebuild()
+    # Bulk inserts bypass the services: announce the change once, as they would (outcomes/refresh.py).
+    announce(
+        Change.TREATMENT, Change.SIDE_EFFECTS, Change.SCORES, courses=[course for course, *_ in session_plans]
+    )
     if stdout:
         by_status = {
             status: sum(1 for course, *_ in session_plans if course.status == status)
@@ -471,6 +417,42 @@ def seed(*, users, rng, patients=None, stdout=None):
             f"{len(sessions)} past sessions, {len(injections)} injections, {len(side_effects)} side effects, "
             f"{len(scores)} follow-up scores."
         )
+
+
+def past_visits(course, count, gain, diary, today, rng, *, missed):
+    """The course's treatments given before today (at most `count`), placed by the demo diary
+    (scheduling.demo.DemoDiary) as the front desk would have booked them; about one visit in twenty-five
+    is missed first (a no-show or a cancellation, appended to `missed`) and rebooked a few days later."""
+    given = []
+    previous_day = None
+    for sequence in range(1, count + 1):
+        not_before = None
+        if rng.random() < 0.04:
+            starts, reason = diary.next_treatment(course, previous_day)
+            if starts is None or timezone.localdate(starts) >= today:
+                break
+            missed.append(_missed_session(course, sequence, starts, rng, spacing_reason=reason))
+            not_before = timezone.localdate(starts) + datetime.timedelta(days=rng.randint(3, 7))
+        starts, reason = diary.next_treatment(
+            course, previous_day, not_before=not_before, jitter=rng.choice([-1, 0, 0, 0, 1, 2])
+        )
+        if starts is None or timezone.localdate(starts) >= today:
+            break
+        if not_before is not None and missed[-1].status == SessionStatus.NO_SHOW:
+            # The front desk called and rebooked: the no-show leaves the call-back list.
+            missed[-1].no_show_follow_up = NoShowFollowUp.REBOOKED
+            missed[-1].no_show_follow_up_at = missed[-1].starts_at + datetime.timedelta(hours=2)
+            missed[-1].no_show_follow_up_by = course.created_by
+        progress = sequence / course.planned_sessions
+        pain = course.baseline_pain * (1 - gain * (progress - 1 / course.planned_sessions) * 1.1)
+        pain_pre = max(0, min(10, round(pain + rng.choice([-1, 0, 0, 0, 1]))))
+        if sequence == 1:
+            pain_pre = course.baseline_pain
+        session = _completed_session(course, sequence, starts, pain_pre, rng)
+        session.spacing_override_reason = reason
+        given.append(session)
+        previous_day = timezone.localdate(starts)
+    return given
 
 
 def stop_plan(course, responds, rng):
@@ -504,9 +486,10 @@ def anaesthetic_use_for(course, rng):
     return use
 
 
-def _missed_session(course, sequence, starts, rng):
+def _missed_session(course, sequence, starts, rng, *, spacing_reason=""):
     no_show = rng.random() < 0.6
     return TreatmentSession(
+        spacing_override_reason=spacing_reason,
         course=course,
         patient=course.patient,
         sequence=sequence,
@@ -516,6 +499,7 @@ def _missed_session(course, sequence, starts, rng):
         status=SessionStatus.NO_SHOW if no_show else SessionStatus.CANCELLED,
         cancel_reason="" if no_show else rng.choice(["Patient unwell", "Car broke down", "Childcare"]),
         cancelled_at=None if no_show else starts - datetime.timedelta(days=1),
+        no_show_at=starts + datetime.timedelta(minutes=15) if no_show else None,
         created_by=course.created_by,
         created_at=starts - datetime.timedelta(days=14),
     )

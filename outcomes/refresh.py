@@ -19,10 +19,18 @@ SUMMARY_INPUTS = {Change.TREATMENT, Change.SIDE_EFFECTS, Change.SCORES, Change.P
 REPORT_INPUTS = SUMMARY_INPUTS | {Change.CATALOGUE, Change.INSTRUMENT, Change.STAFF}
 
 
+# Above this many courses in one change (records written in bulk: the demo and scale seeders, imports),
+# every summary is rebuilt set-based, in a few queries, rather than one course at a time.
+BULK_COURSES = 50
+
+
 def follow(sender, what, course_ids, **kwargs):
     if what & SUMMARY_INPUTS:
-        for course_id in sorted(course_ids):
-            summary.course_outcome_refresh(course_id)
+        if len(course_ids) > BULK_COURSES:
+            summary.course_outcomes_rebuild()
+        else:
+            for course_id in sorted(course_ids):
+                summary.course_outcome_refresh(course_id)
     if Change.INSTRUMENT in what:
         summary.course_flags_rebuild()
     if what & REPORT_INPUTS:

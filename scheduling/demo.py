@@ -20,7 +20,7 @@ from courses.models import (
     TreatmentCourse,
     TreatmentSession,
 )
-from scheduling import diary, selectors, services
+from scheduling import diary, rules, selectors, services
 from scheduling.models import Closure, Weekday, WorkingHours
 
 T = datetime.time
@@ -94,11 +94,118 @@ def seed_hours(users):
                 )
 
 
-def seed_closures(today):
-    # The demo's past visits reach back about two years.
-    for year in range(today.year - 3, today.year + 2):
-        for day, reason in bank_holidays(year):
-            Closure.objects.get_or_create(starts_on=day, ends_on=day, reason=reason)
+def seed_closures(today, *, years_back=3):
+    """Public holidays from `years_back` years ago (the demo's past visits reach back about two years, the
+    scale data's five) to next year."""
+    have = set(Closure.objects.values_list("starts_on", "reason"))
+    Closure.objects.bulk_create(
+        Closure(starts_on=day, ends_on=day, reason=reason)
+        for year in range(today.year - years_back, today.year + 2)
+        for day, reason in bank_holidays(year)
+        if (day, reason) not in have
+    )
+
+
+class DemoDiary:
+    """Places the generated visits of the demo and scale data where the front desk could have booked them.
+
+    Each slot is chosen with the diary's own guards (scheduling.rules.slot_refusals: closures, the
+    practitioner's working hours, no double booking, nothing before the course starts) over an in-memory
+    copy of the diary, and each treatment keeps to the course's spacing window (courses.timeline). Where
+    no slot fits the window, the visit takes the first free slot after it and carries the reason the front
+    desk would have had to give. Working hours and closures must be in the database first. The demo's
+    tests re-check every visit with scheduling.diary.visit_problems.
+    """
+
+    SEARCH_DAYS = 42
+    AFTER_MISSED = "Rebooked after a missed visit: the next free slot was outside the spacing window."
+    NO_ROOM = "No free slot inside the spacing window (clinic closures and a full diary)."
+    RETURNING = "Booked when the patient came back to the clinic, after the spacing window had passed."
+
+    def __init__(self, rng, protocol, *, first_day, last_day):
+        self.rng = rng
+        self.protocol = protocol
+        self.slot = diary.slot_length(protocol)
+        self.tz = timezone.get_current_timezone()
+        closures = Closure.objects.overlapping(first_day, last_day).values_list(
+            "starts_on", "ends_on", "reason"
+        )
+        self.closures = tuple(closures)
+        self.hours = {}
+        for row in WorkingHours.objects.order_by("weekday", "starts_at"):
+            self.hours.setdefault(row.practitioner_id, {}).setdefault(row.weekday, []).append(
+                (row.starts_at, row.ends_at)
+            )
+        self.availability = {}
+        self.busy = {}  # (practitioner or patient key, day) -> [(starts_at, ends_at)]
+
+    def _availability(self, practitioner):
+        found = self.availability.get(practitioner.pk)
+        if found is None:
+            if practitioner.pk not in self.hours:
+                raise ValueError(f"{practitioner} has no working hours: seed the calendar first.")
+            found = self.availability[practitioner.pk] = rules.Availability(
+                practitioner_name=diary.practitioner_label(practitioner),
+                hours=self.hours[practitioner.pk],
+                closures=self.closures,
+                busy=(),
+                slot=self.slot,
+                tz=self.tz,
+            )
+        return found
+
+    def _keys(self, day, practitioner, patient):
+        return (("practitioner", practitioner.pk), day), (("patient", patient.pk), day)
+
+    def slot_on(self, day, course, practitioner):
+        """A free slot on `day` that every guard accepts (a random one of them), or None."""
+        base = self._availability(practitioner)
+        times = rules.slot_times(day, base)
+        if not times or rules.closure_on(day, base):
+            return None
+        keys = self._keys(day, practitioner, course.patient)
+        available = base.with_busy([span for key in keys for span in self.busy.get(key, ())])
+        first = self.rng.randrange(len(times))
+        for moment in times[first:] + times[:first]:
+            refused = rules.slot_refusals(
+                moment, moment + self.slot, availability=available, now=moment, first_day=course.start_date
+            )
+            if not refused:
+                for key in keys:
+                    self.busy.setdefault(key, []).append((moment, moment + self.slot))
+                return moment
+        return None
+
+    def claim(self, course, days, practitioner=None):
+        """The first of `days` with a valid free slot: the slot, now taken, or None."""
+        practitioner = practitioner or course.practitioner
+        for day in days:
+            moment = self.slot_on(day, course, practitioner)
+            if moment is not None:
+                return moment
+        return None
+
+    def next_treatment(self, course, previous_day, *, not_before=None, jitter=0, late_reason=None):
+        """(starts_at or None, spacing reason) of the treatment after one given on `previous_day` (None: the
+        first treatment, from the course's start), not before `not_before` (a missed visit's rebooking, or
+        today for a booking ahead); `late_reason` is the reason recorded when it falls after the window."""
+        days = self.SEARCH_DAYS
+        if previous_day is None:
+            first = max(course.start_date, not_before or course.start_date)
+            return self.claim(course, [first + datetime.timedelta(days=n) for n in range(days)]), ""
+        window = timeline.spacing_window(course, self.protocol)
+        target = previous_day + datetime.timedelta(days=window.target + jitter)
+        inside = [previous_day + datetime.timedelta(days=n) for n in range(window.low, window.high + 1)]
+        inside = sorted(
+            (day for day in inside if not_before is None or day >= not_before),
+            key=lambda day: (abs((day - target).days), day),
+        )
+        moment = self.claim(course, inside)
+        if moment is not None:
+            return moment, ""
+        after = max(previous_day + datetime.timedelta(days=window.high + 1), not_before or previous_day)
+        moment = self.claim(course, [after + datetime.timedelta(days=n) for n in range(days)])
+        return moment, (late_reason or (self.AFTER_MISSED if not_before else self.NO_ROOM))
 
 
 def _needs_booking(course, sessions, today, protocol):

@@ -137,6 +137,60 @@ def availability_for(*, practitioner, patient, first_day, last_day, protocol, ex
 # --- Locks and the placement check -------------------------------------------------------------------
 
 
+def visit_problems(course, sessions=None, protocol=None):
+    """[(visit, [Refusal])] for each visit of `course` holding a place in the diary (booked, checked in or
+    given) that breaks a guard, judged as when it was booked: every guard but the past and the horizon,
+    and spacing from the treatment before it (a deviation's reason is recorded on the later visit).
+
+    For checking records made in bulk (the demo and scale seeders, imports) with the rules the diary
+    service applies to each write.
+    """
+    sessions = _course_sessions(course) if sessions is None else list(sessions)
+    protocol = protocol or ProtocolSettings.load()
+    live = [s for s in sessions if s.status in LIVE_SESSION_STATUSES]
+    if not live:
+        return []
+    window = timeline.spacing_window(course, protocol)
+    first_allowed = timeline.first_allowed_day(course)
+    days = [timeline.local_day(s.starts_at) for s in live]
+    ours = {s.pk for s in live}
+    loaded = {}
+    problems = []
+    for visit in live:
+        practitioner = visit.practitioner
+        if practitioner.pk not in loaded:
+            loaded[practitioner.pk] = availability_for(
+                practitioner=practitioner,
+                patient=course.patient,
+                first_day=min(days),
+                last_day=max(days),
+                protocol=protocol,
+                exclude_pks=ours,
+            )
+        base = loaded[practitioner.pk]
+        others = [(s.starts_at, s.ends_at) for s in live if s.pk != visit.pk]
+        available = base.with_busy([*base.busy, *others])
+        refusals = rules.slot_refusals(
+            visit.starts_at,
+            visit.ends_at,
+            availability=available,
+            now=visit.starts_at,
+            first_day=first_allowed,
+        )
+        if timeline.is_treatment(visit) or timeline.is_open_visit(visit):
+            previous, _ = timeline.neighbours(sessions, visit.starts_at, exclude=(visit.pk,))
+            spacing = rules.spacing_refusal(
+                window,
+                timeline.local_day(visit.starts_at),
+                previous_day=timeline.local_day(previous.starts_at) if previous else None,
+            )
+            if spacing is not None and not visit.spacing_override_reason.strip():
+                refusals.append(spacing)
+        if refusals:
+            problems.append((visit, refusals))
+    return problems
+
+
 def _lock_course(course):
     return (
         TreatmentCourse.objects.select_for_update()

@@ -108,3 +108,21 @@ def test_the_scale_option_needs_a_positive_number(db, settings):
     settings.DEBUG = True
     with pytest.raises(CommandError, match="at least 1"):
         call_command("seed_demo", scale=0)
+
+
+def test_every_scale_visit_passes_the_diary_rules(scale_50):
+    """The benchmark's diary is one the clinic could have booked: the same guards as every booking
+    (scheduling.diary.visit_problems), past visits judged as when they were booked."""
+    from courses.models import ProtocolSettings
+    from scheduling import diary
+
+    protocol = ProtocolSettings.load()
+    courses = TreatmentCourse.objects.select_related("patient", "practitioner")
+    for course in courses:
+        sessions = list(course.sessions.select_related("practitioner").order_by("starts_at", "pk"))
+        assert diary.visit_problems(course, sessions, protocol) == [], course
+    # Public holidays are closures the diary knows about, as far back as the data goes.
+    from scheduling.models import Closure
+
+    first = TreatmentSession.objects.order_by("starts_at").first().starts_at.date()
+    assert Closure.objects.filter(starts_on__lte=first).exists()

@@ -1,11 +1,14 @@
+import datetime
 import random
 from decimal import Decimal
 
 import pytest
 from django.db.models import Count, Max, Min, Q
+from django.utils import timezone
 
 import courses.demo
 import patients.demo
+import scheduling.demo
 from clinic.demo import seed_users
 from courses import selectors
 from courses.models import (
@@ -14,12 +17,14 @@ from courses.models import (
     CourseStatus,
     Injection,
     PreparationComponent,
+    ProtocolSettings,
     SessionStatus,
     SideEffect,
     TreatmentCourse,
     TreatmentSession,
 )
 from outcomes import selectors as outcome_selectors
+from scheduling import diary
 
 
 @pytest.fixture
@@ -27,6 +32,7 @@ def demo(db):
     users = seed_users()
     rng = random.Random(2026)
     patients.demo.seed(users=users, rng=rng, patients=80)
+    scheduling.demo.seed_calendar(users=users, rng=rng)
     courses.demo.seed(users=users, rng=rng, patients=80)
     return users
 
@@ -95,6 +101,7 @@ def default_demo(db):
     users = seed_users()
     rng = random.Random(2026)
     patients.demo.seed(users=users, rng=rng, patients=300)
+    scheduling.demo.seed_calendar(users=users, rng=rng)
     courses.demo.seed(users=users, rng=rng, patients=300)
     return users
 
@@ -210,3 +217,38 @@ def test_the_demo_seed_runs_once(demo):
     before = (TreatmentCourse.objects.count(), TreatmentSession.objects.count())
     courses.demo.seed(users=demo, rng=random.Random(1), patients=80)
     assert (TreatmentCourse.objects.count(), TreatmentSession.objects.count()) == before
+
+
+def test_every_demo_visit_passes_the_diary_rules(demo):
+    """Each visit the demo puts in the diary is one the diary service would have accepted when it was
+    booked: hours, closures, no double booking, not before the course, spacing only with a reason."""
+    protocol = ProtocolSettings.load()
+    checked = 0
+    for course in TreatmentCourse.objects.select_related("patient", "practitioner"):
+        sessions = list(course.sessions.select_related("practitioner").order_by("starts_at", "pk"))
+        checked += len(sessions)
+        assert diary.visit_problems(course, sessions, protocol) == [], course
+    assert checked > 100
+    # Deviations are there, each with its reason, as the front desk records them.
+    assert TreatmentSession.objects.exclude(spacing_override_reason="").exists()
+
+
+def test_the_diary_check_finds_a_visit_the_rules_refuse(demo):
+    """The check above can fail: a demo visit moved to 03:00 on a Sunday is caught."""
+    session = TreatmentSession.objects.filter(status=SessionStatus.COMPLETED).first()
+    day = timezone.localdate(session.starts_at)
+    sunday = day + datetime.timedelta(days=6 - day.weekday())
+    session.starts_at = timezone.make_aware(datetime.datetime.combine(sunday, datetime.time(3)))
+    session.ends_at = session.starts_at + datetime.timedelta(minutes=30)
+    session.save()
+    problems = dict(diary.visit_problems(session.course))
+    assert {refusal.rule for refusal in problems[session]} >= {"hours"}
+
+
+def test_demo_no_shows_are_followed_up_once_rebooked(demo):
+    for missed in TreatmentSession.objects.filter(status=SessionStatus.NO_SHOW):
+        later = TreatmentSession.objects.filter(
+            course=missed.course, status=SessionStatus.COMPLETED, starts_at__gt=missed.starts_at
+        )
+        assert missed.no_show_at is not None
+        assert bool(missed.no_show_follow_up) == later.exists()

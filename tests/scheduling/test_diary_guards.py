@@ -298,6 +298,7 @@ NOT_PLACING = {
     "visit_no_show",
     "visit_no_show_undo",  # puts a visit back at the very time it was booked (tested in test_visits_now.py)
     "visits_renumber",
+    "visit_problems",  # reads: checks visits made in bulk with the same guards
 }
 PLACING = {
     "course_book": "book a course",
