@@ -141,7 +141,16 @@ def test_front_desk_registers_books_moves_and_checks_in_without_touching_clinica
     expect(checks).to_contain_text("treatment 2")
     expect(checks).to_contain_text("treatment 4")
     page.get_by_role("button", name="Move appointment").click()
-    expect(page.get_by_text("Appointment moved")).to_be_visible()
+    # Alone, it would sit 13 days before treatment 4: refused, with the rule named and a nearest slot.
+    expect(page.get_by_role("alert").filter(has_text="spacing window")).to_be_visible()
+    expect(page.get_by_text("Nearest free time").first).to_be_visible()
+    assert not axe_violations(page)
+    third.refresh_from_db()
+    assert timezone.localtime(third.starts_at).date() == new_day - datetime.timedelta(days=1)
+    # Shifting the later visits with it keeps every gap at 14 days.
+    page.get_by_label("Shift the later booked visits of this course by the same amount").check()
+    page.get_by_role("button", name="Move appointment").click()
+    expect(page.get_by_text("4 appointments moved")).to_be_visible()
     third.refresh_from_db()
     assert timezone.localtime(third.starts_at).date() == new_day
 

@@ -140,10 +140,11 @@ def test_a_practitioner_screens_logs_two_sessions_and_sees_the_pain_trend(page, 
     assert second.status == SessionStatus.COMPLETED
     assert second.reported_side_effects.get().attributed_session == first
 
-    # The course page draws the trend: baseline, then each session's pain before injection.
+    # The course page draws the trend: the baseline (the last score on or before treatment 1: its own
+    # pre-injection 7, not the planned 8), then each treatment's pain before injection.
     page.get_by_role("link", name=str(course)).first.click()
     page.wait_for_url(f"{live_server.url}/courses/{course.pk}/")
     expect(page.locator("canvas#pain-trend")).to_be_visible()
     page.wait_for_function("() => Chart.getChart('pain-trend') !== undefined")
-    assert page.evaluate("() => Chart.getChart('pain-trend').data.datasets[0].data") == [8, 7, 5]
+    assert page.evaluate("() => Chart.getChart('pain-trend').data.datasets[0].data") == [7, 7, 5]
     assert not axe_violations(page)
