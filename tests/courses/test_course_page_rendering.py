@@ -1,5 +1,5 @@
-"""The course page at clinic scale: a fixed number of queries per role, and the rows written in Python
-(courses_tags: timeline, scores, trend table, forms) show what the template did."""
+"""The course page at clinic scale: a fixed number of queries per role, and what its rows show each role
+(visits, scores, trend table, forms)."""
 
 import datetime
 from decimal import Decimal
@@ -26,6 +26,7 @@ from tests.factories import (
     TreatmentCourseFactory,
     TreatmentSessionFactory,
 )
+from tests.html import assert_in_html, table_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -130,25 +131,36 @@ def logged(practitioner):
     return course, done, missed, booked
 
 
-def row_of(html, sequence):
-    return html.split("<tbody>")[1].split(f"<tr><td>{sequence}</td>")[1].split("</tr>")[0]
+def row_of(html, first_cell, when=None):
+    """The visit row whose first cell is `first_cell` (and whose date cell starts with `when`, if given)."""
+    return next(
+        row
+        for row in table_rows(html)
+        if row[0] and row[0][0] == first_cell and (when is None or row[0][1].startswith(when))
+    )
 
 
 def test_a_logged_session_row_lists_its_sites_preparation_and_side_effects(client_for, practitioner, logged):
     course, done, _, _ = logged
     html = client_for(practitioner).get(reverse("courses:course-detail", args=[course.pk])).text
-    row = row_of(html, 1)
-    assert f'<td class="text-nowrap">{timezone.localtime(done.starts_at):%a} ' in row
-    assert "<td>6 → 3</td>" in row
-    assert ("Iliolumbar &lt;lig&gt; (right) 1.50 mL; Facet (midline) L4–L5 2 mL; Sacral 1.50 mL</td>") in row
-    assert "Dextrose 15%" in row and " + anaesthetic 0.200%" in row
-    assert '<div class="text-body-secondary">1.35 mL Dextrose 50% lot DX-7</div>' in row
-    assert "9 mL" not in row
-    assert "<td>4.50 mL</td>" in row
-    assert '<div>Flare <span class="badge text-bg-warning">grade 2</span></div>' in row
-    assert '<div>Syncope <span class="badge text-bg-danger">grade 3, serious</span></div>' in row
-    log_url = reverse("courses:session-log", args=[done.pk])
-    assert f'href="{log_url}">View<span class="visually-hidden"> treatment 1</span>' in row
+    cells, links, _ = row_of(html, "1")
+    _, when, status, _, pain, sites, preparation, total, effects, action = cells
+    assert (
+        when
+        == f"{timezone.localtime(done.starts_at):%a} {timezone.localtime(done.starts_at):%-d %b %Y %H:%M}"
+    )
+    assert status == "Completed" and pain == "6 → 3"
+    assert sites == "Iliolumbar <lig> (right) 1.50 mL; Facet (midline) L4–L5 2 mL; Sacral 1.50 mL"
+    assert "Iliolumbar &lt;lig&gt;" in html and "Iliolumbar <lig>" not in html
+    assert (
+        preparation == "Dextrose 15% + anaesthetic 0.200% 1.35 mL Dextrose 50% lot DX-7"
+    )  # not the voided 9 mL
+    assert total == "4.50 mL"
+    assert effects == "Flare grade 2 Syncope grade 3, serious"
+    assert_in_html('<span class="badge text-bg-warning">grade 2</span>', html)
+    assert_in_html('<span class="badge text-bg-danger">grade 3, serious</span>', html)
+    assert action == "View treatment 1"
+    assert links[-1] == [reverse("courses:session-log", args=[done.pk])]
 
 
 def test_cancelled_and_booked_rows_for_front_desk_show_status_and_the_move_link(
@@ -156,21 +168,25 @@ def test_cancelled_and_booked_rows_for_front_desk_show_status_and_the_move_link(
 ):
     course, _, missed, booked = logged
     html = client_for(front_desk).get(reverse("courses:course-detail", args=[course.pk])).text
-    # A cancelled visit holds no treatment number.
-    assert '<tr class="text-body-secondary"><td>–</td>' in html
-    assert '<div class="small">Snow &amp; ice</div>' in html
-    move = reverse("scheduling:session-reschedule", args=[booked.pk])
-    hidden = f'<span class="visually-hidden"> treatment {booked.sequence}</span>'
-    assert f'<a class="small ms-1" href="{move}">Move{hidden}' in html
+    # A cancelled visit holds no treatment number, and is greyed out.
+    cells, links, css = row_of(html, "–")
+    assert cells[2] == "Cancelled Snow & ice" and css == "text-body-secondary" and links[2] == []
+    assert "Snow &amp; ice" in html
+    cells, links, _ = row_of(html, str(booked.sequence))
+    assert cells[2] == f"Scheduled Move treatment {booked.sequence}"
+    assert links[2] == [reverse("scheduling:session-reschedule", args=[booked.pk])]
     assert reverse("scheduling:session-reschedule", args=[missed.pk]) not in html
     # Front desk sees the schedule only: no clinical columns.
+    assert len(cells) == 4
     assert "Iliolumbar" not in html and "grade" not in html
 
 
 def test_a_practitioner_logs_the_booked_session_from_its_row(client_for, practitioner, logged):
     course, _, missed, booked = logged
     html = client_for(practitioner).get(reverse("courses:course-detail", args=[course.pk])).text
-    assert f'href="{reverse("courses:session-log", args=[booked.pk])}">Log<span' in html
+    cells, links, _ = row_of(html, str(booked.sequence))
+    assert cells[-1] == f"Log treatment {booked.sequence}"
+    assert links[-1] == [reverse("courses:session-log", args=[booked.pk])]
     assert reverse("courses:session-log", args=[missed.pk]) not in html
 
 
@@ -188,18 +204,18 @@ def test_scores_are_listed_with_a_void_form_each_and_the_trend_table(client_for,
     )
     imported = OutcomeScoreFactory(course=course, instrument=nrs, score=Decimal("2"), created_by=None)
     html = client_for(practitioner).get(reverse("courses:course-detail", args=[course.pk])).text
-    assert "<tr><td>2 Mar 2026</td><td>6 weeks after last session</td><td>NRS</td><td>3.5</td>" in html
-    assert "<td>Morgan Hale</td>" in html and "<td>–</td>" in html
+    rows = [cells for cells, _, _ in table_rows(html)]
+    by_hand_row = next(cells for cells in rows if cells[0] == "2 Mar 2026" and len(cells) == 7)
+    assert by_hand_row[1:4] == ["6 weeks after last session", "NRS", "3.5"]
+    assert by_hand_row[5] == "Morgan Hale"
+    assert any(cells[3] == "2" and cells[5] == "–" for cells in rows if len(cells) > 5)
     for score in (by_hand, imported):
         void = reverse("courses:score-void", args=[course.pk, score.pk])
-        form = f'<form method="post" action="{void}" class="mt-1">'
-        assert form + '<input type="hidden" name="csrfmiddlewaretoken"' in html
+        assert f'action="{void}"' in html
         assert f'id="void-reason-{score.pk}"' in html
-    assert (
-        # Improvement from the baseline: the first treatment's pre-injection score (6).
-        '<tr><td>2 Mar 2026</td><th scope="row">6 weeks after last session</th><td>3.5</td><td>2.5</td></tr>'
-        in html
-    )
+    assert html.count('name="csrfmiddlewaretoken"') >= 2
+    # Improvement from the baseline: the first treatment's pre-injection score (6).
+    assert ["2 Mar 2026", "6 weeks after last session", "3.5", "2.5"] in rows
     # The score form offers the pain NRS (the course has no instrument of its own).
     assert f'<option value="{nrs.pk}">{nrs}</option>' in html
 

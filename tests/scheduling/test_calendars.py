@@ -121,7 +121,7 @@ def test_the_clinic_day_is_paged_keeping_the_day_and_practitioner(client_for, fr
     fill_clinic(monday, team, 3)
     client = client_for(front_desk)
     first = client.get(day_url(monday))
-    assert f"?date={monday:%Y-%m-%d}&practitioner=all&page=2" in first.text
+    assert f"?date={monday:%Y-%m-%d}&amp;practitioner=all&amp;page=2" in first.text
     second = client.get(day_url(monday) + "&page=2")
     assert second.text.count("treatment 1 of 6") == 5
     assert "Appointments 26–30 of 30" in second.text
