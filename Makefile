@@ -67,7 +67,8 @@ deploy-check: install
 # --- Performance (docs/performance.md) -------------------------------------------------------------------
 .PHONY: bench
 
-# Load benchmark against DATABASE_URL (PostgreSQL for published figures): seeds `seed_demo --scale 20000`
+# Load benchmark against DATABASE_URL (PostgreSQL for published figures; the database is created when
+# missing): seeds `seed_demo --scale 20000`
 # when missing, serves with gunicorn (2 workers) and drives every page with locust; writes
 # bench/results/latest.json and prints the table. BENCH_SECONDS (per page, default 20), BENCH_PORT.
 bench: install node_modules/.package-lock.json

@@ -204,11 +204,29 @@ def table(results):
     return "\n".join(lines)
 
 
+def ensure_database(url):
+    """Create the PostgreSQL database DATABASE_URL names when it is missing, so a first run can migrate it
+    (SQLite creates its file itself)."""
+    if not url.startswith("postgres"):
+        return
+    import psycopg
+    from psycopg import sql
+
+    parts = urllib.parse.urlsplit(url)
+    name = urllib.parse.unquote(parts.path.lstrip("/"))
+    maintenance = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(maintenance, autocommit=True) as connection:
+        if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+            print(f"Creating the database {name}.", flush=True)
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
 def main():
     env = django_env()
     url = env.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
         print("NOTE: DATABASE_URL is not PostgreSQL: these are SQLite figures, not the published ones.")
+    ensure_database(url)
     started = time.monotonic()
     load_at_start = round(os.getloadavg()[0], 1)
     work = Path(tempfile.mkdtemp(prefix="prolo-bench-"))
