@@ -1,12 +1,16 @@
 """One request's worker time for each benchmarked page, without the load: where the milliseconds go.
 
-    python bench/worker_time.py TARGETS.json [PAGE ...] [--repeat N] [--cprofile PAGE] [--queries PAGE]
+    python bench/worker_time.py TARGETS.json [PAGE ...] [--repeat N] [--cold] [--cprofile PAGE]
+                                [--queries PAGE]
 
 TARGETS.json is what `bench/prepare.py prepare` writes. Each page is requested in-process through Django's
 test client (production settings, the same middleware) as its benchmark role; the median wall time of
 N requests and the query count are printed. With --cprofile, the named page's requests run under cProfile
 and the top functions by cumulative time are printed. Under `make bench`'s load of 10 users on 2 workers a
 page's median latency is about five times the figure printed here, which is what to aim at.
+
+With --cold, the report data version is bumped before each request (outside the timing), as any write a
+report reads does: the outcomes pages then compute their report instead of serving it from the cache.
 
 `session_log_post` is the benchmark's POST (bench/pages.py): a first save that completes
 a scheduled pool session with three components and three injections. Each one runs inside a transaction that
@@ -130,13 +134,24 @@ def client_for(role):
     return client
 
 
-def measure(client, url, repeat, data=None):
+def _report_changed():
+    """What a write that a report reads does: the next outcomes request computes its report again."""
+    from outcomes import versions
+
+    versions._bump()
+
+
+def measure(client, url, repeat, data=None, cold=False):
     request(client, url, data)  # warm the template cache and the connection
     times = []
     for _ in range(repeat):
+        if cold:
+            _report_changed()
         timer = _Timer()
         request(client, url, data, wrap=timer)
         times.append(timer.ms)
+    if cold:
+        _report_changed()
     queries = CaptureQueriesContext(connection)
     request(client, url, data, wrap=queries)
     return statistics.median(times), sum(1 for q in queries.captured_queries if not _is_savepoint(q["sql"]))
@@ -156,11 +171,14 @@ def main():
     parser.add_argument("--cprofile")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--queries", help="print the SQL of one request of this page, with each query's time")
+    parser.add_argument("--cold", action="store_true", help="bump the report version before each request")
     args = parser.parse_args()
     targets = json.loads(Path(args.targets).read_text())
     if args.queries:
         client, url, data = _page(targets, args.queries)
         request(client, url, data)
+        if args.cold:
+            _report_changed()
         timed = []
 
         def timer(execute, sql, params, many, context):
@@ -180,13 +198,16 @@ def main():
         request(client, url, data)
         profiler = cProfile.Profile()
         for _ in range(args.repeat):
+            if args.cold:
+                _report_changed()
             request(client, url, data, wrap=profiler)
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.top)
         return
     for page in args.pages or list(ROLES):
         client, url, data = _page(targets, page)
-        median_ms, queries = measure(client, url, args.repeat, data)
-        print(f"{page:<30}{median_ms:>9.1f} ms{queries:>6} queries", flush=True)
+        median_ms, queries = measure(client, url, args.repeat, data, cold=args.cold)
+        label = f"{page} (cold)" if args.cold else page
+        print(f"{label:<36}{median_ms:>9.1f} ms{queries:>6} queries", flush=True)
 
 
 if __name__ == "__main__":
