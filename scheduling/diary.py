@@ -295,6 +295,13 @@ class _Placement:
         return VisitRefused(refusals, nearest=nearest, tz=self.availability.tz, sequence=sequence, row=row)
 
 
+def _within_reach(starts_at, now, *, sequence=None, row=None):
+    """Refuse at once a time no guard could accept (scheduling.rules.out_of_reach)."""
+    refusal = rules.out_of_reach(starts_at, now=now)
+    if refusal is not None:
+        raise VisitRefused([refusal], sequence=sequence, row=row)
+
+
 def _moved(session, starts_at, ends_at):
     """A copy of `session` at another time, for judging spacing among the course's visits."""
     copied = copy.copy(session)
@@ -381,6 +388,13 @@ def course_book(*, course, starts, booked_by, spacing_reasons=None, now=None):
         raise ValidationError(
             f"The course plans {course.planned_sessions} treatments and {left} remain to book."
         )
+    far = {}
+    for index, (number, starts_at) in enumerate(zip(numbers, starts, strict=False)):
+        refusal = rules.out_of_reach(starts_at, now=now)
+        if refusal is not None:
+            far[index] = VisitRefused([refusal], sequence=number, row=index)
+    if far:
+        raise BookingRefused(far)
     practitioner, patient = course.practitioner, course.patient
     _lock_diaries(practitioner, patient)
     protocol = ProtocolSettings.load()
@@ -505,6 +519,7 @@ def visit_reschedule(*, session, starts_at, by, shift_later=False, spacing_reaso
     if session.status != SessionStatus.SCHEDULED:
         status = session.get_status_display().lower()
         raise ValidationError(f"Only a booked appointment can be moved (this one is {status}).")
+    _within_reach(starts_at, now, sequence=session.sequence)
     delta = starts_at - session.starts_at
     if not delta:
         raise ValidationError({"starts_at": "That is the appointment's current time."})
@@ -844,6 +859,7 @@ def visit_rebook(*, missed, starts_at, by, shift_later=False, spacing_reason="",
             f"All {course.planned_sessions} planned treatments are booked or given: cancel one or extend "
             "the course first."
         )
+    _within_reach(starts_at, now, sequence=numbers[0])
     later = [_lock_visit(s) for s in later_visits(missed)] if shift_later else []
     delta = starts_at - missed.starts_at
     practitioner = missed.practitioner if missed.practitioner.is_active else course.practitioner

@@ -108,6 +108,20 @@ def minute(moment):
     return moment.replace(second=0, microsecond=0)
 
 
+HORIZON_MESSAGE = f"Visits are booked at most {HORIZON_DAYS // 365} years ahead; check the year."
+
+
+def out_of_reach(starts_at, *, now):
+    """A Refusal for a time no diary rule could ever accept, more than the horizon before or after now
+    (a mistyped year: 9999, 0001), or None. The diary refuses it before any date arithmetic around it."""
+    reach = datetime.timedelta(days=HORIZON_DAYS)
+    if starts_at > now + reach:
+        return Refusal(HORIZON, HORIZON_MESSAGE)
+    if starts_at < now - reach:
+        return Refusal(PAST, "That date has long passed; check the year.")
+    return None
+
+
 def slot_refusals(starts_at, ends_at, *, availability, now, first_day):
     """The guards [starts_at, ends_at) fails, apart from spacing: past, beyond the horizon, before the
     course's first allowed day, a closure, outside working hours, double booked."""
@@ -117,9 +131,7 @@ def slot_refusals(starts_at, ends_at, *, availability, now, first_day):
     if starts_at < minute(now):
         refusals.append(Refusal(PAST, f"{long_moment(starts_at, tz)} has already passed."))
     if day > now.astimezone(tz).date() + datetime.timedelta(days=HORIZON_DAYS):
-        refusals.append(
-            Refusal(HORIZON, f"Visits are booked at most {HORIZON_DAYS // 365} years ahead; check the year.")
-        )
+        refusals.append(Refusal(HORIZON, HORIZON_MESSAGE))
     if first_day is not None and day < first_day:
         refusals.append(
             Refusal(BEFORE_COURSE, f"The course starts on {first_day:%d %b %Y}: no visit before that day.")

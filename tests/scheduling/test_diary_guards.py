@@ -150,7 +150,7 @@ class Path:
 
 def _date_time(moment):
     local = timezone.localtime(moment)
-    return {"date": f"{local:%Y-%m-%d}", "time": f"{local:%H:%M}"}
+    return {"date": local.date().isoformat(), "time": f"{local:%H:%M}"}
 
 
 # --- The service paths --------------------------------------------------------------------------------
@@ -427,3 +427,18 @@ def test_roles_without_the_booking_right_cannot_reach_the_page_paths(scene, clie
         {**_date_time(scene.target), "action": "move"},
     )
     assert response.status_code == 403
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+@pytest.mark.parametrize("name", [name for name, path in PATHS.items() if path.view and not path.now_path])
+def test_a_mistyped_year_is_refused_in_words_on_every_page_path(scene, client_for, name, day):
+    """Far beyond the horizon or long past: refused before any date arithmetic around it, never a 500."""
+    _prepare(scene, name)
+    before = scene.diary_state()
+    scene.target = timezone.make_aware(
+        datetime.datetime.combine(datetime.date.fromisoformat(day), datetime.time(23, 59))
+    )
+    response = PATHS[name].run(scene, client_for, "")
+    assert response.status_code in (200, 400)
+    assert "check the year" in response.text
+    assert scene.diary_state() == before
