@@ -118,7 +118,7 @@ def out_of_reach(starts_at, *, now):
     if starts_at > now + reach:
         return Refusal(HORIZON, HORIZON_MESSAGE)
     if starts_at < now - reach:
-        return Refusal(PAST, "That date has long passed; check the year.")
+        return Refusal(PAST, "That date has already passed; check the year.")
     return None
 
 
