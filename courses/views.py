@@ -190,10 +190,8 @@ def _detail_context(request, course, **forms):
         "extensions": list(course.extensions.select_related("created_by")),
         "next_sequence": selectors.next_sequence(sessions),
     }
-    if request.user.has_perm("patients.view_screening"):
-        context["alerts"] = safety.alerts_for(
-            course.patient, protocol=protocol, course=course, sessions=sessions
-        )
+    # Front desk sees only that a practitioner must review (templates/patients/_alerts_banner.html).
+    context["alerts"] = safety.alerts_for(course.patient, protocol=protocol, course=course, sessions=sessions)
     if clinical:
         scores = selectors.course_scores(course)
         nrs = selectors.pain_instrument()

@@ -542,10 +542,8 @@ def course_book(request, pk):
         "window": timeline.spacing_window(course, protocol),
         "slot_minutes": protocol.slot_minutes,
     }
-    if request.user.has_perm("patients.view_screening"):
-        context["alerts"] = safety.alerts_for(
-            course.patient, protocol=protocol, course=course, sessions=sessions
-        )
+    # Front desk sees only that a practitioner must review (templates/patients/_alerts_banner.html).
+    context["alerts"] = safety.alerts_for(course.patient, protocol=protocol, course=course, sessions=sessions)
     if not course.is_open:
         messages.error(request, f"This course is {course.get_status_display().lower()}; it cannot be booked.")
         return render(request, "scheduling/book.html", {**context, "first_form": None})
