@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from courses import safety
 from courses.models import (
     FOLLOW_UP_WEEKS,
     AnaestheticUse,
@@ -28,6 +29,7 @@ from courses.models import (
     OutcomeScore,
     PreparationComponent,
     Product,
+    ProtocolSettings,
     SessionStatus,
     SideEffect,
     SideEffectTerm,
@@ -299,6 +301,42 @@ def _lots(today):
     return lots
 
 
+def latest_screenings():
+    """{patient id: latest screening}, with the severity catalogue read once."""
+    screenings = Screening.prime_severities(Screening.objects.order_by("screened_on", "id"))
+    return {screening.patient_id: screening for screening in screenings}
+
+
+def treatable(patient, screening, lots):
+    """Whether the app would inject this patient from the demo's lots (courses.safety): screened, nothing
+    ruling injection out, no allergy to anything in them. Keeps the screening for check_gates()."""
+    patient._demo_screening = screening
+    return (
+        screening is not None
+        and not screening.blocks_injection
+        and not safety.allergy_clashes(screening, list(lots))
+    )
+
+
+def check_gates(session, mix, *, protocol, first):
+    """Put a generated treatment through the app's own safety gates: a refusal is a generator bug; the
+    cautions (precautions, a screening due) get the reason a practitioner would record."""
+    gates = safety.injection_gates(
+        screening=session.patient._demo_screening,
+        protocol=protocol,
+        day=timezone.localdate(session.starts_at),
+        lots=[component.lot for component in mix],
+        first_treatment=first,
+        course=session.course,
+    )
+    if gates.refused:
+        raise ValueError(f"The demo made a visit the app refuses: {gates.refusals[0].message}")
+    if gates.cautions:
+        session.screening_override_reason = (
+            "Reviewed with the patient at the visit; no change since screening."
+        )
+
+
 def _decimal(value, places="0.1"):
     return Decimal(str(value)).quantize(Decimal(places))
 
@@ -318,6 +356,7 @@ def seed(*, users, rng, patients=None, stdout=None):
     nrs = instruments[OutcomeInstrument.PAIN_NRS_CODE]
     lots = _lots(today)
     diary = _Diary(rng)
+    protocol = ProtocolSettings.load()
 
     deferred = set(
         Screening.objects.filter(
@@ -327,8 +366,11 @@ def seed(*, users, rng, patients=None, stdout=None):
     consents = {}
     for consent in Consent.objects.order_by("consented_on"):
         consents[consent.patient_id] = consent
+    screenings = latest_screenings()
     candidates = [
-        p for p in Patient.objects.active().order_by("id") if p.pk in consents and p.pk not in deferred
+        p
+        for p in Patient.objects.active().order_by("id")
+        if p.pk in consents and p.pk not in deferred and treatable(p, screenings.get(p.pk), lots.values())
     ]
     names = list(CONDITIONS)
     weights = [CONDITIONS[name][0] for name in names]
@@ -435,6 +477,7 @@ def seed(*, users, rng, patients=None, stdout=None):
             injections += course_injections
             injected.append((session, course_injections))
             mix = _preparation(session, course_injections, lots, rng)
+            check_gates(session, mix, protocol=protocol, first=index == 0)
             components += mix
             summary = preparation_summary(mix)
             session.final_dextrose_percent = summary.final_dextrose_percent
@@ -447,7 +490,12 @@ def seed(*, users, rng, patients=None, stdout=None):
     side_effects += serious_events(injected, terms, rng)
     TreatmentSession.objects.bulk_update(
         [s for s in sessions if s.status == SessionStatus.COMPLETED],
-        ["final_dextrose_percent", "final_anaesthetic_percent", "total_volume_ml"],
+        [
+            "final_dextrose_percent",
+            "final_anaesthetic_percent",
+            "total_volume_ml",
+            "screening_override_reason",
+        ],
         batch_size=500,
     )
     TreatmentCourse.objects.bulk_update(
