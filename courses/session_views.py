@@ -50,7 +50,7 @@ def _load_session(pk):
     """The session with everything the page shows, in a fixed number of queries."""
     return get_object_or_404(
         TreatmentSession.objects.select_related(
-            "course__condition", "patient", "practitioner", "completed_by"
+            "course__condition", "course__consent", "patient", "practitioner", "completed_by"
         ).prefetch_related(
             Prefetch(
                 "components",

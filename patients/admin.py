@@ -64,6 +64,6 @@ class ScreeningConditionAdmin(NoDeleteAdmin):
         return ("field_name",) if obj else ()
 
     def has_add_permission(self, request):
-        # Seeded with one row per condition; a new row only if one is missing.
-        existing = set(ScreeningCondition.objects.values_list("field_name", flat=True))
-        return super().has_add_permission(request) and bool(set(Screening.CONDITION_FIELDS) - existing)
+        # One row per screening condition, seeded by patients/migrations/0006 (a row found missing falls back
+        # to its seeded default, Screening.severities): admins change severities, they add none.
+        return False
