@@ -105,18 +105,19 @@ def covering_consent(course, day):
 
 
 def consent_refusal(course, day):
-    """Why the first treatment of `course` on `day` cannot go ahead for want of consent, or ''."""
+    """Why the first treatment of `course` on `day` cannot go ahead for want of consent (lower case, to
+    follow "No injection: "), or ''."""
     if covering_consent(course, day) is not None:
         return ""
     if course.consent_id and course.consent.voided_at is None:
         return (
-            f"The course's consent ({course.consent.form_version}, {course.consent.consented_on:%d %b %Y}) "
-            f"is dated after this treatment ({day:%d %b %Y}). Record a consent signed on or before it "
-            "and link it to the course."
+            f"the course's consent ({course.consent.form_version}, {course.consent.consented_on:%d %b %Y}) "
+            f"is dated after this treatment ({day:%d %b %Y}): record a consent signed on or before it and "
+            "choose it on the course plan."
         )
     return (
-        "No consent on file covers the first treatment of this course. Record the patient's informed "
-        "consent (patient page, “Record consent”) and link it to the course, then save again."
+        "no consent on file covers the first treatment of this course: record the patient's informed consent "
+        "(patient page, “Record consent”) and choose it on the course plan."
     )
 
 
@@ -205,7 +206,7 @@ def alerts(*, screening, protocol, day, course=None, consent_needed=False, conse
         result.allergies = screening.allergies
         result.outcome_blocks = screening.rules_out_injection
     if course is not None and consent_needed:
-        result.consent_problem = consent_refusal(course, day)
+        result.consent_problem = capfirst(consent_refusal(course, day))
     elif consent_missing:
         result.consent_problem = "No consent on file: record the patient's informed consent before injecting."
     return result

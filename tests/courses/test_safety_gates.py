@@ -227,7 +227,7 @@ def test_the_first_injection_without_consent_is_refused_and_the_page_keeps_what_
     response = client_for(practitioner).post(url(visit), data)
 
     assert response.status_code == 200
-    assert "No consent on file covers the first treatment of this course" in response.text
+    assert "No injection: no consent on file covers the first treatment of this course" in response.text
     assert "Paracetamol only" in response.text and 'value="4.5"' in response.text
     assert not Injection.objects.exists()
     visit.refresh_from_db()
@@ -428,3 +428,28 @@ def test_a_course_with_consent_and_a_clear_screening_shows_no_refusal(client_for
     alerts = banner(client_for(practitioner).get(reverse("courses:course-detail", args=[course.pk])).text)
 
     assert "do not inject" not in alerts.lower() and "Consent" not in alerts
+
+
+def test_clinic_admins_list_the_catalogue_but_add_or_delete_no_rows(client_for, db):
+    admin_user = UserFactory(username="clinic.admin", is_staff=True, role=roles.CLINIC_ADMIN)
+    client = client_for(admin_user)
+
+    page = client.get(reverse("admin:patients_screeningcondition_changelist"))
+
+    assert page.status_code == 200
+    assert "Active local or systemic infection" in page.text and "Pregnancy" in page.text
+    assert client.get(reverse("admin:patients_screeningcondition_add")).status_code == 403
+    row = ScreeningCondition.objects.first()
+    assert client.post(reverse("admin:patients_screeningcondition_delete", args=[row.pk])).status_code == 403
+    assert ScreeningCondition.objects.count() == len(Screening.CONDITION_FIELDS)
+
+
+def test_the_screening_form_groups_conditions_as_the_catalogue_says(client_for, practitioner):
+    ScreeningCondition.objects.filter(field_name="pregnancy").update(severity=ConditionSeverity.ABSOLUTE)
+    patient = TreatmentCourseFactory().patient
+
+    page = client_for(practitioner).get(reverse("patients:screening-create", args=[patient.pk])).text
+
+    absolute = page.split("Absolute: no injection today")[1].split("Relative:")[0]
+    assert "Pregnancy" in absolute and "Active local or systemic infection" in absolute
+    assert "Diabetes" not in absolute
