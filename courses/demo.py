@@ -318,6 +318,15 @@ def treatable(patient, screening, lots):
     )
 
 
+def injectable(patients, lots):
+    """The patients of a list the app would inject from `lots` (courses.safety): for benchmark pools."""
+    screenings = Screening.prime_severities(
+        Screening.objects.filter(patient__in=patients).order_by("screened_on", "id")
+    )
+    latest = {screening.patient_id: screening for screening in screenings}
+    return [patient for patient in patients if treatable(patient, latest.get(patient.pk), lots)]
+
+
 def check_gates(session, mix, *, protocol, first):
     """Put a generated treatment through the app's own safety gates: a refusal is a generator bug; the
     cautions (precautions, a screening due) get the reason a practitioner would record."""
