@@ -72,11 +72,13 @@ def allergy_clashes(screening, lots):
             if getattr(screening, allergy) and contains(lot):
                 label = Screening._meta.get_field(allergy).verbose_name
                 clashes.append((lot, f"{label}: {lot.product.name} lot {lot.lot_number} {what}"))
-        ingredients = lot.product.other_ingredients.lower()
+        # The product's name counts too: "lidocaine" typed as another allergy is a lidocaine product.
+        ingredients = f"{lot.product.name} {lot.product.other_ingredients}".lower()
         for term in others:
             if term in ingredients:
-                contents = lot.product.other_ingredients
-                clashes.append((lot, f"allergy to {term}: {lot.product.name} contains {contents}"))
+                clashes.append(
+                    (lot, f"allergy to {term}: {lot.product.name} lot {lot.lot_number} contains it")
+                )
     return clashes
 
 

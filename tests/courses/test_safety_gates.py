@@ -3,6 +3,7 @@ reason, consent and allergies to what is in the syringe are checked, and the ban
 planned."""
 
 import datetime
+import re
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -347,11 +348,29 @@ def test_another_allergy_is_checked_against_the_listed_ingredients(practitioner,
     p2g = LotFactory(
         product=ProductFactory(
             name="P2G test", product_type=Product.ProductType.P2G, other_ingredients="glycerine, phenol"
-        )
+        ),
+        lot_number="P2G-1",
     )
 
-    with pytest.raises(ValidationError, match="Allergy to phenol: P2G test contains glycerine, phenol"):
+    with pytest.raises(ValidationError, match="Allergy to phenol: P2G test lot P2G-1 contains it"):
         record(visit, practitioner, components=[{"lot": p2g, "volume_ml": 1}], confirmations=EVERY_REASON)
+
+
+def test_another_allergy_naming_a_product_is_checked_against_its_name(practitioner, visit):
+    ScreeningFactory(patient=visit.patient, allergy_other="Bupivacaine")
+    lot = LotFactory(
+        product=ProductFactory(
+            name="Bupivacaine 0.25%",
+            product_type=Product.ProductType.ANAESTHETIC,
+            stock_concentration_percent="0.25",
+        ),
+        lot_number="BU-1",
+    )
+
+    with pytest.raises(
+        ValidationError, match=re.escape("Allergy to bupivacaine: Bupivacaine 0.25% lot BU-1")
+    ):
+        record(visit, practitioner, components=[{"lot": lot, "volume_ml": 1}], confirmations=EVERY_REASON)
 
 
 def test_the_seeded_products_carry_their_allergens(db):
