@@ -29,6 +29,7 @@ from django.utils import timezone  # noqa: E402
 
 from clinic.models import User  # noqa: E402
 from clinic.scale_demo import USERNAME_PREFIX, scale_present  # noqa: E402
+from courses import demo as course_demo  # noqa: E402
 from courses.models import (  # noqa: E402
     Condition,
     CourseStatus,
@@ -84,13 +85,17 @@ def fill_pool(rng):
         patients = list(
             Patient.objects.filter(
                 archived=False,
-                consents__isnull=False,
+                # Consented before any of the pool's days: a first treatment needs it (courses.safety).
+                consents__consented_on__lte=timezone.localdate() - datetime.timedelta(days=365),
                 primary_practitioner__username__startswith=USERNAME_PREFIX,
             )
             .exclude(pk__in=used_patients)
             .distinct()
-            .order_by("?")[:missing]
+            .order_by("?")[: missing * 2]
         )
+        # Only patients the app would inject from the benchmark's lots (no absolute block, no allergy).
+        lots = Lot.objects.filter(product__product_type__in=("dextrose", "anaesthetic", "diluent"))
+        patients = course_demo.injectable(patients, list(lots.select_related("product")))[:missing]
         taken = set(TreatmentSession.objects.filter(practitioner=owner).values_list("starts_at", flat=True))
         slots = []
         day = timezone.localdate() - datetime.timedelta(days=1)

@@ -233,7 +233,11 @@ def _screenings_and_consents(people, rng, today):
             )
     insert_rows(Screening, screenings, batch_size=BATCH)
     insert_rows(Consent, list(consents.values()), batch_size=BATCH)
-    return consents
+    # Courses only for patients the app would inject (courses.safety), as in courses.demo.
+    lots = list(course_demo._lots(today).values())
+    Screening.prime_severities(screenings)
+    treated = {s.patient_id for s in screenings if course_demo.treatable(s.patient, s, lots)}
+    return {pk: consent for pk, consent in consents.items() if pk in treated}
 
 
 # --- Courses and sessions --------------------------------------------------------------------------------
@@ -247,6 +251,7 @@ class _Catalogue:
         self.terms = {t.name: t for t in SideEffectTerm.objects.all()}
         self.nrs = self.instruments[OutcomeInstrument.PAIN_NRS_CODE]
         self.lots = course_demo._lots(today)
+        self.protocol = ProtocolSettings.load()
         self.names = list(course_demo.CONDITIONS)
         self.weights = [course_demo.CONDITIONS[name][0] for name in self.names]
 
@@ -334,6 +339,7 @@ def _courses_for(chunk, rng, today, catalogue, diary, desk):
                 rows = rows[: rng.choice(SITES_PER_VISIT)]
                 injections += rows
                 mix = course_demo._preparation(session, rows, catalogue.lots, rng)
+                course_demo.check_gates(session, mix, protocol=catalogue.protocol, first=index == 0)
                 components += mix
                 summary = preparation_summary(mix)
                 session.final_dextrose_percent = summary.final_dextrose_percent

@@ -46,8 +46,18 @@ class LotInline(admin.TabularInline):
 
 @admin.register(Product)
 class ProductAdmin(CatalogueAdmin):
-    list_display = ("name", "product_type", "stock_concentration_percent", "active")
-    list_filter = ("product_type", "active")
+    list_display = (
+        "name",
+        "product_type",
+        "stock_concentration_percent",
+        "corn_derived",
+        "fish_derived",
+        "local_anaesthetic",
+        "latex",
+        "parabens",
+        "active",
+    )
+    list_filter = ("product_type", "active", "latex", "parabens")
     search_fields = ("name",)
     inlines = [LotInline]
 

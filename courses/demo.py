@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from clinic.changes import Change, announce
+from courses import safety
 from courses.models import (
     FOLLOW_UP_WEEKS,
     AnaestheticUse,
@@ -268,6 +269,51 @@ def _lots(today):
     return lots
 
 
+def latest_screenings():
+    """{patient id: latest screening}, with the severity catalogue read once."""
+    screenings = Screening.prime_severities(Screening.objects.order_by("screened_on", "id"))
+    return {screening.patient_id: screening for screening in screenings}
+
+
+def treatable(patient, screening, lots):
+    """Whether the app would inject this patient from the demo's lots (courses.safety): screened, nothing
+    ruling injection out, no allergy to anything in them. Keeps the screening for check_gates()."""
+    patient._demo_screening = screening
+    return (
+        screening is not None
+        and not screening.blocks_injection
+        and not safety.allergy_clashes(screening, list(lots))
+    )
+
+
+def injectable(patients, lots):
+    """The patients of a list the app would inject from `lots` (courses.safety): for benchmark pools."""
+    screenings = Screening.prime_severities(
+        Screening.objects.filter(patient__in=patients).order_by("screened_on", "id")
+    )
+    latest = {screening.patient_id: screening for screening in screenings}
+    return [patient for patient in patients if treatable(patient, latest.get(patient.pk), lots)]
+
+
+def check_gates(session, mix, *, protocol, first):
+    """Put a generated treatment through the app's own safety gates: a refusal is a generator bug; the
+    cautions (precautions, a screening due) get the reason a practitioner would record."""
+    gates = safety.injection_gates(
+        screening=session.patient._demo_screening,
+        protocol=protocol,
+        day=timezone.localdate(session.starts_at),
+        lots=[component.lot for component in mix],
+        first_treatment=first,
+        course=session.course,
+    )
+    if gates.refused:
+        raise ValueError(f"The demo made a visit the app refuses: {gates.refusals[0].message}")
+    if gates.cautions:
+        session.screening_override_reason = (
+            "Reviewed with the patient at the visit; no change since screening."
+        )
+
+
 def _decimal(value, places="0.1"):
     return Decimal(str(value)).quantize(Decimal(places))
 
@@ -297,8 +343,11 @@ def seed(*, users, rng, patients=None, stdout=None):
     consents = {}
     for consent in Consent.objects.order_by("consented_on"):
         consents[consent.patient_id] = consent
+    screenings = latest_screenings()
     candidates = [
-        p for p in Patient.objects.active().order_by("id") if p.pk in consents and p.pk not in deferred
+        p
+        for p in Patient.objects.active().order_by("id")
+        if p.pk in consents and p.pk not in deferred and treatable(p, screenings.get(p.pk), lots.values())
     ]
     names = list(CONDITIONS)
     weights = [CONDITIONS[name][0] for name in names]
@@ -379,6 +428,7 @@ def seed(*, users, rng, patients=None, stdout=None):
             injections += course_injections
             injected.append((session, course_injections))
             mix = _preparation(session, course_injections, lots, rng)
+            check_gates(session, mix, protocol=protocol, first=index == 0)
             components += mix
             summary = preparation_summary(mix)
             session.final_dextrose_percent = summary.final_dextrose_percent
@@ -391,7 +441,12 @@ def seed(*, users, rng, patients=None, stdout=None):
     side_effects += serious_events(injected, terms, rng)
     TreatmentSession.objects.bulk_update(
         [s for s in sessions if s.status == SessionStatus.COMPLETED],
-        ["final_dextrose_percent", "final_anaesthetic_percent", "total_volume_ml"],
+        [
+            "final_dextrose_percent",
+            "final_anaesthetic_percent",
+            "total_volume_ml",
+            "screening_override_reason",
+        ],
         batch_size=500,
     )
     TreatmentCourse.objects.bulk_update(
@@ -464,8 +519,11 @@ def stop_plan(course, responds, rng):
         reason = StopReason.GOAL_MET
     if reason == StopReason.NO_RESPONSE:
         return min(gain, 0.1), reason, 3
-    if reason in (StopReason.PATIENT_CHOICE, StopReason.LOST_TO_FOLLOW_UP):
+    if reason == StopReason.PATIENT_CHOICE:
         return gain, reason, rng.randint(1, 3)
+    if reason == StopReason.LOST_TO_FOLLOW_UP:
+        # Most patients lost never come back after their first treatment.
+        return gain, reason, rng.choice([1, 1, 2])
     if reason == StopReason.ADVERSE_EVENT:
         return gain, reason, rng.randint(1, 2)
     if reason == StopReason.GOAL_MET:

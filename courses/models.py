@@ -56,6 +56,11 @@ class InjectionSite(models.Model):
 
 
 class Product(models.Model):
+    class Parabens(models.TextChoices):
+        NONE = "none", "None"
+        MULTI_DOSE = "multi_dose", "In multi-dose vials"
+        ALWAYS = "always", "Always"
+
     class ProductType(models.TextChoices):
         DEXTROSE = "dextrose", "Dextrose"
         ANAESTHETIC = "anaesthetic", "Local anaesthetic"
@@ -72,6 +77,24 @@ class Product(models.Model):
         max_digits=5,
         decimal_places=2,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    # What allergies are checked against (courses.safety): ingredients and excipients, as the maker lists.
+    corn_derived = models.BooleanField("corn-derived (dextrose, glucose)", default=False)
+    fish_derived = models.BooleanField("fish-derived (e.g. sodium morrhuate)", default=False)
+    local_anaesthetic = models.BooleanField("contains a local anaesthetic", default=False)
+    latex = models.BooleanField("natural rubber latex (e.g. the vial stopper)", default=False)
+    parabens = models.CharField(
+        "paraben preservative",
+        max_length=12,
+        choices=Parabens.choices,
+        default=Parabens.NONE,
+        help_text="Multi-dose local anaesthetic vials are usually preserved with methylparaben.",
+    )
+    other_ingredients = models.CharField(
+        "other ingredients and excipients",
+        max_length=300,
+        blank=True,
+        help_text="Comma-separated, e.g. 'glycerine, phenol': checked against a patient's other allergies.",
     )
     active = models.BooleanField(default=True)
 
@@ -121,6 +144,13 @@ class Lot(models.Model):
 
     def __str__(self):
         return f"{self.product.name} lot {self.lot_number} (exp {self.expiry_date:%d %b %Y})"
+
+    @property
+    def contains_parabens(self):
+        parabens = self.product.parabens
+        return parabens == Product.Parabens.ALWAYS or (
+            parabens == Product.Parabens.MULTI_DOSE and self.multi_dose
+        )
 
     def clean(self):
         if self.multi_dose and self.opened_on and not self.beyond_use_date:

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from clinic.changes import Change, announce
-from courses import timeline
+from courses import safety, timeline
 from courses.models import (
     CourseStatus,
     Injection,
@@ -20,7 +20,7 @@ from courses.models import (
     SideEffect,
     TreatmentSession,
 )
-from patients.models import Screening
+from courses.safety import latest_screening
 from scheduling import diary
 
 # Session fields the practitioner types on the logging page.
@@ -145,60 +145,33 @@ def session_day(session):
     return timezone.localtime(session.starts_at).date()
 
 
-def latest_screening(patient, *related):
-    """The patient's latest screening, with `related` (e.g. "screened_by") joined in."""
-    screenings = Screening.objects.filter(patient=patient).order_by("-screened_on", "-id")
-    # select_related() without names would follow every foreign key.
-    return (screenings.select_related(*related) if related else screenings).first()
+def allergy_clashes(screening, lots):
+    """In words, the allergies on the screening that a lot in the syringe would trigger (courses.safety)."""
+    return [words for _, words in safety.allergy_clashes(screening, lots)]
 
 
-def allergy_clashes(screening, products):
-    """Allergies on the screening that a product in the syringe would trigger."""
-    clashes = []
-    for product in products:
-        name = product.name.lower()
-        if screening.allergy_fish and "morrhuate" in name:
-            clashes.append(f"fish allergy and {product.name} (fish-derived)")
-        if screening.allergy_corn_dextrose and (
-            product.product_type in (Product.ProductType.DEXTROSE, Product.ProductType.P2G)
-        ):
-            clashes.append(f"corn / dextrose allergy and {product.name}")
-        if screening.allergy_local_anaesthetic and product.product_type == Product.ProductType.ANAESTHETIC:
-            clashes.append(f"local anaesthetic allergy and {product.name}")
-    return clashes
+def session_gates(*, session, screening, protocol, lots, first_treatment):
+    """The safety gates (courses.safety) for injecting `lots` at this visit, judged on its day."""
+    return safety.injection_gates(
+        screening=screening,
+        protocol=protocol,
+        day=session_day(session),
+        lots=lots,
+        first_treatment=first_treatment,
+        course=session.course,
+    )
 
 
-def session_warnings(
-    *, session, screening, protocol, previous, completed_before, completing, injecting, products
-):
+def session_warnings(*, session, gates, protocol, previous, completed_before, completing):
     """Warnings for this save. `completing` means the save completes the session for the first time.
 
-    All inputs are already loaded, so this runs no queries.
+    `gates` are the injection's safety gates (None when nothing is injected): their refusals are not
+    warnings, no reason lets them through; their cautions are. All inputs are loaded: no queries.
     """
     warnings = []
     day = session_day(session)
-    if injecting:
-        details = []
-        if screening is None:
-            details.append("There is no intake screening on record.")
-        else:
-            if screening.is_due(valid_days=protocol.screening_valid_days, today=day):
-                details.append(
-                    f"The screening of {screening.screened_on:%d %b %Y} is older than "
-                    f"{protocol.screening_valid_days} days: screen again."
-                )
-            if screening.defer_reasons:
-                details.append(f"Defer injection: {', '.join(screening.defer_reasons)}.")
-            if screening.outcome != Screening.Outcome.ELIGIBLE:
-                details.append(f"Screening outcome: {screening.get_outcome_display()}.")
-            if screening.precautions:
-                details.append(f"Precautions: {', '.join(screening.precautions)}.")
-            for clash in allergy_clashes(screening, products):
-                details.append(f"Allergy: {clash}.")
-        if details:
-            warnings.append(
-                SessionWarning("screening", "Injecting needs a screening override", tuple(details))
-            )
+    if gates is not None and gates.cautions:
+        warnings.append(SessionWarning("screening", "Injecting needs a screening override", gates.cautions))
     if completing and not session.assessment_only:
         course = session.course
         if previous is not None:
@@ -279,6 +252,17 @@ def _voids(kind, rows, existing, errors):
     return new, voids
 
 
+def _refusal_errors(gates, built_components):
+    """Refusals as errors: an allergy beside the new syringe row it is about, the rest above the form."""
+    errors = {}
+    rows = {id(component.lot): index for index, component in built_components}
+    for refusal in gates.refusals:
+        index = rows.get(id(refusal.lot)) if refusal.lot is not None else None
+        key = f"components.{index}.lot" if index is not None else NON_FIELD_ERRORS
+        errors.setdefault(key, []).append(refusal.message)
+    return errors
+
+
 @transaction.atomic
 def session_record(
     *,
@@ -293,19 +277,21 @@ def session_record(
 ):
     """Save a whole session visit: its fields, new and voided rows, completion, computed totals.
 
-    `data` holds the SESSION_FIELDS plus "complete" (bool). Each row list holds dicts: a new row has its
+    `data` holds the SESSION_FIELDS plus "complete" (bool) and "assessment_only" (bool: complete it as an
+    assessment, nothing injected). Each row list holds dicts: a new row has its
     fields and no "id"; a saved row to void has "id" and "void_reason". `confirmations` maps a warning code
     ("screening", "spacing", "count") to the practitioner's reason.
 
     Raises SessionConflict when `expected_version` is stale, ValidationError keyed by session field or by
-    "<kind>.<row index>.<field>", and ConfirmationRequired when a warning still lacks its reason.
+    "<kind>.<row index>.<field>" (also for an injection the safety gates refuse: courses.safety, no reason
+    or role overrides it), and ConfirmationRequired when a warning still lacks its reason.
     Nothing is saved in any of those cases.
     """
     # The row lock is the optimistic-lock claim: a concurrent save of the same session waits here until
     # this transaction ends, then reads the version this one wrote and is refused as a conflict.
     current = (
         TreatmentSession.objects.select_for_update(of=("self",))
-        .select_related("course__condition", "patient", "completed_by")
+        .select_related("course__condition", "course__consent", "patient", "completed_by")
         .get(pk=session.pk)
     )
     if current.version != expected_version:
@@ -431,17 +417,37 @@ def session_record(
     )
     given_others = timeline.treatments(others)
     earlier = [s for s in given_others if s.starts_at < session.starts_at]
+    # A later edit that adds no syringe or site (notes, a side effect) is not a new injection.
+    injecting = bool(built_components or built_injections) or (
+        first_completion and bool(all_components or all_injections)
+    )
+    if first_completion and data.get("assessment_only"):
+        if all_components or all_injections:
+            raise ValidationError(
+                "An assessment records nothing injected: remove the preparation and injections "
+                "(or void the saved ones), or complete the session as a treatment."
+            )
+        session.assessment_only = True
+    elif injecting and session.assessment_only:
+        raise ValidationError("This visit was completed as an assessment: nothing can be injected on it.")
+    gates = None
+    if injecting:
+        gates = session_gates(
+            session=session,
+            screening=latest_screening(session.patient),
+            protocol=protocol,
+            lots=[c.lot for c in all_components],
+            first_treatment=not earlier,
+        )
+        if gates.refused:
+            raise ValidationError(_refusal_errors(gates, built_components))
     warnings = session_warnings(
         session=session,
-        screening=latest_screening(session.patient),
+        gates=gates,
         protocol=protocol,
         previous=earlier[-1] if earlier else None,
         completed_before=len(given_others),
         completing=first_completion,
-        # A later edit that adds no syringe or site (notes, a side effect) is not a new injection.
-        injecting=bool(built_components or built_injections)
-        or (first_completion and bool(all_components or all_injections)),
-        products={c.lot.product for c in all_components},
     )
     missing = []
     for warning in warnings:

@@ -10,7 +10,7 @@ from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_http_methods
 
 from clinic.access import log_access
-from courses import timeline
+from courses import safety, timeline
 from courses.models import (
     LIVE_SESSION_STATUSES,
     Injection,
@@ -31,6 +31,7 @@ from courses.session_services import (
     preparation_summary,
     resume_date,
     session_day,
+    session_gates,
     session_record,
     session_warnings,
 )
@@ -49,7 +50,7 @@ def _load_session(pk):
     """The session with everything the page shows, in a fixed number of queries."""
     return get_object_or_404(
         TreatmentSession.objects.select_related(
-            "course__condition", "patient", "practitioner", "completed_by"
+            "course__condition", "course__consent", "patient", "practitioner", "completed_by"
         ).prefetch_related(
             Prefetch(
                 "components",
@@ -108,7 +109,7 @@ def _context(request, session, *, forms, visit, can_edit, editing, warnings=()):
     open_visit = session.status in (SessionStatus.SCHEDULED, SessionStatus.CHECKED_IN)
     components = list(session.components.all())
     injections = list(session.injections.all())
-    products = {c.lot.product for c in components}
+    first_to_come = not completed_earlier and not timeline.is_treatment(session)
     if "void_form" in forms:
         for kind, rows in forms["void_form"].saved.items():
             for row in rows:
@@ -124,10 +125,14 @@ def _context(request, session, *, forms, visit, can_edit, editing, warnings=()):
         "session": session,
         "course": session.course,
         "patient": session.patient,
-        "screening": screening,
-        "screening_due": screening is None
-        or screening.is_due(valid_days=protocol.screening_valid_days, today=session_day(session)),
-        "allergy_clashes": allergy_clashes(screening, products) if screening else [],
+        "alerts": safety.alerts(
+            screening=screening,
+            protocol=protocol,
+            day=booked_day,
+            course=session.course,
+            consent_needed=open_visit and first_to_come,
+        ),
+        "allergy_clashes": allergy_clashes(screening, [c.lot for c in components]),
         "previous_session": completed_earlier[-1] if completed_earlier else None,
         "completed_count": len(timeline.treatments(course_sessions)),
         "components": components,
@@ -232,7 +237,8 @@ def session_log(request, pk):
         )
 
     forms = _build_forms(request, session, visit, data=request.POST)
-    complete = request.POST.get("action") == "complete"
+    action = request.POST.get("action")
+    complete = action in ("complete", "assessment")
     valid = all(
         f.is_valid()
         for f in (
@@ -253,6 +259,7 @@ def session_log(request, pk):
             row_forms[prefix] = [None] * len(voids) + kept
         data = {name: forms["form"].cleaned_data.get(name) for name in forms["form"].Meta.fields}
         data["complete"] = complete
+        data["assessment_only"] = action == "assessment"
         try:
             session_record(
                 session=session,
@@ -281,7 +288,7 @@ def session_log(request, pk):
     else:
         messages.error(request, "Nothing was saved: correct the entries marked below.")
     if not warnings:
-        warnings = _preview_warnings(session, forms, visit, complete)
+        warnings = _preview_warnings(session, forms, visit, complete and action != "assessment")
     context = _context(request, session, forms=forms, warnings=warnings, **context_kwargs)
     context["complete_requested"] = complete
     return render(request, "courses/session_log.html", context)
@@ -290,7 +297,7 @@ def session_log(request, pk):
 def _preview_warnings(session, forms, visit, complete):
     """The warnings this save will meet, so their reason fields are on the page next time."""
     course_sessions = visit.course_sessions
-    new_components = []
+    new_lots = []
     completing = complete and session.status != SessionStatus.COMPLETED
     injecting = completing and (bool(session.components.all()) or bool(session.injections.all()))
     for prefix in ("components", "injections"):
@@ -299,18 +306,25 @@ def _preview_warnings(session, forms, visit, complete):
             if form.has_changed() and form.is_valid() and not form.cleaned_data.get("DELETE"):
                 injecting = True
                 if prefix == "components" and form.cleaned_data.get("lot"):
-                    new_components.append(form.cleaned_data["lot"].product)
+                    new_lots.append(form.cleaned_data["lot"])
     given = [s for s in timeline.treatments(course_sessions) if s.pk != session.pk]
     earlier = [s for s in given if s.starts_at < session.starts_at]
+    gates = None
+    if injecting:
+        gates = session_gates(
+            session=session,
+            screening=visit.screening,
+            protocol=visit.protocol,
+            lots=[c.lot for c in session.components.all()] + new_lots,
+            first_treatment=not earlier,
+        )
     return session_warnings(
         session=session,
-        screening=visit.screening,
+        gates=gates,
         protocol=visit.protocol,
         previous=earlier[-1] if earlier else None,
         completed_before=len(given),
         completing=completing,
-        injecting=injecting,
-        products={c.lot.product for c in session.components.all()} | set(new_components),
     )
 
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.access import log_access
 from clinic.changes import Change, announce
 from clinic.forms import apply_service_errors
-from courses import selectors, services
+from courses import safety, selectors, services
 from courses.forms import (
     CompleteForm,
     CourseFilterForm,
@@ -190,6 +190,8 @@ def _detail_context(request, course, **forms):
         "extensions": list(course.extensions.select_related("created_by")),
         "next_sequence": selectors.next_sequence(sessions),
     }
+    # Front desk sees only that a practitioner must review (templates/patients/_alerts_banner.html).
+    context["alerts"] = safety.alerts_for(course.patient, protocol=protocol, course=course, sessions=sessions)
     if clinical:
         scores = selectors.course_scores(course)
         nrs = selectors.pain_instrument()

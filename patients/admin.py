@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from clinic.admin import NoDeleteAdmin
-from patients.models import Consent, Patient, Screening
+from patients.models import Consent, Patient, Screening, ScreeningCondition
 from patients.services import mrn_allocate
 
 
@@ -49,3 +49,21 @@ class ConsentAdmin(CreatedByAdmin):
     list_display = ("patient", "consented_on", "form_version", "taken_by")
     list_select_related = ("patient", "taken_by")
     raw_id_fields = ("patient",)
+
+
+@admin.register(ScreeningCondition)
+class ScreeningConditionAdmin(NoDeleteAdmin):
+    """Clinic admins choose which screening conditions rule injection out (absolute) or need a reason."""
+
+    list_display = ("label", "severity", "note", "updated_at")
+    list_filter = ("severity",)
+    fields = ("field_name", "severity", "note")
+
+    def get_readonly_fields(self, request, obj=None):
+        # A row is the rule for one screening field: its field never changes, only how it gates.
+        return ("field_name",) if obj else ()
+
+    def has_add_permission(self, request):
+        # One row per screening condition, seeded by patients/migrations/0006 (a row found missing falls back
+        # to its seeded default, Screening.severities): admins change severities, they add none.
+        return False

@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from clinic import roles
 from clinic.models import User
-from patients.models import Consent, Patient, Screening
+from patients.models import ConditionSeverity, Consent, Patient, Screening, ScreeningCondition
 from patients.services import PATIENT_FIELDS
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -118,14 +118,22 @@ class ScreeningForm(forms.ModelForm):
         self.fields["outcome"].widget = forms.RadioSelect(choices=Screening.Outcome.choices)
         self.helper = FormHelper()
         self.helper.form_tag = False
+        # Grouped as the clinic's catalogue says today (patients.ScreeningCondition, courses.safety).
+        severities = ScreeningCondition.objects.severities()
+        groups = {ConditionSeverity.ABSOLUTE: [], ConditionSeverity.RELATIVE: []}
+        for name in Screening.CONDITION_FIELDS:
+            default = (
+                ConditionSeverity.ABSOLUTE if name in Screening.DEFER_FIELDS else ConditionSeverity.RELATIVE
+            )
+            groups[severities.get(name, default)].append(name)
+            if name == "anticoagulant":
+                groups[severities.get(name, default)].append("anticoagulant_drug")
         self.helper.layout = Layout(
             "screened_on",
-            Fieldset("Defer or exclude (no injection today)", *Screening.DEFER_FIELDS),
+            Fieldset("Absolute: no injection today, whoever asks", *groups[ConditionSeverity.ABSOLUTE]),
             Fieldset(
-                "Precautions (shown as an alert; injecting needs an acknowledged override)",
-                "anticoagulant",
-                "anticoagulant_drug",
-                *Screening.PRECAUTION_FIELDS[1:],
+                "Relative: shown as an alert; injecting needs a recorded reason",
+                *groups[ConditionSeverity.RELATIVE],
             ),
             Fieldset("Allergies", *Screening.ALLERGY_FIELDS, "allergy_other"),
             Fieldset("Outcome", "outcome", "notes"),

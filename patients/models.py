@@ -7,6 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from clinic.records import ClinicalRecord
 
@@ -175,6 +176,11 @@ class Patient(models.Model):
         raise ValidationError("Patients are archived, never deleted.")
 
 
+class ConditionSeverity(models.TextChoices):
+    ABSOLUTE = "absolute", "Absolute: no injection, whoever asks"
+    RELATIVE = "relative", "Relative: inject only with a recorded reason"
+
+
 class Screening(ClinicalRecord):
     """Intake screening for contraindications, precautions and allergies (DOMAIN.md section 7)."""
 
@@ -183,9 +189,9 @@ class Screening(ClinicalRecord):
         DEFERRED = "deferred", "Deferred"
         NOT_ELIGIBLE = "not_eligible", "Not eligible"
 
-    # Conditions that defer injection.
+    # Whether a condition forbids injection (absolute) or needs a recorded reason (relative) is catalogue
+    # data (ScreeningCondition); these are the defaults it was seeded with, from DOMAIN.md section 7.
     DEFER_FIELDS = ("active_infection", "acute_gout", "recent_fracture", "unexplained_mass")
-    # Precautions: shown as a banner, injecting needs an acknowledged override.
     PRECAUTION_FIELDS = (
         "anticoagulant",
         "bleeding_disorder",
@@ -202,6 +208,7 @@ class Screening(ClinicalRecord):
         "allergy_latex",
         "allergy_parabens",
     )
+    CONDITION_FIELDS = DEFER_FIELDS + PRECAUTION_FIELDS
 
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="screenings")
     screened_on = models.DateField(default=timezone.localdate)
@@ -241,15 +248,53 @@ class Screening(ClinicalRecord):
     def _labels(self, fields):
         return [self._meta.get_field(name).verbose_name for name in fields if getattr(self, name)]
 
+    @cached_property
+    def severities(self):
+        """The catalogue's severity of each condition ticked here (read only when one is ticked).
+
+        A condition missing from the catalogue keeps its seeded default, so a new field is never silently
+        relative.
+        """
+        ticked = [name for name in self.CONDITION_FIELDS if getattr(self, name)]
+        catalogue = ScreeningCondition.objects.filter(field_name__in=ticked).severities() if ticked else {}
+        return self._severities_from(catalogue)
+
+    @classmethod
+    def prime_severities(cls, screenings):
+        """Give every screening of a list the catalogue's severities with one query, not one each."""
+        screenings = list(screenings)
+        if any(getattr(s, name) for s in screenings for name in cls.CONDITION_FIELDS):
+            catalogue = ScreeningCondition.objects.severities()
+            for screening in screenings:
+                screening.__dict__["severities"] = screening._severities_from(catalogue)
+        return screenings
+
+    def _severities_from(self, catalogue):
+        ticked = [name for name in self.CONDITION_FIELDS if getattr(self, name)]
+        return {
+            name: catalogue.get(
+                name, ConditionSeverity.ABSOLUTE if name in self.DEFER_FIELDS else ConditionSeverity.RELATIVE
+            )
+            for name in ticked
+        }
+
+    def _by_severity(self, severity):
+        return [name for name, value in self.severities.items() if value == severity]
+
     @property
-    def defer_reasons(self):
-        return self._labels(self.DEFER_FIELDS)
+    def absolute_reasons(self):
+        """Ticked conditions the catalogue marks absolute: no injection today, whoever asks."""
+        return self._labels(self._by_severity(ConditionSeverity.ABSOLUTE))
 
     @property
     def precautions(self):
-        labels = self._labels(self.PRECAUTION_FIELDS)
-        if self.anticoagulant and self.anticoagulant_drug:
-            labels[0] = f"{labels[0]} ({self.anticoagulant_drug})"
+        """Ticked conditions the catalogue marks relative: injecting needs a recorded reason."""
+        fields = self._by_severity(ConditionSeverity.RELATIVE)
+        labels = self._labels(fields)
+        if self.anticoagulant and self.anticoagulant_drug and "anticoagulant" in fields:
+            labels[fields.index("anticoagulant")] = (
+                f"{labels[fields.index('anticoagulant')]} ({self.anticoagulant_drug})"
+            )
         return labels
 
     @property
@@ -260,9 +305,14 @@ class Screening(ClinicalRecord):
         return labels
 
     @property
+    def rules_out_injection(self):
+        """The practitioner's outcome: "deferred" and "not eligible" mean no injection until re-screened."""
+        return self.outcome != self.Outcome.ELIGIBLE
+
+    @property
     def blocks_injection(self):
-        """True when injecting needs an explicit, recorded override."""
-        return bool(self.defer_reasons) or self.outcome != self.Outcome.ELIGIBLE
+        """True when nothing may be injected on this screening: no override exists (courses.safety)."""
+        return bool(self.absolute_reasons) or self.rules_out_injection
 
     def is_due(self, *, valid_days, today=None):
         today = today or timezone.localdate()
@@ -274,10 +324,58 @@ class Screening(ClinicalRecord):
             errors["screened_on"] = "A screening cannot be dated in the future."
         if self.anticoagulant and not self.anticoagulant_drug.strip():
             errors["anticoagulant_drug"] = "Name the anticoagulant or antiplatelet drug."
-        if self.defer_reasons and self.outcome == self.Outcome.ELIGIBLE:
-            errors["outcome"] = f"Cannot be eligible with {', '.join(self.defer_reasons)}: defer or decline."
+        if self.absolute_reasons and self.outcome == self.Outcome.ELIGIBLE:
+            errors["outcome"] = (
+                f"Cannot be eligible with {', '.join(self.absolute_reasons)}: defer or decline."
+            )
         if errors:
             raise ValidationError(errors)
+
+
+class ScreeningConditionQuerySet(models.QuerySet):
+    def severities(self):
+        """{screening field name: severity} for every catalogue row, in one query."""
+        return dict(self.values_list("field_name", "severity"))
+
+
+class ScreeningCondition(models.Model):
+    """How a screening condition gates injection: the clinic's choice, kept as catalogue data (DOMAIN.md 7).
+
+    One row per condition field of Screening, seeded by patients/migrations/0006 and changed by clinic
+    admins in the Django admin. The rule that reads it is courses.safety.
+    """
+
+    field_name = models.CharField(
+        "screening condition",
+        max_length=40,
+        unique=True,
+        choices=[
+            (name, Screening._meta.get_field(name).verbose_name.capitalize())
+            for name in Screening.CONDITION_FIELDS
+        ],
+    )
+    severity = models.CharField(max_length=12, choices=ConditionSeverity.choices)
+    note = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Why, or what to check, e.g. 'hypertonic dextrose raises glucose'.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ScreeningConditionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["severity", "field_name"]
+
+    def __str__(self):
+        return f"{self.label} ({self.get_severity_display().split(':')[0].lower()})"
+
+    @property
+    def label(self):
+        return Screening._meta.get_field(self.field_name).verbose_name.capitalize()
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("A screening condition is made relative or absolute, never deleted.")
 
 
 def consent_upload_path(consent, filename):

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from clinic.access import log_access
 from clinic.forms import apply_service_errors
 from clinic.models import User
+from courses import safety
 from courses.models import ProtocolSettings
 from patients import selectors, services
 from patients.forms import ArchiveForm, ConsentForm, PatientForm, ScreeningForm
@@ -86,18 +87,23 @@ def patient_detail(request, pk):
     patient = _patient(pk)
     log_access(request, patient)
     context = {"patient": patient}
+    if request.user.has_perm("patients.view_consent"):
+        context["consents"] = list(Consent.objects.filter(patient=patient).select_related("taken_by"))
     if request.user.has_perm("patients.view_screening"):
-        screenings = list(Screening.objects.filter(patient=patient).select_related("screened_by"))
+        screenings = Screening.prime_severities(
+            Screening.objects.filter(patient=patient).select_related("screened_by")
+        )
         latest = screenings[0] if screenings else None
-        valid_days = ProtocolSettings.load().screening_valid_days
+        protocol = ProtocolSettings.load()
         context.update(
             screenings=screenings,
             screening=latest,
-            screening_due=latest is None or latest.is_due(valid_days=valid_days),
-            screening_valid_days=valid_days,
+            screening_due=latest is None or latest.is_due(valid_days=protocol.screening_valid_days),
+            screening_valid_days=protocol.screening_valid_days,
+            alerts=safety.alerts_for(
+                patient, protocol=protocol, screening=latest, consents=context.get("consents")
+            ),
         )
-    if request.user.has_perm("patients.view_consent"):
-        context["consents"] = Consent.objects.filter(patient=patient).select_related("taken_by")
     if request.user.has_perm("courses.view_treatmentcourse"):
         courses = selectors.patient_courses(patient)
         upcoming = [c.next_session_at for c in courses if c.next_session_at]

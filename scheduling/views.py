@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from clinic.access import log_access
 from clinic.models import User
-from courses import timeline
+from courses import safety, timeline
 from courses.models import ProtocolSettings, SessionStatus, TreatmentCourse, TreatmentSession
 from scheduling import diary, selectors, services
 from scheduling.feeds import practitioner_calendar
@@ -528,7 +528,7 @@ def session_move_to_now(request, pk):
 @permission_required("scheduling.book_appointments", raise_exception=True)
 def course_book(request, pk):
     course = get_object_or_404(
-        TreatmentCourse.objects.select_related("patient", "practitioner", "condition"), pk=pk
+        TreatmentCourse.objects.select_related("patient", "practitioner", "condition", "consent"), pk=pk
     )
     if request.method == "GET":
         log_access(request, course, what="booking")
@@ -542,6 +542,8 @@ def course_book(request, pk):
         "window": timeline.spacing_window(course, protocol),
         "slot_minutes": protocol.slot_minutes,
     }
+    # Front desk sees only that a practitioner must review (templates/patients/_alerts_banner.html).
+    context["alerts"] = safety.alerts_for(course.patient, protocol=protocol, course=course, sessions=sessions)
     if not course.is_open:
         messages.error(request, f"This course is {course.get_status_display().lower()}; it cannot be booked.")
         return render(request, "scheduling/book.html", {**context, "first_form": None})

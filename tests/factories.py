@@ -138,6 +138,12 @@ class TreatmentCourseFactory(DjangoModelFactory):
     baseline_pain = 7
     status = courses.CourseStatus.ACTIVE
     start_date = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=30))
+    # A course the app would inject: the patient's consent, signed by the start (or today, if later).
+    consent = factory.SubFactory(
+        ConsentFactory,
+        patient=factory.SelfAttribute("..patient"),
+        consented_on=factory.LazyAttribute(lambda c: min(c.factory_parent.start_date, timezone.localdate())),
+    )
 
 
 def _session_start(session):

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from clinic.models import User
 from clinic.scale_demo import scale_seed
+from courses import demo as course_demo
 from courses.models import (
     Condition,
     CourseStatus,
@@ -93,10 +94,15 @@ def _post_data(session):
 
 
 def _post_session(owner):
-    """A fresh scheduled session of a small-clinic patient, yesterday (lots are in date, no clash)."""
-    patient = Patient.objects.filter(
-        primary_practitioner__username__startswith="small.", archived=False
-    ).first()
+    """A fresh scheduled session of a small-clinic patient, yesterday (lots are in date, no clash): one the
+    safety gates let through (consented before, no absolute block or allergy: courses.safety)."""
+    candidates = Patient.objects.filter(
+        primary_practitioner__username__startswith="small.",
+        archived=False,
+        consents__consented_on__lt=timezone.localdate() - datetime.timedelta(days=1),
+    ).order_by("pk")
+    lots = Lot.objects.usable_on(timezone.localdate()).select_related("product")
+    patient = course_demo.injectable(list(candidates.distinct()), list(lots))[0]
     starts = timezone.make_aware(
         datetime.datetime.combine(timezone.localdate() - datetime.timedelta(days=1), datetime.time(7))
     ) - datetime.timedelta(minutes=30 * TreatmentSession.objects.filter(practitioner=owner).count())

@@ -103,28 +103,23 @@ def test_an_unknown_lot_id_is_refused(client_for, practitioner, visit, screened)
     assert "That lot does not exist." in response.text
 
 
-def test_a_deferring_screening_needs_an_override_reason_to_inject(client_for, practitioner, visit):
+def test_a_deferring_screening_refuses_the_injection_whatever_the_reason(client_for, practitioner, visit):
     ScreeningFactory(
         patient=visit.patient, screened_by=practitioner, active_infection=True, outcome="deferred"
     )
     client = client_for(practitioner)
     data = session_post(visit, injections=[injection_row(site("MCL femoral"))])
 
-    first = client.post(url(visit), data)
+    response = client.post(
+        url(visit), {**data, "confirm-screening": "Infection was a resolved UTI; GP agreed"}
+    )
 
-    assert first.status_code == 200
-    assert "Injecting needs a screening override" in first.text
-    assert "active local or systemic infection" in first.text
-    assert 'name="confirm-screening"' in first.text
+    assert response.status_code == 200
+    assert "No injection: active local or systemic infection" in response.text
+    assert "Injecting needs a screening override" not in response.text  # no reason can let it through
     assert not Injection.objects.exists()
-
-    second = client.post(url(visit), {**data, "confirm-screening": "Infection was a resolved UTI; GP agreed"})
-
-    assert second.status_code == 302
     visit.refresh_from_db()
-    assert visit.status == SessionStatus.COMPLETED
-    assert visit.screening_override_reason == "Infection was a resolved UTI; GP agreed"
-    assert Injection.objects.count() == 1
+    assert visit.status == SessionStatus.CHECKED_IN and visit.screening_override_reason == ""
 
 
 def test_injecting_without_any_screening_needs_an_override(client_for, practitioner, visit):
@@ -150,22 +145,20 @@ def test_an_out_of_date_screening_needs_an_override(client_for, practitioner, vi
     assert "is older than 180 days" in response.text
 
 
-def test_a_fish_allergy_with_a_morrhuate_lot_needs_an_override(client_for, practitioner, visit):
+def test_a_fish_allergy_with_a_morrhuate_lot_is_refused(client_for, practitioner, visit):
     ScreeningFactory(patient=visit.patient, screened_by=practitioner, allergy_fish=True)
-    morrhuate = LotFactory(product=ProductFactory(name="Sodium morrhuate 5%"))
+    morrhuate = LotFactory(
+        product=ProductFactory(name="Sodium morrhuate 5%", fish_derived=True), lot_number="MOR1"
+    )
     data = session_post(visit, components=[{"lot": morrhuate.pk, "volume_ml": "1"}])
     client = client_for(practitioner)
 
-    first = client.post(url(visit), data)
+    response = client.post(url(visit), {**data, "confirm-screening": "Allergy disproved by allergist 2025"})
 
-    assert first.status_code == 200
-    assert "fish allergy and Sodium morrhuate 5% (fish-derived)" in first.text
-    assert "Fish allergy (morrhuate)" in first.text  # the alerts banner
+    assert response.status_code == 200
+    assert "Fish allergy (morrhuate): Sodium morrhuate 5% lot MOR1 is fish-derived" in response.text
+    assert "Fish allergy (morrhuate)" in response.text  # the alerts banner
     assert not PreparationComponent.objects.exists()
-
-    second = client.post(url(visit), {**data, "confirm-screening": "Allergy disproved by allergist 2025"})
-    assert second.status_code == 302
-    assert PreparationComponent.objects.count() == 1
 
 
 def test_precautions_are_shown_and_acknowledged_with_a_reason(client_for, practitioner, visit):

@@ -32,6 +32,7 @@ def full_history(patient, *, courses=1, by):
     for number in range(courses):
         course = TreatmentCourseFactory(
             patient=patient,
+            consent=consent,
             start_date=timezone.localdate() - datetime.timedelta(days=200 - number * 60),
         )
         CourseExtension.objects.create(
@@ -136,10 +137,10 @@ def test_the_record_takes_the_same_queries_for_one_course_or_four(
     large = full_history(PatientFactory(), courses=4, by=clinic_admin)
 
     # One query per kind of row (9) and one per kind of named catalogue or staff row (user, condition,
-    # lot, site, side-effect term, instrument): the same for any length of history.
-    with django_assert_num_queries(15):
+    # lot, site, side-effect term, instrument, the consent a course rests on): the same for any history.
+    with django_assert_num_queries(16):
         one = patient_record(small).as_dict()
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(16):
         four = patient_record(large).as_dict()
     assert len(one["courses"]) == 1
     assert len(four["courses"]) == 4
