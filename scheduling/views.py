@@ -10,11 +10,11 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.access import log_access
+from clinic.next_url import safe_next
 from clinic.models import User
 from courses import timeline
 from courses.models import ProtocolSettings, SessionStatus, TreatmentCourse, TreatmentSession
@@ -54,22 +54,9 @@ def _calendar_filter(request):
     return day, chosen, choices
 
 
-def _safe_next(request):
-    """The page to go back to, when it is one of ours ('' otherwise)."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return ""
-
-
 def _back_to(request, session):
-    target = _safe_next(request)
-    if target:
-        return target
     day = timezone.localdate(session.starts_at)
-    return f"{reverse('scheduling:day')}?date={day:%Y-%m-%d}"
+    return safe_next(request, default=f"{reverse('scheduling:day')}?date={day:%Y-%m-%d}")
 
 
 # --- Calendars ---------------------------------------------------------------------------------------
@@ -262,7 +249,7 @@ def week(request):
 
 def _row_response(request, session, *, error=""):
     if request.htmx:
-        here = request.POST.get("next", "")
+        here = safe_next(request)
         [session] = _row_links([selectors.appointment(session.pk)], user=request.user, here=here)
         return render(
             request,
@@ -408,7 +395,8 @@ def session_reschedule(request, pk):
             "form": form,
             "checks": checks,
             "clash_sequence": clash_sequence,
-            "next": _safe_next(request),
+            "next": safe_next(request),
+            "back_url": _back_to(request, session),
             **refusal,
         },
     )
@@ -466,7 +454,8 @@ def session_rebook(request, pk):
             "to_book": timeline.numbers_to_book(course, sessions),
             "later": diary.later_visits(missed),
             "form": form,
-            "next": _safe_next(request),
+            "next": safe_next(request),
+            "back_url": safe_next(request, default=reverse("scheduling:day")),
             **refusal,
         },
     )
