@@ -14,8 +14,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.access import log_access
-from clinic.next_url import safe_next
 from clinic.models import User
+from clinic.next_url import safe_next
 from courses import timeline
 from courses.models import ProtocolSettings, SessionStatus, TreatmentCourse, TreatmentSession
 from scheduling import diary, selectors, services
