@@ -55,6 +55,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # Who and from where, for every audit entry written while serving the request.
     "clinic.middleware.AuditMiddleware",
+    # A write the database refused, or a refusal no view caught: a page with the sentence, never a 500.
+    "clinic.constraints.ConstraintRefusalMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns a locked-out sign-in into the lockout page (last, so it sees the login view's result).
     "axes.middleware.AxesMiddleware",
