@@ -1,8 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.db import models
 
 from clinic.access import log_access, patient_of
 from clinic.changes import Change, announce
+from clinic.inputs import ClinicDateField
 from clinic.models import User
 
 
@@ -33,6 +35,9 @@ class NoDeleteAdmin(admin.ModelAdmin):
 
     Opening a patient's record (or one of its clinical rows) in the admin is written to the access log.
     """
+
+    # Dates in the clinic's range (clinic.inputs), as on every other form.
+    formfield_overrides = {models.DateField: {"form_class": ClinicDateField}}
 
     def has_delete_permission(self, request, obj=None):
         return False

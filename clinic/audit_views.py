@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.access import patient_access, user_access
+from clinic.inputs import page_number
 from patients.models import Patient
 
 PAGE_SIZE = 50
@@ -49,7 +50,7 @@ def record_url(obj):
 
 
 def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return Paginator(queryset, PAGE_SIZE).get_page(page_number(request.GET.get("page")))
 
 
 @require_GET

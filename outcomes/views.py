@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from clinic.access import log_access, log_event
 from clinic.csv_export import csv_response, streaming_csv_response
+from clinic.inputs import page_number
 from clinic.models import User
 from courses.models import OutcomeInstrument
 from outcomes import exports, figures, selectors
@@ -159,7 +160,7 @@ def _course_list(request):
     condition = figures.figure_filter(figure, report.filters)
     courses = report.courses if condition is None else report.courses.filter(condition)
     courses = courses.select_related("patient", "condition", "practitioner").order_by("-start_date", "-pk")
-    page = Paginator(courses, 25).get_page(request.GET.get("page"))
+    page = Paginator(courses, 25).get_page(page_number(request.GET.get("page")))
     page_params = {**report.params, **{k: v for k, v in request.GET.items() if k != "page"}}
     context = {
         "figure_label": figures.FIGURES[figure],

@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.access import log_access
+from clinic.inputs import page_number, query_day
 from clinic.models import User
 from clinic.next_url import safe_next
 from courses import timeline
@@ -36,16 +37,9 @@ def _error_text(error):
     return " ".join(error.messages)
 
 
-def _parse_day(value):
-    try:
-        return datetime.date.fromisoformat(value) if value else timezone.localdate()
-    except ValueError:
-        return timezone.localdate()
-
-
 def _calendar_filter(request):
     """(day, chosen practitioner or None for the whole clinic, practitioner choices)."""
-    day = _parse_day(request.GET.get("date"))
+    day = query_day(request)
     choices = list(selectors.practitioners())
     wanted = request.GET.get("practitioner")
     if wanted is None and request.user.is_practitioner:
@@ -137,10 +131,7 @@ def _page_with_total(rows, number, size):
     COUNT(*) OVER (), which would join every row of the day to its patient and course to count them.
     """
     paginator = Paginator(rows, size)
-    try:
-        number = int(number or 1)
-    except (TypeError, ValueError):
-        number = 1
+    number = page_number(number)
     if number < 1:
         return paginator.get_page(number)
     start = (number - 1) * size
@@ -691,7 +682,7 @@ def closures(request):
         return redirect("scheduling:closures")
     today = timezone.localdate()
     upcoming = Closure.objects.filter(ends_on__gte=today)
-    page = Paginator(upcoming, 25).get_page(request.GET.get("page"))
+    page = Paginator(upcoming, 25).get_page(page_number(request.GET.get("page")))
     past = Closure.objects.filter(ends_on__lt=today).order_by("-starts_on")[:10]
     return render(
         request,
