@@ -736,7 +736,9 @@ def feed_settings(request):
 def feed(request, token):
     """The practitioner's appointments as iCalendar: initials and times only, for phone calendars."""
     feed = CalendarFeed.objects.select_related("practitioner").filter(token=token).first()
-    if feed is None or not feed.practitioner.is_active:
+    # The feed lasts only as long as the role that gave it: an account that lost the Practitioner role
+    # (or was deactivated) gets "not found", exactly like a revoked address.
+    if feed is None or not feed.practitioner.has_perm("scheduling.use_calendar_feed"):
         raise Http404
     response = HttpResponse(
         practitioner_calendar(feed.practitioner), content_type="text/calendar; charset=utf-8"
