@@ -98,6 +98,7 @@ class ConstraintRefusalMiddleware:
             logger.warning("Write refused by the database on %s: %s", request.path, exception)
             return _refused(request, [sentence_for(exception)], status=409)
         if isinstance(exception, ValidationError):
+            logger.warning("Refusal no view caught on %s: %s", request.path, exception)
             return _refused(request, exception.messages, status=400)
         return None
 

@@ -1,5 +1,6 @@
 """Form helpers shared by every app's views."""
 
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
 
@@ -13,8 +14,8 @@ def apply_service_errors(form, error):
         form.add_error(None, error)
 
 
-class SignInForm(AuthenticationForm):
-    """Django's sign-in form, counting every failed attempt for the lockout whatever was typed.
+class CountsEveryFailure:
+    """Sign-in forms that count every failed attempt for the lockout, whatever was typed.
 
     Django authenticates, and so signals a failure to django-axes, only when both fields pass their own
     checks: an empty password or a user name over 150 characters would fail without moving the counter.
@@ -29,3 +30,11 @@ class SignInForm(AuthenticationForm):
             )
             return self.cleaned_data
         return super().clean()
+
+
+class SignInForm(CountsEveryFailure, AuthenticationForm):
+    pass
+
+
+class AdminSignInForm(CountsEveryFailure, AdminAuthenticationForm):
+    pass

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from clinic import views
-from clinic.forms import SignInForm
+from clinic.forms import AdminSignInForm, SignInForm
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -23,5 +23,8 @@ urlpatterns = [
     path("audit/", include("clinic.audit_urls")),
     path("admin/", admin.site.urls),
 ]
+
+# The admin's own sign-in page counts every failure too.
+admin.site.login_form = AdminSignInForm
 
 handler403 = "clinic.views.permission_denied"

@@ -108,3 +108,11 @@ def test_an_empty_password_is_a_counted_failure(axes_on, practitioner):
 def test_patients_are_untouched_by_refused_requests(client_for, front_desk):
     client_for(front_desk).post(reverse("patients:patient-create"), {"given_name": "\x00"})
     assert not Patient.objects.exists()
+
+
+def test_a_junk_sign_in_on_the_admin_page_is_counted_too(axes_on, db):
+    response = Client(REMOTE_ADDR="192.0.2.61").post(
+        reverse("admin:login"), {"username": "a" * 300, "password": "x"}
+    )
+    assert response.status_code == 200
+    assert AccessAttempt.objects.get().username == "a" * 150
