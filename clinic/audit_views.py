@@ -1,6 +1,5 @@
 """Clinic admins' view of the audit trail: a record's history, who opened a patient, what a user opened."""
 
-from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
@@ -17,18 +16,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.access import patient_access, user_access
+from clinic.history import readable_rows, timeline_entries
+from clinic.inputs import page_number
 from patients.models import Patient
 
 PAGE_SIZE = 50
 AUDIT_PERMISSION = "auditlog.view_logentry"
-
-ACTION_LABELS = {
-    LogEntry.Action.CREATE: ("Created", "success"),
-    LogEntry.Action.UPDATE: ("Changed", "primary"),
-    LogEntry.Action.DELETE: ("Deleted", "danger"),
-    LogEntry.Action.ACCESS: ("Opened", "secondary"),
-}
-
 
 # Record pages to go back to, for models without get_absolute_url.
 RECORD_PAGES = {
@@ -49,30 +42,22 @@ def record_url(obj):
 
 
 def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return Paginator(queryset, PAGE_SIZE).get_page(page_number(request.GET.get("page")))
 
 
 @require_GET
 @permission_required(AUDIT_PERMISSION, raise_exception=True)
 def history(request, content_type_id, object_id):
-    """Every change to one audited record: who, when, from where, each field before → after."""
+    """Every change to one audited record: who, when, from where, each field before → after; for a
+    patient, one timeline with every record under them (clinic.history)."""
     content_type = get_object_or_404(ContentType, pk=content_type_id)
     model = content_type.model_class()
     if model is None or not auditlog.contains(model):
         raise Http404("No history is kept for this kind of record.")
     manager = getattr(model, "all_objects", model._default_manager)  # voided entries keep their history
     obj = get_object_or_404(manager, pk=object_id)
-    entries = (
-        LogEntry.objects.filter(content_type=content_type, object_pk=str(obj.pk))
-        .exclude(action=LogEntry.Action.ACCESS)
-        .select_related("actor", "content_type")
-        .order_by("-timestamp", "-id")
-    )
-    page = _page(request, entries)
-    rows = [
-        {"entry": entry, "action": ACTION_LABELS[entry.action], "changes": entry.changes_display_dict}
-        for entry in page
-    ]
+    is_patient = isinstance(obj, Patient)
+    page = _page(request, timeline_entries(obj))
     return render(
         request,
         "clinic/history.html",
@@ -81,8 +66,9 @@ def history(request, content_type_id, object_id):
             "object_url": record_url(obj),
             "kind": model._meta.verbose_name,
             "page": page,
-            "rows": rows,
-            "patient": obj if isinstance(obj, Patient) else None,
+            "rows": readable_rows(page),
+            "patient": obj if is_patient else None,
+            "timeline": is_patient,
         },
     )
 

@@ -1,5 +1,9 @@
 """Form helpers shared by every app's views."""
 
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_login_failed
+
 
 def apply_service_errors(form, error):
     """Show a service's ValidationError on the form: beside the field it names, or on top of the form."""
@@ -8,3 +12,29 @@ def apply_service_errors(form, error):
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
+
+
+class CountsEveryFailure:
+    """Sign-in forms that count every failed attempt for the lockout, whatever was typed.
+
+    Django authenticates, and so signals a failure to django-axes, only when both fields pass their own
+    checks: an empty password or a user name over 150 characters would fail without moving the counter.
+    """
+
+    def clean(self):
+        if self.cleaned_data.get("username") is None or not self.cleaned_data.get("password"):
+            user_login_failed.send(
+                sender=__name__,
+                credentials={"username": self.data.get("username", "")},
+                request=self.request,
+            )
+            return self.cleaned_data
+        return super().clean()
+
+
+class SignInForm(CountsEveryFailure, AuthenticationForm):
+    pass
+
+
+class AdminSignInForm(CountsEveryFailure, AdminAuthenticationForm):
+    pass

@@ -43,6 +43,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # NUL characters and over-long query values refused (400) before anything reads them.
+    "clinic.inputs.RequestInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -55,6 +57,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     # Who and from where, for every audit entry written while serving the request.
     "clinic.middleware.AuditMiddleware",
+    # A write the database refused, or a refusal no view caught: a page with the sentence, never a 500.
+    "clinic.constraints.ConstraintRefusalMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns a locked-out sign-in into the lockout page (last, so it sees the login view's result).
     "axes.middleware.AxesMiddleware",
@@ -203,6 +207,8 @@ AXES_RESET_ON_SUCCESS = True
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_CLIENT_IP_CALLABLE = "clinic.network.client_ip"
+# Every attempt is recorded, however long the user name or whatever it contains.
+AXES_USERNAME_CALLABLE = "clinic.inputs.sign_in_username"
 
 # Automatic sign-out: SESSION_IDLE_MINUTES without a request, SESSION_MAX_HOURS after signing in
 # (clinic.middleware.SessionTimeoutMiddleware). The cookie dies with the browser and never outlives the

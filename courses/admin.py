@@ -42,6 +42,7 @@ class LotInline(admin.TabularInline):
     model = Lot
     extra = 0
     can_delete = False
+    formfield_overrides = NoDeleteAdmin.formfield_overrides
 
 
 @admin.register(Product)

@@ -3,6 +3,7 @@ from crispy_forms.layout import Column, Field, Fieldset, Layout, Row
 from django import forms
 from django.utils import timezone
 
+from clinic.inputs import ClinicDateField, clinic_formfield
 from clinic.models import User
 from courses.models import (
     Condition,
@@ -28,6 +29,7 @@ class CourseForm(forms.ModelForm):
 
     class Meta:
         model = TreatmentCourse
+        formfield_callback = clinic_formfield
         fields = [
             "condition",
             "body_region",
@@ -105,7 +107,7 @@ class CourseForm(forms.ModelForm):
 
 
 class CompleteForm(forms.Form):
-    end_date = forms.DateField(widget=DateInput(), initial=timezone.localdate)
+    end_date = ClinicDateField(widget=DateInput(), initial=timezone.localdate)
     note = forms.CharField(label="Closing note", required=False, widget=forms.Textarea(attrs={"rows": 2}))
     cancel_reason = forms.CharField(
         label="Reason to cancel sessions still booked",
@@ -135,6 +137,7 @@ class ExtendForm(forms.Form):
 class OutcomeScoreForm(forms.ModelForm):
     class Meta:
         model = OutcomeScore
+        formfield_callback = clinic_formfield
         fields = ["instrument", "score", "timepoint", "recorded_on", "source"]
         widgets = {"recorded_on": DateInput()}
 
@@ -187,6 +190,7 @@ class LotSearchForm(forms.Form):
 class ProtocolSettingsForm(forms.ModelForm):
     class Meta:
         model = ProtocolSettings
+        formfield_callback = clinic_formfield
         fields = [
             "min_sessions",
             "max_sessions",

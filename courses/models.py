@@ -49,7 +49,13 @@ class InjectionSite(models.Model):
 
     class Meta:
         ordering = ["region", "name"]
-        constraints = [models.UniqueConstraint(fields=["region", "name"], name="site_unique_in_region")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["region", "name"],
+                name="site_unique_in_region",
+                violation_error_message="This body region already has an injection site with this name.",
+            )
+        ]
 
     def __str__(self):
         return f"{self.get_region_display()}: {self.name}"
@@ -104,6 +110,7 @@ class Product(models.Model):
             models.CheckConstraint(
                 condition=Q(stock_concentration_percent__gte=0, stock_concentration_percent__lte=100),
                 name="product_concentration_0_100",
+                violation_error_message="A stock concentration is between 0 and 100 %%.",
             )
         ]
 
@@ -139,7 +146,11 @@ class Lot(models.Model):
     class Meta:
         ordering = ["product__name", "expiry_date", "lot_number"]
         constraints = [
-            models.UniqueConstraint(fields=["product", "lot_number"], name="lot_unique_per_product"),
+            models.UniqueConstraint(
+                fields=["product", "lot_number"],
+                name="lot_unique_per_product",
+                violation_error_message="This product already has a lot with this number.",
+            ),
         ]
 
     def __str__(self):
@@ -208,9 +219,15 @@ class OutcomeInstrument(models.Model):
         ordering = ["name"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(max_score__gt=F("min_score")), name="instrument_range_ordered"
+                condition=Q(max_score__gt=F("min_score")),
+                name="instrument_range_ordered",
+                violation_error_message="The highest score must be above the lowest score.",
             ),
-            models.CheckConstraint(condition=Q(mcid_absolute__gt=0), name="instrument_mcid_positive"),
+            models.CheckConstraint(
+                condition=Q(mcid_absolute__gt=0),
+                name="instrument_mcid_positive",
+                violation_error_message="The minimal clinically important difference must be above 0.",
+            ),
         ]
 
     def __str__(self):
@@ -247,15 +264,28 @@ class ProtocolSettings(models.Model):
             models.CheckConstraint(
                 condition=Q(min_sessions__gte=1, max_sessions__gte=F("min_sessions")),
                 name="protocol_sessions_ordered",
+                violation_error_message=(
+                    "The most treatments in a course must be at least the fewest, and the fewest at least 1."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(min_interval_days__gte=1, max_interval_days__gte=F("min_interval_days")),
                 name="protocol_interval_ordered",
+                violation_error_message=(
+                    "The longest interval must be at least the shortest, and the shortest at least 1 day."
+                ),
             ),
-            models.CheckConstraint(condition=Q(slot_minutes__gte=5), name="protocol_slot_min_5"),
+            models.CheckConstraint(
+                condition=Q(slot_minutes__gte=5),
+                name="protocol_slot_min_5",
+                violation_error_message="An appointment slot is at least 5 minutes.",
+            ),
             models.CheckConstraint(
                 condition=Q(default_sessions__gte=F("min_sessions"), default_sessions__lte=F("max_sessions")),
                 name="protocol_default_sessions_inside",
+                violation_error_message=(
+                    "The usual number of treatments must lie between the fewest and the most."
+                ),
             ),
             models.CheckConstraint(
                 condition=Q(
@@ -263,6 +293,7 @@ class ProtocolSettings(models.Model):
                     default_interval_days__lte=F("max_interval_days"),
                 ),
                 name="protocol_default_interval_inside",
+                violation_error_message="The usual interval must lie between the shortest and the longest.",
             ),
         ]
 
@@ -434,18 +465,29 @@ class TreatmentCourse(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(baseline_pain__gte=0, baseline_pain__lte=10), name="course_baseline_pain_0_10"
+                condition=Q(baseline_pain__gte=0, baseline_pain__lte=10),
+                name="course_baseline_pain_0_10",
+                violation_error_message="Baseline pain is scored from 0 to 10.",
             ),
             models.CheckConstraint(
-                condition=Q(planned_sessions__gte=1), name="course_planned_sessions_positive"
+                condition=Q(planned_sessions__gte=1),
+                name="course_planned_sessions_positive",
+                violation_error_message="A course plans at least one treatment.",
             ),
-            models.CheckConstraint(condition=Q(interval_days__gte=1), name="course_interval_positive"),
+            models.CheckConstraint(
+                condition=Q(interval_days__gte=1),
+                name="course_interval_positive",
+                violation_error_message="Treatments are at least 1 day apart.",
+            ),
             models.CheckConstraint(
                 condition=Q(end_date__isnull=True) | Q(end_date__gte=F("start_date")),
                 name="course_dates_ordered",
+                violation_error_message="A course cannot end before it starts.",
             ),
             models.CheckConstraint(
-                condition=~Q(status=CourseStatus.STOPPED) | ~Q(stop_reason=""), name="course_stop_has_reason"
+                condition=~Q(status=CourseStatus.STOPPED) | ~Q(stop_reason=""),
+                name="course_stop_has_reason",
+                violation_error_message="Give a reason for stopping this course.",
             ),
         ]
 
@@ -499,7 +541,9 @@ class CourseExtension(models.Model):
         ordering = ["created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(to_sessions__gt=F("from_sessions")), name="extension_increases"
+                condition=Q(to_sessions__gt=F("from_sessions")),
+                name="extension_increases",
+                violation_error_message="An extension must add at least one treatment to the course.",
             ),
         ]
 
@@ -657,23 +701,35 @@ class TreatmentSession(models.Model):
                 violation_error_message="This treatment of the course was booked a moment ago by someone "
                 "else: reload the page to see the course's visits.",
             ),
-            models.CheckConstraint(condition=Q(sequence__gte=1), name="session_sequence_positive"),
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="session_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(sequence__gte=1),
+                name="session_sequence_positive",
+                violation_error_message="Treatment numbers start at 1.",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="session_ends_after_start",
+                violation_error_message="A visit must end after it starts.",
+            ),
             models.CheckConstraint(
                 condition=Q(pain_pre__isnull=True) | Q(pain_pre__gte=0, pain_pre__lte=10),
                 name="session_pain_pre_0_10",
+                violation_error_message="Pain before treatment is scored from 0 to 10.",
             ),
             models.CheckConstraint(
                 condition=Q(pain_post__isnull=True) | Q(pain_post__gte=0, pain_post__lte=10),
                 name="session_pain_post_0_10",
+                violation_error_message="Pain after treatment is scored from 0 to 10.",
             ),
             models.CheckConstraint(
                 condition=~Q(status=SessionStatus.COMPLETED) | Q(pain_pre__isnull=False),
                 name="session_completed_has_pain",
+                violation_error_message="Record the pain score before treatment to complete the session.",
             ),
             models.CheckConstraint(
                 condition=~Q(status=SessionStatus.CANCELLED) | ~Q(cancel_reason=""),
                 name="session_cancel_has_reason",
+                violation_error_message="Give a reason for cancelling this visit.",
             ),
         ]
 
@@ -733,7 +789,9 @@ class PreparationComponent(ClinicalRecord):
         indexes = [models.Index(fields=["lot"], name="component_lot_idx")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(volume_ml__gt=0, volume_ml__lte=200), name="component_volume_positive"
+                condition=Q(volume_ml__gt=0, volume_ml__lte=200),
+                name="component_volume_positive",
+                violation_error_message="Each component's volume is above 0 and at most 200 mL.",
             ),
         ]
 
@@ -762,7 +820,9 @@ class Injection(ClinicalRecord):
         indexes = [models.Index(fields=["session"], name="injection_session_idx")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(volume_ml__gt=0, volume_ml__lte=20), name="injection_volume_0_20"
+                condition=Q(volume_ml__gt=0, volume_ml__lte=20),
+                name="injection_volume_0_20",
+                violation_error_message="An injection's volume is above 0 and at most 20 mL.",
             ),
         ]
 
@@ -845,16 +905,22 @@ class SideEffect(ClinicalRecord):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(severity__gte=1, severity__lte=5), name="side_effect_severity_1_5"
+                condition=Q(severity__gte=1, severity__lte=5),
+                name="side_effect_severity_1_5",
+                violation_error_message="Severity is graded from 1 to 5.",
             ),
             models.CheckConstraint(
                 condition=Q(resolved_date__isnull=True) | Q(resolved_date__gte=F("onset_date")),
                 name="side_effect_dates_ordered",
+                violation_error_message="A side effect cannot resolve before its onset.",
             ),
             models.CheckConstraint(
                 condition=Q(serious=False, serious_criterion="")
                 | (Q(serious=True) & ~Q(serious_criterion="")),
                 name="side_effect_serious_has_criterion",
+                violation_error_message=(
+                    "A serious side effect needs its seriousness criterion, and only a serious one has one."
+                ),
             ),
         ]
 

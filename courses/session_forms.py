@@ -13,6 +13,7 @@ from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
 
 from clinic.choices import Laterality
+from clinic.inputs import CheckedFormSet, ClinicDateField, clinic_formfield
 from courses.models import (
     MAX_VOLUME_ML,
     InjectionSite,
@@ -309,6 +310,7 @@ class SessionForm(forms.ModelForm):
 
     class Meta:
         model = TreatmentSession
+        formfield_callback = clinic_formfield
         fields = SESSION_FIELDS
         widgets = {
             "pain_pre": forms.NumberInput(attrs={"min": 0, "max": 10, "inputmode": "numeric"}),
@@ -453,8 +455,8 @@ class InjectionForm(RowForm):
 class SideEffectForm(RowForm):
     term = CatalogueChoiceField(label="Side effect")
     attributed_session = CatalogueChoiceField(label="Attributed to")
-    onset_date = forms.DateField(label="Onset", widget=forms.DateInput(attrs={"type": "date"}))
-    resolved_date = forms.DateField(
+    onset_date = ClinicDateField(label="Onset", widget=forms.DateInput(attrs={"type": "date"}))
+    resolved_date = ClinicDateField(
         label="Resolved", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     severity = forms.TypedChoiceField(label="Grade", choices=Severity.choices, coerce=int)
@@ -497,13 +499,31 @@ class SideEffectForm(RowForm):
 
 
 ComponentFormSet = formset_factory(
-    ComponentForm, extra=1, can_delete=True, max_num=30, absolute_max=60, renderer=ROW_RENDERER
+    ComponentForm,
+    formset=CheckedFormSet,
+    extra=1,
+    can_delete=True,
+    max_num=30,
+    absolute_max=60,
+    renderer=ROW_RENDERER,
 )
 InjectionFormSet = formset_factory(
-    InjectionForm, extra=1, can_delete=True, max_num=100, absolute_max=150, renderer=ROW_RENDERER
+    InjectionForm,
+    formset=CheckedFormSet,
+    extra=1,
+    can_delete=True,
+    max_num=100,
+    absolute_max=150,
+    renderer=ROW_RENDERER,
 )
 SideEffectFormSet = formset_factory(
-    SideEffectForm, extra=0, can_delete=True, max_num=30, absolute_max=60, renderer=ROW_RENDERER
+    SideEffectForm,
+    formset=CheckedFormSet,
+    extra=0,
+    can_delete=True,
+    max_num=30,
+    absolute_max=60,
+    renderer=ROW_RENDERER,
 )
 FORMSETS = (
     ("components", ComponentFormSet),

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.access import log_access
 from clinic.changes import Change, announce
 from clinic.forms import apply_service_errors
+from clinic.inputs import page_number
 from courses import safety, selectors, services
 from courses.forms import (
     CompleteForm,
@@ -87,7 +88,7 @@ def course_list(request):
             courses = courses.filter(practitioner=form.cleaned_data["practitioner"])
         if form.cleaned_data["deviation"]:
             courses = courses.filter(is_protocol_deviation=True)
-    page = Paginator(courses, COURSE_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(courses, COURSE_LIST_PAGE_SIZE).get_page(page_number(request.GET.get("page")))
     query = data.copy()
     query.pop("page", None)
     return render(

@@ -3,6 +3,7 @@ from django.db.models import Exists, OuterRef
 
 from clinic import roles
 from clinic.choices import BodyRegion
+from clinic.inputs import ClinicDateField
 from clinic.models import User
 from courses.models import Condition, CourseStatus, SideEffectTerm, TreatmentCourse
 from outcomes.selectors import BANDS
@@ -23,10 +24,10 @@ def practitioner_list():
 class OutcomeFilterForm(forms.Form):
     """The dashboard filters. Hidden fields carry a drill-down group (sessions received, term, region)."""
 
-    start_from = forms.DateField(
+    start_from = ClinicDateField(
         label="Course started from", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    start_to = forms.DateField(
+    start_to = ClinicDateField(
         label="Course started up to", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     condition = forms.ModelChoiceField(Condition.objects.all(), required=False, empty_label="Any")

@@ -105,7 +105,13 @@ class CourseSessionCount(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["course", "dimension", "key"], name="session_count_unique"),
+            models.UniqueConstraint(
+                fields=["course", "dimension", "key"],
+                name="session_count_unique",
+                violation_error_message=(
+                    "These outcome figures were refreshed a moment ago by someone else: reload the page."
+                ),
+            ),
         ]
         indexes = [models.Index(fields=["dimension", "key"], name="session_count_dimension_idx")]
 

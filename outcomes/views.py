@@ -1,9 +1,8 @@
-import csv
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -12,6 +11,8 @@ from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET
 
 from clinic.access import log_access, log_event
+from clinic.csv_export import csv_response, streaming_csv_response
+from clinic.inputs import page_number
 from clinic.models import User
 from courses.models import OutcomeInstrument
 from outcomes import exports, figures, selectors
@@ -159,7 +160,7 @@ def _course_list(request):
     condition = figures.figure_filter(figure, report.filters)
     courses = report.courses if condition is None else report.courses.filter(condition)
     courses = courses.select_related("patient", "condition", "practitioner").order_by("-start_date", "-pk")
-    page = Paginator(courses, 25).get_page(request.GET.get("page"))
+    page = Paginator(courses, 25).get_page(page_number(request.GET.get("page")))
     page_params = {**report.params, **{k: v for k, v in request.GET.items() if k != "page"}}
     context = {
         "figure_label": figures.FIGURES[figure],
@@ -186,31 +187,20 @@ def chart_data(request, name):
 def table_csv(request, name):
     table = _Report(request).cached_table(name)
     log_event(request, f"CSV download: {table.name}")
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{table.name}-{timezone.localdate():%Y%m%d}.csv"'
-    writer = csv.writer(response)
-    writer.writerow([label for _, label in table.columns])
-    writer.writerows(table.values())
-    return response
-
-
-class _Echo:
-    def write(self, value):
-        return value
+    return csv_response(
+        [label for _, label in table.columns],
+        table.values(),
+        f"{table.name}-{timezone.localdate():%Y%m%d}.csv",
+    )
 
 
 def _stream_csv(columns, rows, filename):
-    writer = csv.writer(_Echo())
-
-    def lines():
-        yield writer.writerow([column.name for column in columns])
+    def values():
         with selectors.reporting():
             for row in rows:
-                yield writer.writerow([column.value(row) for column in columns])
+                yield [column.value(row) for column in columns]
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return streaming_csv_response([column.name for column in columns], values(), filename)
 
 
 @require_GET

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db.models import Q
 
 from clinic import roles
+from clinic.inputs import clinic_formfield
 from clinic.models import User
 from patients.models import ConditionSeverity, Consent, Patient, Screening, ScreeningCondition
 from patients.services import PATIENT_FIELDS
@@ -30,6 +31,7 @@ class PatientForm(forms.ModelForm):
 
     class Meta:
         model = Patient
+        formfield_callback = clinic_formfield
         fields = PATIENT_FIELDS
         widgets = {
             "date_of_birth": DATE_WIDGET,
@@ -100,6 +102,7 @@ class ArchiveForm(forms.Form):
 class ScreeningForm(forms.ModelForm):
     class Meta:
         model = Screening
+        formfield_callback = clinic_formfield
         fields = [
             "screened_on",
             *Screening.DEFER_FIELDS,
@@ -143,6 +146,7 @@ class ScreeningForm(forms.ModelForm):
 class ConsentForm(forms.ModelForm):
     class Meta:
         model = Consent
+        formfield_callback = clinic_formfield
         fields = ["consented_on", "form_version", "scope", "document", "notes"]
         widgets = {
             "consented_on": DATE_WIDGET,

@@ -116,7 +116,9 @@ class Patient(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(archived=False) | ~Q(archived_reason=""), name="patient_archive_has_reason"
+                condition=Q(archived=False) | ~Q(archived_reason=""),
+                name="patient_archive_has_reason",
+                violation_error_message="Give a reason for archiving this patient.",
             ),
         ]
 

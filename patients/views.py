@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from clinic.access import log_access
 from clinic.forms import apply_service_errors
+from clinic.inputs import page_number
 from clinic.models import User
 from courses import safety
 from courses.models import ProtocolSettings
@@ -35,10 +36,7 @@ def _search_page(patients, number):
     """A page of search results and their total in one query (COUNT(*) OVER ()), instead of a COUNT
     and then the page: both would run the same name/phone match over the whole registry."""
     paginator = Paginator(patients, PAGE_SIZE)
-    try:
-        number = max(1, int(number))
-    except (TypeError, ValueError):
-        number = 1
+    number = max(1, page_number(number))
     start = (number - 1) * PAGE_SIZE
     rows = list(patients.annotate(search_total=Window(Count("*")))[start : start + PAGE_SIZE])
     if not rows and number > 1:
@@ -66,7 +64,7 @@ def patient_list(request):
     if query:
         page = _search_page(patients, request.GET.get("page"))
     else:
-        page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = Paginator(patients, PAGE_SIZE).get_page(page_number(request.GET.get("page")))
     context = {
         "page": page,
         "query": query,

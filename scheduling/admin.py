@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.db import models
 
+from clinic.inputs import ClinicDateField
 from scheduling.models import Closure, WorkingHours
 
 # Calendar feeds are left out on purpose: a feed's token is its owner's secret, shown only to them.
@@ -8,6 +10,8 @@ from scheduling.models import Closure, WorkingHours
 class NoDeleteAdmin(admin.ModelAdmin):
     """Ranges and closures are removed from the scheduling pages (with the change permission), which
     say what was removed; the admin offers no delete, like every other model of the clinic."""
+
+    formfield_overrides = {models.DateField: {"form_class": ClinicDateField}}
 
     def has_delete_permission(self, request, obj=None):
         return False

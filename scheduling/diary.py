@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from clinic import constraints
 from clinic.changes import Change, announce
 from clinic.models import User
 from courses import timeline
@@ -223,8 +224,9 @@ def overlap_guard(*, sequence=None):
         with transaction.atomic():
             yield
     except IntegrityError as error:
-        if not any(name in str(error) for name in OVERLAP_CONSTRAINTS):
-            raise
+        if constraints.constraint_name(error) not in OVERLAP_CONSTRAINTS:
+            # Another constraint (two writers numbering the same treatment): its own sentence.
+            raise constraints.as_validation_error(error) from error
         raise SlotTaken(
             "Slot taken: another appointment was booked in this time a moment ago.", sequence=sequence
         ) from error

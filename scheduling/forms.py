@@ -3,6 +3,7 @@ import datetime
 from django import forms
 from django.utils import timezone
 
+from clinic.inputs import CheckedFormSet, ClinicDateField, clinic_formfield
 from clinic.models import User
 from courses.models import NoShowFollowUp
 from scheduling.models import Closure, WorkingHours
@@ -18,6 +19,7 @@ def aware(day, time):
 class WorkingHoursForm(forms.ModelForm):
     class Meta:
         model = WorkingHours
+        formfield_callback = clinic_formfield
         fields = ["practitioner", "weekday", "starts_at", "ends_at"]
         widgets = {"starts_at": TIME_INPUT, "ends_at": TIME_INPUT}
 
@@ -29,13 +31,14 @@ class WorkingHoursForm(forms.ModelForm):
 class ClosureForm(forms.ModelForm):
     class Meta:
         model = Closure
+        formfield_callback = clinic_formfield
         fields = ["starts_on", "ends_on", "reason"]
         widgets = {"starts_on": DATE_INPUT, "ends_on": DATE_INPUT}
         help_texts = {"reason": "Shown to front desk when a booking moves, e.g. “Christmas Day”."}
 
 
 class FirstSlotForm(forms.Form):
-    first_date = forms.DateField(label="First session date", widget=DATE_INPUT)
+    first_date = ClinicDateField(label="First session date", widget=DATE_INPUT)
     first_time = forms.TimeField(label="Time", widget=TIME_INPUT)
 
     def clean(self):
@@ -58,7 +61,7 @@ class ProposalRowForm(forms.Form):
     """One treatment of a course booking: only the date and time chosen travel through the browser. The
     treatment's number and every check are worked out again on the server (scheduling.diary.course_book)."""
 
-    date = forms.DateField(widget=DATE_INPUT)
+    date = ClinicDateField(widget=DATE_INPUT)
     time = forms.TimeField(widget=TIME_INPUT)
     spacing_reason = forms.CharField(
         label="Reason outside the spacing window",
@@ -74,7 +77,7 @@ class ProposalRowForm(forms.Form):
         return cleaned
 
 
-class BaseProposalFormSet(forms.BaseFormSet):
+class BaseProposalFormSet(CheckedFormSet):
     def __init__(self, *args, to_book=(), **kwargs):
         self.to_book = list(to_book)
         super().__init__(*args, **kwargs)
@@ -101,7 +104,7 @@ class CancelForm(forms.Form):
 
 
 class RescheduleForm(forms.Form):
-    date = forms.DateField(label="New date", widget=DATE_INPUT)
+    date = ClinicDateField(label="New date", widget=DATE_INPUT)
     time = forms.TimeField(label="New time", widget=TIME_INPUT)
     shift_later = forms.BooleanField(
         label="Shift the later booked visits of this course by the same amount", required=False

@@ -36,8 +36,16 @@ class WorkingHours(models.Model):
             ("view_worklists", "Can view front-desk work lists"),
         ]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="hours_end_after_start"),
-            models.CheckConstraint(condition=Q(weekday__gte=0, weekday__lte=6), name="hours_weekday_0_6"),
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")),
+                name="hours_end_after_start",
+                violation_error_message="Working hours must end after they start.",
+            ),
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0, weekday__lte=6),
+                name="hours_weekday_0_6",
+                violation_error_message="Choose a day of the week.",
+            ),
         ]
 
     def __str__(self):
@@ -74,7 +82,11 @@ class Closure(models.Model):
     class Meta:
         ordering = ["starts_on"]
         constraints = [
-            models.CheckConstraint(condition=Q(ends_on__gte=F("starts_on")), name="closure_dates_ordered"),
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=F("starts_on")),
+                name="closure_dates_ordered",
+                violation_error_message="A closure cannot end before it starts.",
+            ),
         ]
 
     def __str__(self):

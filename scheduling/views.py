@@ -10,12 +10,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from clinic.access import log_access
+from clinic.inputs import page_number, query_day
 from clinic.models import User
+from clinic.next_url import safe_next
 from courses import safety, timeline
 from courses.models import ProtocolSettings, SessionStatus, TreatmentCourse, TreatmentSession
 from scheduling import diary, selectors, services
@@ -36,16 +37,9 @@ def _error_text(error):
     return " ".join(error.messages)
 
 
-def _parse_day(value):
-    try:
-        return datetime.date.fromisoformat(value) if value else timezone.localdate()
-    except ValueError:
-        return timezone.localdate()
-
-
 def _calendar_filter(request):
     """(day, chosen practitioner or None for the whole clinic, practitioner choices)."""
-    day = _parse_day(request.GET.get("date"))
+    day = query_day(request)
     choices = list(selectors.practitioners())
     wanted = request.GET.get("practitioner")
     if wanted is None and request.user.is_practitioner:
@@ -54,22 +48,9 @@ def _calendar_filter(request):
     return day, chosen, choices
 
 
-def _safe_next(request):
-    """The page to go back to, when it is one of ours ('' otherwise)."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return ""
-
-
 def _back_to(request, session):
-    target = _safe_next(request)
-    if target:
-        return target
     day = timezone.localdate(session.starts_at)
-    return f"{reverse('scheduling:day')}?date={day:%Y-%m-%d}"
+    return safe_next(request, default=f"{reverse('scheduling:day')}?date={day:%Y-%m-%d}")
 
 
 # --- Calendars ---------------------------------------------------------------------------------------
@@ -150,10 +131,7 @@ def _page_with_total(rows, number, size):
     COUNT(*) OVER (), which would join every row of the day to its patient and course to count them.
     """
     paginator = Paginator(rows, size)
-    try:
-        number = int(number or 1)
-    except (TypeError, ValueError):
-        number = 1
+    number = page_number(number)
     if number < 1:
         return paginator.get_page(number)
     start = (number - 1) * size
@@ -262,7 +240,7 @@ def week(request):
 
 def _row_response(request, session, *, error=""):
     if request.htmx:
-        here = request.POST.get("next", "")
+        here = safe_next(request)
         [session] = _row_links([selectors.appointment(session.pk)], user=request.user, here=here)
         return render(
             request,
@@ -408,7 +386,8 @@ def session_reschedule(request, pk):
             "form": form,
             "checks": checks,
             "clash_sequence": clash_sequence,
-            "next": _safe_next(request),
+            "next": safe_next(request),
+            "back_url": _back_to(request, session),
             **refusal,
         },
     )
@@ -466,7 +445,8 @@ def session_rebook(request, pk):
             "to_book": timeline.numbers_to_book(course, sessions),
             "later": diary.later_visits(missed),
             "form": form,
-            "next": _safe_next(request),
+            "next": safe_next(request),
+            "back_url": safe_next(request, default=reverse("scheduling:day")),
             **refusal,
         },
     )
@@ -704,7 +684,7 @@ def closures(request):
         return redirect("scheduling:closures")
     today = timezone.localdate()
     upcoming = Closure.objects.filter(ends_on__gte=today)
-    page = Paginator(upcoming, 25).get_page(request.GET.get("page"))
+    page = Paginator(upcoming, 25).get_page(page_number(request.GET.get("page")))
     past = Closure.objects.filter(ends_on__lt=today).order_by("-starts_on")[:10]
     return render(
         request,
@@ -758,7 +738,9 @@ def feed_settings(request):
 def feed(request, token):
     """The practitioner's appointments as iCalendar: initials and times only, for phone calendars."""
     feed = CalendarFeed.objects.select_related("practitioner").filter(token=token).first()
-    if feed is None or not feed.practitioner.is_active:
+    # The feed lasts only as long as the role that gave it: an account that lost the Practitioner role
+    # (or was deactivated) gets "not found", exactly like a revoked address.
+    if feed is None or not feed.practitioner.has_perm("scheduling.use_calendar_feed"):
         raise Http404
     response = HttpResponse(
         practitioner_calendar(feed.practitioner), content_type="text/calendar; charset=utf-8"

@@ -415,3 +415,17 @@ def test_a_session_cancelled_while_the_page_was_open_is_refused_without_an_error
 
     assert response.status_code == 200
     assert "A cancelled session cannot be logged." in response.text
+
+
+def test_injection_rows_claimed_but_not_sent_are_a_clear_error_and_nothing_is_saved(
+    client_for, practitioner, visit, lots
+):
+    data = session_post(visit, components=preparation(lots), injections=three_sites())
+    data["injections-TOTAL_FORMS"] = 7
+    response = client_for(practitioner).post(url(visit), data)
+
+    assert response.status_code == 200
+    assert "rows but 4 of them were not sent" in response.text
+    visit.refresh_from_db()
+    assert visit.status == SessionStatus.CHECKED_IN
+    assert not Injection.objects.filter(session=visit).exists()

@@ -1,3 +1,5 @@
+import datetime
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -84,7 +86,8 @@ def test_a_file_that_is_not_a_pdf_jpeg_or_png_is_refused(client_for, practitione
 
 def test_a_future_consent_date_is_refused(client_for, practitioner):
     patient = PatientFactory()
-    response = client_for(practitioner).post(url(patient), form_data(consented_on="2999-01-01"))
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    response = client_for(practitioner).post(url(patient), form_data(consented_on=tomorrow.isoformat()))
     assert "Consent cannot be dated in the future." in response.text
     assert not Consent.objects.exists()
 
