@@ -26,32 +26,17 @@ from courses.forms import (
     WalkInForm,
 )
 from courses.models import CourseStatus, Lot, OutcomeScore, ProtocolSettings, TreatmentCourse
-from courses.session_forms import ROW_RENDERER
 from patients.models import Patient
 from scheduling import diary
 
 COURSE_LIST_PAGE_SIZE = 25
 
 
-def _plain(form, **loaded):
-    """Ready a course-page form for courses_tags.plain_form: Bootstrap classes on the widgets,
-    each model choice list loaded once with a plain query (iterating a ModelChoiceField's queryset
-    opens a server-side cursor on PostgreSQL at every render) or taken from `loaded` (field name: the
-    objects already in hand), and the widgets written in Python with Django's markup (ROW_RENDERER)
-    instead of a template include per widget and per option."""
-    form.renderer = ROW_RENDERER
+def _with_choices(form, **loaded):
+    """Load each model choice list of a course-page form once, with a plain query (iterating a
+    ModelChoiceField's queryset opens a server-side cursor on PostgreSQL at every render), or take it
+    from `loaded` (field name: the objects already in hand). The form renders with crispy."""
     for name, field in form.fields.items():
-        widget = field.widget
-        if isinstance(widget, django_forms.CheckboxInput):
-            css = "form-check-input"
-        elif isinstance(widget, django_forms.Select):
-            css = "form-select"
-        else:
-            css = "form-control"
-        if form.is_bound and name in form.errors:
-            css += " is-invalid"
-        existing = widget.attrs.get("class", "")
-        widget.attrs["class"] = f"{existing} {css}".strip()
         if isinstance(field, django_forms.ModelChoiceField) and not hasattr(field, "_choices"):
             iterator = field.iterator(field)
             blank = [("", field.empty_label)] if field.empty_label is not None else []
@@ -210,15 +195,15 @@ def _detail_context(request, course, **forms):
         )
     if context["can_change"]:
         context.update(
-            complete_form=_plain(forms.get("complete_form") or CompleteForm()),
-            stop_form=_plain(forms.get("stop_form") or StopForm()),
-            extend_form=_plain(
+            complete_form=_with_choices(forms.get("complete_form") or CompleteForm()),
+            stop_form=_with_choices(forms.get("stop_form") or StopForm()),
+            extend_form=_with_choices(
                 forms.get("extend_form")
                 or ExtendForm(initial={"to_sessions": min(course.planned_sessions + 1, 20)})
             ),
         )
     if clinical and context.get("can_score"):
-        context["score_form"] = _plain(
+        context["score_form"] = _with_choices(
             forms.get("score_form") or OutcomeScoreForm(course=course), instrument=instruments
         )
     if context["can_log"]:

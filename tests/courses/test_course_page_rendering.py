@@ -221,21 +221,18 @@ def test_scores_are_listed_with_a_void_form_each_and_the_trend_table(client_for,
     assert f'<option value="{nrs.pk}">{nrs}</option>' in html
 
 
-def test_the_small_forms_keep_their_bootstrap_markup_and_errors(client_for, practitioner):
+def test_the_small_forms_are_labelled_and_keep_what_was_typed_on_error(client_for, practitioner):
     course = TreatmentCourseFactory(practitioner=practitioner)
     client = client_for(practitioner)
     html = client.get(reverse("courses:course-detail", args=[course.pk])).text
-    assert '<div id="div_id_to_sessions" class="mb-3">' in html
-    assert (
-        '<label for="id_to_sessions" class="form-label requiredField">'
-        'Plan this many sessions in total<span class="asteriskField">*</span></label>'
-    ) in html
-    assert '<div class="row">\n<div id="div_id_instrument" class="mb-3 col-md-6">' in html
+    # Every field of the course actions and the score form has its label.
+    for field, label in (("to_sessions", "Plan this many sessions in total"), ("instrument", "Measure")):
+        assert f'for="id_{field}"' in html and f'id="id_{field}"' in html
+    assert "Plan this many sessions in total" in html
     response = client.post(
-        reverse("courses:course-extend", args=[course.pk]), {"to_sessions": "", "reason": ""}
+        reverse("courses:course-extend", args=[course.pk]), {"to_sessions": "", "reason": "More time"}
     )
     assert response.status_code == 400
-    assert '<span class="invalid-feedback d-block"><strong>This field is required.</strong></span>' in (
-        response.text
-    )
-    assert "form-control is-invalid" in response.text
+    assert "This field is required." in response.text
+    assert "is-invalid" in response.text
+    assert "More time" in response.text  # what was typed is kept
