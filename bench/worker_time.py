@@ -9,6 +9,8 @@ N requests and the query count are printed. With --cprofile, the named page's re
 and the top functions by cumulative time are printed. Under `make bench`'s load of 10 users on 2 workers a
 page's median latency is about five times the figure printed here, which is what to aim at.
 
+PROFILE_SORT=tottime orders the --cprofile listing by each function's own time instead of cumulative time.
+
 With --cold, the report data version is bumped before each request (outside the timing), as any write a
 report reads does: the outcomes pages then compute their report instead of serving it from the cache.
 
@@ -201,7 +203,7 @@ def main():
             if args.cold:
                 _report_changed()
             request(client, url, data, wrap=profiler)
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.top)
+        pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(args.top)
         return
     for page in args.pages or list(ROLES):
         client, url, data = _page(targets, page)
