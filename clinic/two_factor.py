@@ -14,6 +14,7 @@ import base64
 import binascii
 import io
 import re
+import time
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.utils import reset as axes_reset
@@ -37,6 +38,10 @@ RECOVERY_DEVICE = "Recovery codes"
 # The secret being enrolled lives in the session until a first code proves the app has it.
 ENROLMENT_KEY = "two_factor_enrolment_key"
 APP_CODE = re.compile(r"^\d{6}$")
+# When a session last found its user needs no second factor: asked again after RECHECK_SECONDS, so staff
+# without one pay no query per page, and a clinic-wide requirement reaches signed-in sessions within minutes.
+NOT_NEEDED_AT = "two_factor_not_needed_at"
+RECHECK_SECONDS = 300
 
 
 def second_factor_not_required(view):
@@ -84,8 +89,13 @@ class TwoFactorMiddleware:
             return None
         if user.is_verified():
             return None
+        session = request.session
+        checked = session.get(NOT_NEEDED_AT)
+        if checked is not None and time.time() - checked < RECHECK_SECONDS and not user.is_clinic_admin:
+            return None
         enrolled = is_enrolled(user)
         if not enrolled and not is_required(user):
+            session[NOT_NEEDED_AT] = time.time()
             return None
         target = reverse("two-factor-verify" if enrolled else "two-factor-enrol")
         if request.method == "GET" and not getattr(request, "htmx", False):
@@ -215,5 +225,9 @@ def sign_in_complete(request, user):
 @receiver(user_logged_in)
 def password_sign_in(sender, request, user, **kwargs):
     # Users without a second factor are fully signed in by their password; others once they give a code.
-    if request is not None and settings.AXES_ENABLED and not (is_enrolled(user) or is_required(user)):
+    if request is None or is_enrolled(user) or is_required(user):
+        return
+    if hasattr(request, "session"):
+        request.session[NOT_NEEDED_AT] = time.time()
+    if settings.AXES_ENABLED:
         sign_in_complete(request, user)

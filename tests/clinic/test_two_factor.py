@@ -82,6 +82,19 @@ def test_the_clinic_can_require_it_of_everyone(front_desk):
     assert response["Location"].startswith(reverse("two-factor-enrol"))
 
 
+def test_the_requirement_reaches_signed_in_staff_within_minutes(front_desk, monkeypatch):
+    import time
+
+    client = signed_in_with_password(front_desk)
+    assert client.get("/patients/").status_code == 200
+    settings_row = ProtocolSettings.load()
+    settings_row.two_factor_for_everyone = True
+    settings_row.save()
+    later = time.time() + two_factor.RECHECK_SECONDS + 1
+    monkeypatch.setattr(two_factor.time, "time", lambda: later)
+    assert client.get("/patients/")["Location"].startswith(reverse("two-factor-enrol"))
+
+
 def test_staff_who_enrolled_of_their_own_accord_are_asked_for_the_code(practitioner):
     enrol(practitioner)
     client = signed_in_with_password(practitioner)
@@ -317,3 +330,37 @@ def test_only_clinic_admins_reset(client_for, front_desk, practitioner):
     response = client_for(front_desk).post(reverse("clinic:staff-two-factor-reset", args=[practitioner.pk]))
     assert response.status_code == 403
     assert TOTPDevice.objects.filter(user=practitioner).exists()
+
+
+# --- The demo clinic admin stays usable by a newcomer ----------------------------------------------
+
+
+def test_the_demo_clinic_admin_signs_in_with_the_documented_key_through_demo_code(db, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from clinic.demo import DEMO_PASSWORD, seed_users
+
+    admin = seed_users()["clinicadmin"]
+    # The README's key, PROLOTRACKDEMOCLINICADMINTOTPKEY, as stored (hex).
+    assert TOTPDevice.objects.get(user=admin).key == "7c5cb74e20128646384b4350200d886cdd37a898"
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("demo_code", "clinicadmin", stdout=out)
+    client = Client()
+    client.post(reverse("login"), {"username": "clinicadmin", "password": DEMO_PASSWORD})
+    response = client.post(reverse("two-factor-verify"), {"code": out.getvalue().strip()})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+    # Seeding again keeps the enrolled app.
+    seed_users()
+    assert TOTPDevice.objects.filter(user=admin).count() == 1
+
+
+def test_demo_code_is_refused_outside_debug(db, settings):
+    from django.core.management import CommandError, call_command
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="needs DEBUG=1"):
+        call_command("demo_code", "clinicadmin")
