@@ -24,6 +24,10 @@ UNSAFE = [
     "\\\\evil.example",
     "/\\evil.example",
     "http:evil.example",
+    # A bare word is no address: redirect() would try it as a URL pattern name (found by tests/test_fuzz.py).
+    "H\U000a047cbm\xafF\xc8",
+    "patients",
+    "schedule/",
 ]
 
 
