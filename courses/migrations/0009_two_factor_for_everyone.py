@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('courses', '0008_constraint_sentences'),
+        ("courses", "0008_constraint_sentences"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='protocolsettings',
-            name='two_factor_for_everyone',
-            field=models.BooleanField(default=False, help_text='Clinic admins always sign in with a code from an authenticator app. Tick this to ask it of every member of staff: those not enrolled are asked to enrol at their next page.', verbose_name='require two-factor sign-in for everyone'),
+            model_name="protocolsettings",
+            name="two_factor_for_everyone",
+            field=models.BooleanField(
+                default=False,
+                help_text="Clinic admins always sign in with a code from an authenticator app. Tick this to ask it of every member of staff: those not enrolled are asked to enrol at their next page.",
+                verbose_name="require two-factor sign-in for everyone",
+            ),
         ),
     ]
