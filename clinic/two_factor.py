@@ -173,15 +173,27 @@ def recovery_codes_issue(*, user):
 
 
 @transaction.atomic
-def devices_reset(*, user):
+def devices_reset(*, user, reset_by=None, remote_addr=None):
     """A lost phone: remove the user's app and recovery codes (audited), so they enrol again at sign-in.
 
     Sessions that passed the second factor with the removed app stop being verified at their next request.
+    Besides each device's removal, the reset is filed under the staff account, so it reads on their history.
     """
+    from auditlog.models import LogEntry
+
     deleted = 0
     for device in [*TOTPDevice.objects.filter(user=user), *StaticDevice.objects.filter(user=user)]:
         device.delete()  # one by one, so the audit trail records each removal
         deleted += 1
+    if deleted:
+        LogEntry.objects.log_create(
+            user,
+            force_log=True,
+            action=LogEntry.Action.UPDATE,
+            changes={"two_factor_sign_in": ["On", "Reset: authenticator app and recovery codes removed"]},
+            actor=reset_by,
+            remote_addr=remote_addr,
+        )
     return deleted
 
 

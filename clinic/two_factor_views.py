@@ -12,6 +12,7 @@ from django_otp import login as otp_login
 from clinic import two_factor
 from clinic.forms import EnrolmentForm, SecondFactorForm
 from clinic.models import User
+from clinic.network import client_ip
 from clinic.next_url import safe_next
 
 
@@ -132,7 +133,7 @@ def staff(request):
 @permission_required("clinic.change_user", raise_exception=True)
 def staff_reset(request, pk):
     member = get_object_or_404(User, pk=pk)
-    if two_factor.devices_reset(user=member):
+    if two_factor.devices_reset(user=member, reset_by=request.user, remote_addr=client_ip(request)):
         messages.success(
             request,
             f"{member}'s authenticator app and recovery codes are removed. "

@@ -7,6 +7,7 @@ import pytest
 from auditlog.models import LogEntry
 from axes.models import AccessAttempt
 from django.contrib.auth import SESSION_KEY
+from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -15,6 +16,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic import two_factor
+from clinic.models import User
 from courses.models import ProtocolSettings
 from tests.second_factor import app_code, enrol, pass_second_factor
 
@@ -313,6 +315,10 @@ def test_a_clinic_admin_resets_a_lost_phone_and_it_is_audited(clinic_admin, prac
     assert not StaticDevice.objects.filter(user=practitioner).exists()
     removed = LogEntry.objects.get_for_object(lost).get(action=LogEntry.Action.DELETE)
     assert removed.actor == clinic_admin
+    history = admin.get(
+        reverse("clinic:history", args=[ContentType.objects.get_for_model(User).pk, practitioner.pk])
+    )
+    assert "Reset: authenticator app and recovery codes removed" in history.content.decode()
 
 
 def test_a_reset_clinic_admins_session_must_enrol_again(clinic_admin):
