@@ -6,6 +6,7 @@ class ClinicConfig(AppConfig):
     verbose_name = "Clinic"
 
     def ready(self):
-        from clinic import audit, middleware  # noqa: F401  (middleware stamps the sign-in time)
+        # middleware stamps the sign-in time; two_factor clears failed attempts after a whole sign-in.
+        from clinic import audit, middleware, two_factor  # noqa: F401
 
         audit.register_models()

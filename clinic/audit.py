@@ -32,6 +32,24 @@ OPTIONS = {
     "scheduling.CalendarFeed": {"exclude_fields": ["token"]},
 }
 
+# Two-factor devices (django-otp): enrolment and a clinic admin's reset are recorded, with who did it; the
+# secret and the counters every sign-in moves are not.
+OTP_DEVICES = {
+    "otp_totp.TOTPDevice": {
+        "exclude_fields": [
+            "key",
+            "last_t",
+            "drift",
+            "throttling_failure_timestamp",
+            "throttling_failure_count",
+            "last_used_at",
+        ]
+    },
+    "otp_static.StaticDevice": {
+        "exclude_fields": ["throttling_failure_timestamp", "throttling_failure_count", "last_used_at"]
+    },
+}
+
 
 def audited_models():
     for app_label in AUDITED_APPS:
@@ -52,3 +70,7 @@ def register_models():
         if any(field.name == "updated_at" for field in model._meta.get_fields()):
             options["exclude_fields"].append("updated_at")
         auditlog.register(model, **options)
+    for label, options in OTP_DEVICES.items():
+        model = apps.get_model(label)
+        if not auditlog.contains(model):
+            auditlog.register(model, exclude_fields=list(options["exclude_fields"]))

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from clinic import audit_views
+from clinic import audit_views, two_factor_views
 
 app_name = "clinic"
 
@@ -12,4 +12,6 @@ urlpatterns = [
     path("staff/<int:pk>/access/", audit_views.user_access_log, name="user-access"),
     path("lockouts/", audit_views.lockouts, name="lockouts"),
     path("lockouts/<int:pk>/unlock/", audit_views.lockout_unlock, name="lockout-unlock"),
+    path("two-factor/", two_factor_views.staff, name="staff-two-factor"),
+    path("two-factor/<int:pk>/reset/", two_factor_views.staff_reset, name="staff-two-factor-reset"),
 ]

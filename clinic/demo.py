@@ -1,11 +1,18 @@
 """Demo staff: one account per role plus two more practitioners, all with the README's demo password."""
 
+import base64
+
 from django.contrib.auth.models import Group
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from clinic import roles
 from clinic.models import User
 
 DEMO_PASSWORD = "prolotrack-demo"  # noqa: S105 - documented demo credential, refused outside DEBUG
+# The demo clinic admin's authenticator-app key (README "Demo logins"): a newcomer types it into any
+# authenticator app, or runs `manage.py demo_code clinicadmin`, to pass the second factor.
+DEMO_TOTP_SECRET = "PROLOTRACKDEMOCLINICADMINTOTPKEY"  # noqa: S105 - documented demo credential
+DEMO_TOTP_KEY = base64.b32decode(DEMO_TOTP_SECRET).hex()
 DEMO_USERS = [
     # username, first, last, role, is_staff (Django admin access for catalogues and users)
     ("frontdesk", "Sam", "Reyes", roles.FRONT_DESK, False),
@@ -33,5 +40,8 @@ def seed_users():
             user.set_password(DEMO_PASSWORD)
             user.save()
         user.groups.add(Group.objects.get(name=role))
+        if role == roles.CLINIC_ADMIN and not TOTPDevice.objects.filter(user=user).exists():
+            # Clinic admins sign in with a second factor: the demo one is enrolled with the documented key.
+            TOTPDevice.objects.create(user=user, name="Authenticator app", key=DEMO_TOTP_KEY, confirmed=True)
         users[username] = user
     return users

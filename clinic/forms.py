@@ -1,5 +1,6 @@
 """Form helpers shared by every app's views."""
 
+from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
@@ -38,3 +39,23 @@ class SignInForm(CountsEveryFailure, AuthenticationForm):
 
 class AdminSignInForm(CountsEveryFailure, AdminAuthenticationForm):
     pass
+
+
+class SecondFactorForm(forms.Form):
+    code = forms.CharField(
+        label="Code",
+        max_length=40,
+        help_text="The 6-digit code your authenticator app shows now, or one of your recovery codes.",
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autofocus": True, "inputmode": "text"}
+        ),
+    )
+
+
+class EnrolmentForm(forms.Form):
+    code = forms.CharField(
+        label="Code from the app",
+        max_length=40,
+        help_text="After adding the account, type the 6-digit code the app shows.",
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )

@@ -32,6 +32,10 @@ INSTALLED_APPS = [
     "auditlog",
     "axes",
     "csp",
+    # Two-factor sign-in (clinic.two_factor): authenticator-app codes and single-use recovery codes.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "clinic",
     "patients",
     "courses",
@@ -49,12 +53,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session passed the second factor.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Idle and absolute session limits, before anything serves the page.
     "clinic.middleware.SessionTimeoutMiddleware",
     # Every page needs a signed-in user unless its view is marked @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # ...and, where two-factor sign-in applies, a verified second factor (every page, the admin's too).
+    "clinic.two_factor.TwoFactorMiddleware",
     # Who and from where, for every audit entry written while serving the request.
     "clinic.middleware.AuditMiddleware",
     # A write the database refused, or a refusal no view caught: a page with the sentence, never a 500.
@@ -202,7 +210,9 @@ AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+# A right password alone does not clear the count when a second factor follows: wrong codes count as
+# failures too, and only a complete sign-in (clinic.two_factor) clears them.
+AXES_RESET_ON_SUCCESS = False
 # The lock runs 15 minutes from the fifth failure; more tries while locked do not extend it.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
@@ -253,3 +263,9 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     },
 }
+
+# Two-factor sign-in (README "Two-factor sign-in"): the authenticator app shows the clinic's name; a code
+# one step either side of now is accepted, for phones whose clock drifts.
+OTP_TOTP_ISSUER = CLINIC_NAME
+OTP_TOTP_TOLERANCE = 1
+RECOVERY_CODE_COUNT = 10

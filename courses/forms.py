@@ -201,6 +201,7 @@ class ProtocolSettingsForm(forms.ModelForm):
             "slot_minutes",
             "screening_valid_days",
             "reminder_hours_before",
+            "two_factor_for_everyone",
         ]
 
     def __init__(self, *args, **kwargs):
@@ -222,6 +223,7 @@ class ProtocolSettingsForm(forms.ModelForm):
                 "Appointments",
                 Row(Column("slot_minutes"), Column("screening_valid_days"), Column("reminder_hours_before")),
             ),
+            Fieldset("Sign-in", "two_factor_for_everyone"),
         )
 
 

@@ -256,6 +256,13 @@ class ProtocolSettings(models.Model):
         help_text="A course planned with its own interval outside the protocol may space its treatments "
         "this many days either side of that interval.",
     )
+    # Clinic admins always sign in with a second factor; this asks it of every member of staff.
+    two_factor_for_everyone = models.BooleanField(
+        "require two-factor sign-in for everyone",
+        default=False,
+        help_text="Clinic admins always sign in with a code from an authenticator app. Tick this to ask it "
+        "of every member of staff: those not enrolled are asked to enrol at their next page.",
+    )
 
     class Meta:
         verbose_name = "protocol settings"

@@ -14,6 +14,27 @@ from tests.browser.kit import (  # noqa: F401  browser fixtures and hooks, for t
 from tests.factories import UserFactory
 
 
+@pytest.fixture(autouse=True)
+def force_login_passes_the_second_factor(request, monkeypatch):
+    """client.force_login(user) signs in as a whole sign-in would: a clinic admin (or anyone enrolled) has
+    also given a code from their app. Tests of the sign-in itself mark themselves `password_only`."""
+    if request.node.get_closest_marker("password_only"):
+        return
+    from django.test import Client
+
+    from clinic import two_factor
+    from tests.second_factor import pass_second_factor
+
+    password_only = Client.force_login
+
+    def force_login(self, user, backend=None):
+        password_only(self, user, backend)
+        if user.is_clinic_admin or two_factor.is_enrolled(user):
+            pass_second_factor(self, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
 @pytest.fixture
 def practitioner(db):
     return UserFactory(username="dr.hale", first_name="Morgan", last_name="Hale", role=roles.PRACTITIONER)

@@ -158,11 +158,31 @@ def pytest_runtest_makereport(item, call):
 
 def sign_in(page, live_server, username, password="correct-horse-battery"):
     """Sign in through the form; the default is the password tests.factories.UserFactory gives staff."""
+    device = second_factor_device(username)
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    if device is not None:
+        from tests.second_factor import app_code
+
+        page.wait_for_url("**/accounts/two-factor/verify/**")
+        page.get_by_label("Code").fill(app_code(device))
+        page.get_by_role("button", name="Verify").click()
     page.wait_for_url(f"{live_server.url}/")
+
+
+def second_factor_device(username):
+    """A clinic admin (or anyone enrolled) types their app's code after the password: their app, enrolled
+    with tests.second_factor's known key (as the demo clinic admin is enrolled with a documented one)."""
+    from clinic import two_factor
+    from clinic.models import User
+    from tests.second_factor import enrol
+
+    user = User.objects.get(username=username)
+    if two_factor.is_enrolled(user) or two_factor.is_required(user):
+        return enrol(user)
+    return None
 
 
 def axe_violations(page, *, context=None, impacts=("serious", "critical")):

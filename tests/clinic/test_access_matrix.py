@@ -53,6 +53,34 @@ ROWS = [
         {"anonymous": REDIRECT_TO_LOGIN, "front_desk": 405, "practitioner": 405, "clinic_admin": 405},
         args=lambda o: [o["attempt"].pk],
     ),
+    # Two-factor sign-in: everyone's own pages (the clinic admin passed it, the others are not enrolled).
+    Row("two-factor", {"anonymous": REDIRECT_TO_LOGIN, **ALL_SIGNED_IN}),
+    Row("two-factor-enrol", {"anonymous": REDIRECT_TO_LOGIN, **ALL_SIGNED_IN}),
+    Row(
+        "two-factor-verify",
+        {"anonymous": REDIRECT_TO_LOGIN, "front_desk": 302, "practitioner": 302, "clinic_admin": 302},
+    ),
+    Row(
+        "two-factor-recovery-codes",
+        {"anonymous": REDIRECT_TO_LOGIN, "front_desk": 302, "practitioner": 302, "clinic_admin": 200},
+        method="post",
+    ),
+    Row(
+        "two-factor-recovery-codes",
+        {"anonymous": REDIRECT_TO_LOGIN, "front_desk": 405, "practitioner": 405, "clinic_admin": 405},
+    ),
+    Row("clinic:staff-two-factor", {**CLINIC_ADMIN_ONLY}),
+    Row(
+        "clinic:staff-two-factor-reset",
+        {**CLINIC_ADMIN_ONLY, "clinic_admin": 302},
+        method="post",
+        args=lambda o: [o["staff"].pk],
+    ),
+    Row(
+        "clinic:staff-two-factor-reset",
+        {"anonymous": REDIRECT_TO_LOGIN, "front_desk": 405, "practitioner": 405, "clinic_admin": 405},
+        args=lambda o: [o["staff"].pk],
+    ),
 ]
 
 

@@ -24,6 +24,10 @@ UNSAFE = [
     "\\\\evil.example",
     "/\\evil.example",
     "http:evil.example",
+    # A bare word is no address: redirect() would try it as a URL pattern name (found by tests/test_fuzz.py).
+    "H\U000a047cbm\xafF\xc8",
+    "patients",
+    "schedule/",
 ]
 
 
@@ -103,7 +107,7 @@ def test_the_reschedule_page_keeps_a_safe_back_link(session, client_for, front_d
     assert f'href="{back}"' in response.content.decode()
 
 
-@pytest.mark.parametrize("target", ["javascript:alert(1)", "https://evil.example"])
+@pytest.mark.parametrize("target", ["javascript:alert(1)", "https://evil.example", "patients", "9999-12-31"])
 @pytest.mark.parametrize("action", ["session-check-in", "session-cancel", "session-move-to-now"])
 def test_quick_actions_never_redirect_off_site(target, action, session, client_for, front_desk):
     response = client_for(front_desk).post(
@@ -114,7 +118,7 @@ def test_quick_actions_never_redirect_off_site(target, action, session, client_f
     assert "evil" not in response["Location"] and "javascript" not in response["Location"]
 
 
-@pytest.mark.parametrize("target", ["javascript:alert(1)", "https://evil.example"])
+@pytest.mark.parametrize("target", ["javascript:alert(1)", "https://evil.example", "patients", "9999-12-31"])
 def test_a_quick_action_row_never_carries_an_unsafe_next(target, session, client_for, front_desk):
     response = client_for(front_desk).post(
         reverse("scheduling:session-cancel", args=[session.pk]),
@@ -126,7 +130,7 @@ def test_a_quick_action_row_never_carries_an_unsafe_next(target, session, client
     assert "javascript" not in response.content.decode()
 
 
-@pytest.mark.parametrize("target", ["javascript:alert(1)", "https://evil.example"])
+@pytest.mark.parametrize("target", ["javascript:alert(1)", "https://evil.example", "patients", "9999-12-31"])
 def test_the_reschedule_save_never_redirects_off_site(target, session, client_for, front_desk):
     day = timezone.localdate() + datetime.timedelta(days=8)
     response = client_for(front_desk).post(
@@ -142,3 +146,11 @@ def test_the_reschedule_save_never_redirects_off_site(target, session, client_fo
 def test_the_sign_in_page_never_carries_an_unsafe_next(target, client):
     response = client.get(reverse("login"), {"next": target})
     _assert_not_rendered(response, target)
+
+
+@pytest.mark.parametrize("target", ["patients", "9999-12-31", "two-factor"])
+def test_the_code_page_never_follows_a_bare_word(target, client_for, clinic_admin):
+    # The second-factor page redirected such a next as a URL pattern name: a 500 (tests/test_fuzz.py).
+    response = client_for(clinic_admin).get(reverse("two-factor-verify"), {"next": target})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")

@@ -226,7 +226,7 @@ def test_the_small_forms_are_labelled_and_keep_what_was_typed_on_error(client_fo
     client = client_for(practitioner)
     html = client.get(reverse("courses:course-detail", args=[course.pk])).text
     # Every field of the course actions and the score form has its label.
-    for field, label in (("to_sessions", "Plan this many sessions in total"), ("instrument", "Measure")):
+    for field, _label in (("to_sessions", "Plan this many sessions in total"), ("instrument", "Measure")):
         assert f'for="id_{field}"' in html and f'id="id_{field}"' in html
     assert "Plan this many sessions in total" in html
     response = client.post(
