@@ -171,7 +171,10 @@ def test_cancelled_and_booked_rows_for_front_desk_show_status_and_the_move_link(
     html = client_for(front_desk).get(reverse("courses:course-detail", args=[course.pk])).text
     # A cancelled visit holds no treatment number, and is greyed out.
     cells, links, css = row_of(html, "–")
-    assert cells[2] == "Cancelled Snow & ice" and css == "text-body-secondary" and links[2] == []
+    assert cells[2].startswith("Cancelled Snow & ice Rebook") and css == "text-body-secondary"
+    assert links[2] == [
+        f"{reverse('scheduling:session-rebook', args=[missed.pk])}?next=/courses/{course.pk}/"
+    ]
     assert "Snow &amp; ice" in html
     cells, links, _ = row_of(html, str(booked.sequence))
     assert cells[2] == f"Scheduled Move treatment {booked.sequence}"
@@ -236,3 +239,17 @@ def test_the_small_forms_are_labelled_and_keep_what_was_typed_on_error(client_fo
     assert "This field is required." in response.text
     assert "is-invalid" in response.text
     assert "More time" in response.text  # what was typed is kept
+
+
+def test_a_missed_visit_of_an_open_course_offers_front_desk_to_rebook_it(client_for, front_desk, logged):
+    course, _, missed, _ = logged
+    html = client_for(front_desk).get(reverse("courses:course-detail", args=[course.pk])).text
+    cells, links, _ = row_of(html, "–")
+    rebook = reverse("scheduling:session-rebook", args=[missed.pk])
+    assert links[2] == [f"{rebook}?next={reverse('courses:course-detail', args=[course.pk])}"]
+    assert "Rebook" in cells[2]
+    # Once the course is closed there is nothing to rebook.
+    course.status, course.stop_reason = CourseStatus.STOPPED, "goal_met"
+    course.save()
+    html = client_for(front_desk).get(reverse("courses:course-detail", args=[course.pk])).text
+    assert rebook not in html
