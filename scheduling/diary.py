@@ -532,14 +532,36 @@ def visit_reschedule(*, session, starts_at, by, shift_later=False, spacing_reaso
     return sorted(moved, key=lambda s: s.starts_at)
 
 
-def _now_visit(placement, practitioner_now):
-    """[start, end) of a visit starting now: one slot, cut short at the end of the practitioner's hours."""
-    starts_at = minute(practitioner_now)
+def _visit_now(*, course, practitioner, sessions, now, spacing_reason, sequence, moving=None):
+    """(starts_at, ends_at, deviates) of a visit starting now, judged by every guard, or VisitRefused.
+
+    One slot, cut short at the end of the practitioner's hours; `moving` is the booked visit being moved to
+    now (left out of the diary and of the spacing it is judged by).
+    """
+    exclude = {moving.pk} if moving is not None else set()
+    _lock_diaries(practitioner, course.patient)
+    placement = _Placement(
+        course=course,
+        practitioner=practitioner,
+        sessions=sessions,
+        protocol=ProtocolSettings.load(),
+        now=now,
+        first_day=timezone.localdate(now),
+        last_day=timezone.localdate(now),
+        exclude=exclude,
+    )
+    starts_at = minute(now)
     ends_at = placement.end_of(starts_at)
     found = rules.working_range(starts_at, placement.availability)
     if found is not None and found[1] < ends_at:
         ends_at = max(found[1], starts_at + datetime.timedelta(minutes=5))
-    return starts_at, ends_at
+    others = [s for s in sessions if s.pk not in exclude]
+    problems, deviates = placement.refusals(
+        starts_at, ends_at, sessions=others, spacing_reason=spacing_reason
+    )
+    if problems:
+        raise VisitRefused(problems, sequence=sequence)
+    return starts_at, ends_at, deviates
 
 
 @transaction.atomic
@@ -564,22 +586,14 @@ def visit_walk_in(*, course, practitioner, by, spacing_reason="", now=None):
         raise ValidationError(
             f"All {course.planned_sessions} planned treatments are given: extend the course to add one."
         )
-    _lock_diaries(practitioner, course.patient)
-    placement = _Placement(
+    starts_at, ends_at, deviates = _visit_now(
         course=course,
         practitioner=practitioner,
         sessions=sessions,
-        protocol=ProtocolSettings.load(),
         now=now,
-        first_day=timezone.localdate(now),
-        last_day=timezone.localdate(now),
+        spacing_reason=spacing_reason,
+        sequence=numbers[0],
     )
-    starts_at, ends_at = _now_visit(placement, now)
-    problems, deviates = placement.refusals(
-        starts_at, ends_at, sessions=sessions, spacing_reason=spacing_reason
-    )
-    if problems:
-        raise VisitRefused(problems, sequence=numbers[0])
     session = TreatmentSession(
         course=course,
         patient=course.patient,
@@ -617,24 +631,15 @@ def visit_move_to_now(*, session, by, practitioner=None, spacing_reason="", now=
     if not practitioner.is_practitioner:
         raise ValidationError({"practitioner": "Treatments are given by a practitioner."})
     sessions = _course_sessions(course)
-    _lock_diaries(practitioner, course.patient)
-    placement = _Placement(
+    starts_at, ends_at, deviates = _visit_now(
         course=course,
         practitioner=practitioner,
         sessions=sessions,
-        protocol=ProtocolSettings.load(),
         now=now,
-        first_day=timezone.localdate(now),
-        last_day=timezone.localdate(now),
-        exclude={session.pk},
+        spacing_reason=spacing_reason,
+        sequence=session.sequence,
+        moving=session,
     )
-    starts_at, ends_at = _now_visit(placement, now)
-    others = [s for s in sessions if s.pk != session.pk]
-    problems, deviates = placement.refusals(
-        starts_at, ends_at, sessions=others, spacing_reason=spacing_reason
-    )
-    if problems:
-        raise VisitRefused(problems, sequence=session.sequence)
     with overlap_guard(sequence=session.sequence):
         session.starts_at, session.ends_at = starts_at, ends_at
         session.practitioner = practitioner
