@@ -29,6 +29,8 @@ class Change(enum.StrEnum):
     CATALOGUE = "catalogue"
     # An outcome instrument's scale, direction or MCID: every course's response flags.
     INSTRUMENT = "instrument"
+    # The protocol's outcome timepoints (targets and windows): every course's timepoint values.
+    TIMEPOINTS = "timepoints"
     # Staff names and roles (the reports' practitioner names and filter).
     STAFF = "staff"
 

@@ -9,6 +9,7 @@ from courses.models import (
     OutcomeInstrument,
     Product,
     ProtocolSettings,
+    ProtocolTimepoint,
     SideEffectTerm,
 )
 
@@ -112,3 +113,24 @@ class ProtocolSettingsAdmin(CatalogueAdmin):
     def has_add_permission(self, request):
         # One row only: the clinic's protocol.
         return not ProtocolSettings.objects.exists()
+
+
+@admin.register(ProtocolTimepoint)
+class ProtocolTimepointAdmin(CatalogueAdmin):
+    list_display = (
+        "name",
+        "code",
+        "target_days",
+        "window_before_days",
+        "window_after_days",
+        "primary",
+        "active",
+    )
+    list_filter = ("active",)
+    # What every course's timepoint values are read from (outcomes.timepoints).
+    WINDOW_FIELDS = {"target_days", "window_before_days", "window_after_days", "active"}
+
+    def change_kind(self, form):
+        if form is None or set(form.changed_data) & self.WINDOW_FIELDS:
+            return Change.TIMEPOINTS
+        return Change.CATALOGUE

@@ -344,6 +344,63 @@ class ProtocolSettings(models.Model):
 # --- Courses and sessions ---------------------------------------------------------------------------
 
 
+class ProtocolTimepoint(models.Model):
+    """An outcome timepoint of the clinic's protocol: a target day after the course's last treatment and a
+    window around it (outcomes.timepoints reads a course's value there). Seeded with end of course and the
+    6-week, 3-, 6- and 12-month follow-ups; clinic admins edit them. The baseline is not a row: it is fixed
+    by the first treatment (courses.timeline.pain_baseline)."""
+
+    code = models.SlugField(max_length=20, unique=True)
+    name = models.CharField(max_length=60, unique=True)
+    target_days = models.PositiveSmallIntegerField(
+        "target (days after the last treatment)",
+        help_text="The day the score is due, counted from the course's last treatment.",
+    )
+    window_before_days = models.PositiveSmallIntegerField(
+        "window opens (days before the target)", help_text="A score this many days early still counts."
+    )
+    window_after_days = models.PositiveSmallIntegerField(
+        "window closes (days after the target)",
+        help_text="A score this many days late still counts; after that the timepoint is missing.",
+    )
+    primary = models.BooleanField(
+        "primary timepoint",
+        default=False,
+        help_text="The timepoint the dashboard's responder tables open on.",
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["target_days", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(window_before_days__lte=F("target_days")),
+                name="timepoint_window_after_last_treatment",
+                violation_error_message=(
+                    "The window cannot open before the last treatment: make the days before the target at "
+                    "most the target's days after the last treatment."
+                ),
+            ),
+            models.UniqueConstraint(
+                fields=["primary"],
+                condition=Q(primary=True),
+                name="timepoint_one_primary",
+                violation_error_message="Only one timepoint can be the primary one.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def opens_after_days(self):
+        return self.target_days - self.window_before_days
+
+    @property
+    def closes_after_days(self):
+        return self.target_days + self.window_after_days
+
+
 class CourseStatus(models.TextChoices):
     PLANNED = "planned", "Planned"
     ACTIVE = "active", "Active"
@@ -949,10 +1006,11 @@ class Timepoint(models.TextChoices):
     BASELINE = "baseline", "Baseline"
     SESSION = "session", "At a session"
     BETWEEN = "between", "Between sessions"
+    END_OF_COURSE = "eoc", "End of course"
     WEEK_6 = "w6", "6 weeks after last session"
-    WEEK_12 = "w12", "12 weeks after last session"
-    WEEK_26 = "w26", "26 weeks after last session"
-    WEEK_52 = "w52", "52 weeks after last session"
+    WEEK_12 = "w12", "3 months (12 weeks) after last session"
+    WEEK_26 = "w26", "6 months (26 weeks) after last session"
+    WEEK_52 = "w52", "12 months (52 weeks) after last session"
 
 
 FOLLOW_UP_WEEKS = {Timepoint.WEEK_6: 6, Timepoint.WEEK_12: 12, Timepoint.WEEK_26: 26, Timepoint.WEEK_52: 52}

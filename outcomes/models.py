@@ -13,7 +13,7 @@ changed (clinic.changes) and outcomes.refresh recomputes the courses named (`out
 
 from django.db import models
 
-from courses.models import TreatmentCourse
+from courses.models import OutcomeInstrument, ProtocolTimepoint, TreatmentCourse
 
 PAIN = {"max_digits": 6, "decimal_places": 1, "null": True, "blank": True}
 
@@ -32,6 +32,11 @@ class CourseOutcome(models.Model):
     baseline_pain_on = models.DateField(null=True, blank=True)
     baseline_instrument = models.DecimalField(**PAIN)
     max_dextrose = models.DecimalField(max_digits=5, decimal_places=2, null=True, blank=True)
+    # The dextrose band of most of the course's treatments (outcomes.selectors.BANDS; a tie goes to the
+    # stronger band) and the volume injected over the course: exposure without the course-length artefact of
+    # the strongest band ever used.
+    modal_band = models.CharField(max_length=10, blank=True)
+    total_volume_ml = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     with_anaesthetic = models.BooleanField(default=False)
     # The last completed session from session 2 on with a pre-injection score, and the last current
     # non-baseline pain NRS score; latest_pain is the later of the two (a tie goes to the score).
@@ -41,6 +46,8 @@ class CourseOutcome(models.Model):
     score_pain_on = models.DateField(null=True, blank=True)
     latest_pain = models.DecimalField(**PAIN)
     latest_pain_on = models.DateField(null=True, blank=True)
+    # The first pain NRS outcome point meeting the MCID against the baseline (time to first response).
+    first_response_on = models.DateField(null=True, blank=True)
     # The last current non-baseline score on the course's own outcome instrument.
     instrument_latest = models.DecimalField(**PAIN)
     instrument_latest_on = models.DateField(null=True, blank=True)
@@ -117,6 +124,47 @@ class CourseSessionCount(models.Model):
 
     def __str__(self):
         return f"Course {self.course_id}: {self.sessions} session(s) with {self.dimension} {self.key}"
+
+
+class CourseTimepoint(models.Model):
+    """A course's value at one protocol timepoint on one instrument (outcomes.timepoints): the pain NRS for
+    every course with a treatment, and the course's own instrument when it is tracked.
+
+    `opens_on`/`closes_on` are empty while the course has no window (still open); `value` is empty when no
+    score fell in the window, and the reports then read *missing* or *awaiting* from `closes_on` and the day.
+    Refreshed with the course's CourseOutcome row (outcomes.summary), and rebuilt for every course when the
+    timepoints or an instrument's MCID change. Derived data: not audited.
+    """
+
+    course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="timepoint_values")
+    timepoint = models.ForeignKey(ProtocolTimepoint, on_delete=models.PROTECT, related_name="+")
+    instrument = models.ForeignKey(OutcomeInstrument, on_delete=models.PROTECT, related_name="+")
+    opens_on = models.DateField(null=True, blank=True)
+    target_on = models.DateField(null=True, blank=True)
+    closes_on = models.DateField(null=True, blank=True)
+    value = models.DecimalField(**PAIN)
+    value_on = models.DateField(null=True, blank=True)
+    # Direction-aware: positive is better (OutcomeInstrument.improvement).
+    improvement = models.DecimalField(**PAIN)
+    meets_mcid = models.BooleanField(default=False)
+    # There was room to improve (the baseline was not already at the scale's best end), so ≥ 50 % applies.
+    evaluable_half = models.BooleanField(default=False)
+    meets_half = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["course", "timepoint", "instrument"],
+                name="course_timepoint_unique",
+                violation_error_message=(
+                    "These outcome figures were refreshed a moment ago by someone else: reload the page."
+                ),
+            ),
+        ]
+        indexes = [models.Index(fields=["timepoint", "instrument"], name="course_timepoint_idx")]
+
+    def __str__(self):
+        return f"Course {self.course_id} at {self.timepoint_id} on {self.instrument_id}: {self.value}"
 
 
 class ReportVersion(models.Model):

@@ -4,7 +4,7 @@ Services announce what changed (clinic.changes.announce) once, at their end, ins
 Here, for each kind of change:
 - the per-course outcome summaries of the courses named are recomputed in that same transaction, so a
   summary never disagrees with the rows it is computed from;
-- an instrument's scale or MCID recomputes every course's response flags;
+- an instrument's scale or MCID, or the protocol's outcome timepoints, rebuild every course's summary;
 - the report data version is bumped once the transaction commits, for any change a report shows. Diary
   changes (visits booked, moved, cancelled, missed) change no report input and bump nothing.
 """
@@ -16,7 +16,9 @@ from outcomes import summary, versions
 # (baselines, instrument, start date), its status (open or closed: awaiting or lost).
 SUMMARY_INPUTS = {Change.TREATMENT, Change.SIDE_EFFECTS, Change.SCORES, Change.PLAN, Change.STATUS}
 # Changes that alter what a report shows, beyond the summaries: also catalogue names and staff.
-REPORT_INPUTS = SUMMARY_INPUTS | {Change.CATALOGUE, Change.INSTRUMENT, Change.STAFF}
+REPORT_INPUTS = SUMMARY_INPUTS | {Change.CATALOGUE, Change.INSTRUMENT, Change.TIMEPOINTS, Change.STAFF}
+# Changes that alter every course's summary: response flags, first response and timepoint values.
+EVERY_COURSE = {Change.INSTRUMENT, Change.TIMEPOINTS}
 
 
 # Above this many courses in one change (records written in bulk: the demo and scale seeders, imports),
@@ -25,14 +27,14 @@ BULK_COURSES = 50
 
 
 def follow(sender, what, course_ids, **kwargs):
-    if what & SUMMARY_INPUTS:
+    if what & EVERY_COURSE:
+        summary.course_outcomes_rebuild()
+    elif what & SUMMARY_INPUTS:
         if len(course_ids) > BULK_COURSES:
             summary.course_outcomes_rebuild()
         else:
             for course_id in sorted(course_ids):
                 summary.course_outcome_refresh(course_id)
-    if Change.INSTRUMENT in what:
-        summary.course_flags_rebuild()
     if what & REPORT_INPUTS:
         versions.report_data_changed()
 

@@ -1,9 +1,10 @@
-"""Keeping `CourseOutcome` and `CourseSessionCount` equal to what the course's rows say.
+"""Keeping `CourseOutcome`, `CourseSessionCount` and `CourseTimepoint` equal to what the course's rows say.
 
 `course_outcome_refresh(course)` recomputes one course; outcomes.refresh calls it, in the transaction of the
 write, for every course a service announces as changed (clinic.changes): treatments given or edited, side
-effects, scores, the plan and the status. An instrument's scale or MCID edit recomputes every course's flags
-(`course_flags_rebuild`). Bookings, moves, cancellations and no-shows change no summary input.
+effects, scores, the plan and the status. An instrument's scale or MCID edit, or an edit of the protocol's
+outcome timepoints, rebuilds every course (`course_outcomes_rebuild`). Bookings, moves, cancellations and
+no-shows change no summary input.
 
 The timeline rules (courses.timeline) decide what counts: only treatments (completed visits with something
 injected) are received, numbered and scored; the baseline is the last score on or before the first
@@ -31,16 +32,21 @@ from courses.models import (
     Injection,
     OutcomeInstrument,
     OutcomeScore,
+    ProtocolTimepoint,
     SessionStatus,
     SideEffect,
     TreatmentCourse,
     TreatmentSession,
 )
 from courses.selectors import AWAITING, LOST, response
-from outcomes.models import CourseOutcome, CourseSessionCount
-from outcomes.selectors import WEEK_WINDOWS, band_code, band_of
+from outcomes import timepoints
+from outcomes.models import CourseOutcome, CourseSessionCount, CourseTimepoint
+from outcomes.selectors import BANDS, WEEK_WINDOWS, band_code, band_of
 
 D = CourseSessionCount.Dimension
+BAND_ORDER = [code for code, _ in BANDS]
+# _summary's values that are not CourseOutcome fields: the outcome points the timepoint rows are read from.
+POINT_KEYS = ("pain_points", "instrument_points")
 REBUILD_BATCH = 2000
 COURSE_COLUMNS = (
     "pk",
@@ -55,7 +61,7 @@ COURSE_COLUMNS = (
 SessionRow = namedtuple(
     "SessionRow",
     "course_id sequence pain_pre starts_at pk final_dextrose_percent final_anaesthetic_percent "
-    "assessment_only status",
+    "assessment_only status total_volume_ml",
 )
 SESSION_COLUMNS = (
     "course_id",
@@ -67,6 +73,7 @@ SESSION_COLUMNS = (
     "final_anaesthetic_percent",
     "assessment_only",
     "status",
+    "total_volume_ml",
 )
 # A current score on the pain NRS or on the course's own instrument.
 ScoreRow = namedtuple("ScoreRow", "course_id instrument_id score recorded_on pk timepoint is_nrs")
@@ -175,6 +182,9 @@ def _summary(course, sessions, scores, nrs_id):
     }
     dextrose = [row.final_dextrose_percent for row in given if row.final_dextrose_percent is not None]
     values["max_dextrose"] = max(dextrose) if dextrose else None
+    values["modal_band"] = modal_band(given)
+    volumes = [row.total_volume_ml for row in given if row.total_volume_ml is not None]
+    values["total_volume_ml"] = sum(volumes) if volumes else None
     values["with_anaesthetic"] = any(
         row.final_anaesthetic_percent is not None and row.final_anaesthetic_percent > 0 for row in given
     )
@@ -197,7 +207,64 @@ def _summary(course, sessions, scores, nrs_id):
         values.update(latest_pain=values["score_pain"], latest_pain_on=score_on)
     elif session_on is not None:
         values.update(latest_pain=values["session_pain"], latest_pain_on=session_on)
+    values["pain_points"] = timepoints.pain_points(sessions, [s for s in scores if s.is_nrs], first_day)
+    values["instrument_points"] = timepoints.score_points(own_scores, first_day)
     return values
+
+
+def modal_band(given):
+    """The dextrose band of most of the treatments `given`; a tie goes to the stronger band ('' for none)."""
+    counts = Counter(band_code(row.final_dextrose_percent) for row in given)
+    if not counts:
+        return ""
+    return max(counts, key=lambda band: (counts[band], BAND_ORDER.index(band)))
+
+
+def first_response_on(nrs, baseline, points):
+    """The day of the first pain outcome point that meets the MCID against `baseline` (None: none yet)."""
+    if nrs is None or baseline is None:
+        return None
+    for point in sorted(points, key=lambda p: (p.on, p.kind, p.pk)):
+        if response(nrs, baseline, point.value).mcid:
+            return point.on
+    return None
+
+
+def _timepoint_rows(course, values, protocol_timepoints, instruments, nrs):
+    """The course's CourseTimepoint rows: every protocol timepoint on the pain NRS and, when tracked, on the
+    course's own instrument; none before its first treatment (no baseline is fixed, nothing to read)."""
+    if not values["sessions_received"]:
+        return []
+    measured = []
+    if nrs is not None:
+        measured.append((nrs, values["baseline_pain"], values["pain_points"]))
+    instrument = instruments.get(course.outcome_instrument_id)
+    if values.get("instrument_tracked") and instrument is not None:
+        measured.append((instrument, values["baseline_instrument"], values["instrument_points"]))
+    rows = []
+    for instrument, baseline, points in measured:
+        for timepoint in protocol_timepoints:
+            found = timepoints.value_at(
+                timepoint, instrument, baseline, course.status, values["last_session_on"], points
+            )
+            window = found.window
+            rows.append(
+                CourseTimepoint(
+                    course_id=course.pk,
+                    timepoint_id=timepoint.pk,
+                    instrument_id=instrument.pk,
+                    opens_on=window.opens_on if window else None,
+                    target_on=window.target_on if window else None,
+                    closes_on=window.closes_on if window else None,
+                    value=found.point.value if found.point else None,
+                    value_on=found.point.on if found.point else None,
+                    improvement=found.improvement,
+                    meets_mcid=found.meets_mcid,
+                    evaluable_half=found.evaluable_half,
+                    meets_half=found.meets_half,
+                )
+            )
+    return rows
 
 
 def response_flags(course, values, instruments, nrs):
@@ -335,54 +402,45 @@ def _counts(course, sessions, scores, regions, effects, values):
 
 
 def _course_values(course, sessions, scores, instruments, nrs):
+    """The course's CourseOutcome field values, and (under "points") its outcome points for the timepoint
+    rows."""
     values = _summary(course, sessions, scores, nrs.pk if nrs else None)
     values.update(response_flags(course, values, instruments, nrs))
+    values["first_response_on"] = first_response_on(nrs, values["baseline_pain"], values["pain_points"])
     return values
+
+
+def _stored(values):
+    """The values that are CourseOutcome fields."""
+    return {key: value for key, value in values.items() if key not in POINT_KEYS}
+
+
+def _protocol_timepoints():
+    return list(ProtocolTimepoint.objects.filter(active=True))
 
 
 def course_outcome_refresh(course):
     """Recompute one course's summary row and counts (`course`: a course or its id), in the transaction of
-    the write that changed them. Nine queries: the course, the instrument catalogue, its completed visits,
-    scores, injected regions and side effects, the UPDATE (an INSERT the first time), and the counts' DELETE
-    and INSERT."""
+    the write that changed them. Twelve queries: the course, the instrument catalogue, its completed visits,
+    scores, injected regions and side effects, the UPDATE (an INSERT the first time), the counts' DELETE
+    and INSERT, the protocol timepoints, and the timepoint values' DELETE and INSERT."""
     course_id = getattr(course, "pk", course)
     facts = CourseFacts(*_courses().get(pk=course_id))
     instruments, nrs = _instruments()
     sessions = [SessionRow(*row) for row in _completed_sessions().filter(course_id=course_id)]
     scores = [ScoreRow(*row) for row in _scores().filter(course_id=course_id)]
     values = _course_values(facts, sessions, scores, instruments, nrs)
-    if not CourseOutcome.objects.filter(course_id=course_id).update(**values):
-        CourseOutcome.objects.create(course_id=course_id, **values)
+    if not CourseOutcome.objects.filter(course_id=course_id).update(**_stored(values)):
+        CourseOutcome.objects.create(course_id=course_id, **_stored(values))
     regions = _regions(Injection.objects.filter(session__course_id=course_id)).get(course_id, {})
     effects = list(_side_effects().filter(attributed_session__course_id=course_id))
     CourseSessionCount.objects.filter(course_id=course_id).delete()
     CourseSessionCount.objects.bulk_create(_counts(facts, sessions, scores, regions, effects, values))
+    CourseTimepoint.objects.filter(course_id=course_id).delete()
+    CourseTimepoint.objects.bulk_create(
+        _timepoint_rows(facts, values, _protocol_timepoints(), instruments, nrs)
+    )
     return values
-
-
-@transaction.atomic
-def course_flags_rebuild():
-    """Recompute every course's response flags (after an instrument's MCID, scale or direction changed).
-
-    One read of the courses with their summary's baselines and latest scores, then one UPDATE per distinct
-    set of flags (a few dozen), not one per course.
-    """
-    instruments, nrs = _instruments()
-    groups = defaultdict(list)
-    columns = ("baseline_pain", "latest_pain", "baseline_instrument", "instrument_latest")
-    rows = CourseOutcome.objects.values_list("course_id", *columns).order_by()
-    stored = {row[0]: dict(zip(columns, row[1:], strict=True)) for row in rows.iterator(chunk_size=5000)}
-    for row in _courses().iterator(chunk_size=5000):
-        facts = CourseFacts(*row)
-        if facts.pk not in stored:
-            continue
-        flags = response_flags(facts, stored[facts.pk], instruments, nrs)
-        groups[tuple(flags[name] for name in FLAGS)].append(facts.pk)
-    for key, course_ids in groups.items():
-        for start in range(0, len(course_ids), REBUILD_BATCH):
-            CourseOutcome.objects.filter(course_id__in=course_ids[start : start + REBUILD_BATCH]).update(
-                **dict(zip(FLAGS, key, strict=True))
-            )
 
 
 @transaction.atomic
@@ -404,20 +462,24 @@ def course_outcomes_rebuild():
         effects[row[0]].append(row)
     regions = _regions(Injection.objects.all())
     courses = [CourseFacts(*row) for row in _courses().iterator(chunk_size=REBUILD_BATCH * 5)]
+    protocol_timepoints = _protocol_timepoints()
+    CourseTimepoint.objects.all().delete()
     CourseOutcome.objects.all().delete()
     CourseSessionCount.objects.all().delete()
     for start in range(0, len(courses), REBUILD_BATCH):
         chunk = courses[start : start + REBUILD_BATCH]
-        outcomes, counts = [], []
+        outcomes, counts, timepoint_rows = [], [], []
         for course in chunk:
             mine, my_scores = sessions.get(course.pk, ()), scores.get(course.pk, ())
             values = _course_values(course, mine, my_scores, instruments, nrs)
-            outcomes.append(CourseOutcome(course_id=course.pk, **values))
+            outcomes.append(CourseOutcome(course_id=course.pk, **_stored(values)))
             counts += _counts(
                 course, mine, my_scores, regions.get(course.pk, {}), effects.get(course.pk, ()), values
             )
+            timepoint_rows += _timepoint_rows(course, values, protocol_timepoints, instruments, nrs)
         insert_rows(CourseOutcome, outcomes)
         insert_rows(CourseSessionCount, counts, batch_size=REBUILD_BATCH)
+        insert_rows(CourseTimepoint, timepoint_rows, batch_size=REBUILD_BATCH)
     # Writes past the services (bulk loads) are why a rebuild runs: cached reports must not outlive them.
     report_data_changed()
     return len(courses)

@@ -67,9 +67,9 @@ def test_a_follow_up_score_updates_the_chart_and_the_responder_status(page, live
 
     page.get_by_label("Instrument*").select_option(str(nrs.pk))
     page.get_by_label("Score*").fill("3")
-    page.get_by_label("Timepoint*").select_option(label="12 weeks after last session")
+    page.get_by_label("Timepoint*").select_option(label="3 months (12 weeks) after last session")
     page.get_by_role("button", name="Record score").click()
     page.wait_for_function("() => Chart.getChart('pain-trend') !== undefined")
     assert page.evaluate("() => Chart.getChart('pain-trend').data.datasets[0].data") == [8, 8, 7, 6, 3]
     assert page.get_by_text("Responder", exact=True).is_visible()
-    assert page.locator("#trend-table").get_by_text("12 weeks after last session").is_visible()
+    assert page.locator("#trend-table").get_by_text("3 months (12 weeks) after last session").is_visible()

@@ -180,7 +180,7 @@ def test_the_patient_trend_spans_all_courses_and_instruments(practitioner, clien
     measures = {(row["measure"], row["source"]) for row in data["rows"]}
     assert ("NRS", "Baseline") in measures
     assert ("NRS", "Session 3") in measures
-    assert ("KOOS", "12 weeks after last session") in measures
+    assert ("KOOS", "3 months (12 weeks) after last session") in measures
     pain = next(s for s in data["datasets"] if s["axis"] == "pain")
     assert [p["y"] for p in pain["points"]] == [8.0, 8.0, 6.0, 4.0, 3.0]
 
