@@ -233,6 +233,14 @@ class OutcomeInstrument(models.Model):
     def __str__(self):
         return f"{self.name} ({self.code})"
 
+    @property
+    def mcid_text(self):
+        """The MCID in words, as every page and export states it: '2 points or 30 % of the baseline'."""
+        text = f"{self.mcid_absolute.normalize():f} points"
+        if self.mcid_relative_percent is not None:
+            text += f" or {self.mcid_relative_percent.normalize():f} % of the baseline"
+        return text
+
     def improvement(self, baseline, latest):
         """Change from baseline in the instrument's 'better' direction (positive = better)."""
         return (latest - baseline) if self.higher_is_better else (baseline - latest)
@@ -422,6 +430,16 @@ class StopReason(models.TextChoices):
     ADVERSE_EVENT = "adverse_event", "Adverse event"
     PATIENT_CHOICE = "patient_choice", "Patient choice"
     LOST_TO_FOLLOW_UP = "lost_to_follow_up", "Lost to follow-up"
+
+
+# Stopping for these reasons is a drop-out (outcomes: adherence and time to discontinuation); a course stopped
+# because its goal was met, like a completed one, is not.
+DROP_OUT_REASONS = (
+    StopReason.NO_RESPONSE,
+    StopReason.ADVERSE_EVENT,
+    StopReason.PATIENT_CHOICE,
+    StopReason.LOST_TO_FOLLOW_UP,
+)
 
 
 class CourseQuerySet(models.QuerySet):

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 from courses import timeline
 from courses.models import (
-    FOLLOW_UP_WEEKS,
     Injection,
     OutcomeInstrument,
     OutcomeScore,
@@ -389,14 +388,14 @@ def course_trend(course, sessions, scores, nrs=None):
     }
 
 
-def follow_up_due(course, progress):
-    """The 6/12/26/52-week follow-up dates after the last completed session, for a closed course."""
-    if progress.last_completed_on is None:
-        return []
-    return [
-        (Timepoint(tp).label, progress.last_completed_on + datetime.timedelta(weeks=weeks))
-        for tp, weeks in FOLLOW_UP_WEEKS.items()
-    ]
+def course_timepoints(course):
+    """The course's values at the protocol's outcome timepoints, by measure and target day: the rows the
+    outcome summary keeps (outcomes.timepoints), so the page and the dashboard read the same values."""
+    return list(
+        course.timepoint_values.select_related("timepoint", "instrument").order_by(
+            "instrument__name", "timepoint__target_days", "timepoint_id"
+        )
+    )
 
 
 # --- Lot recall -----------------------------------------------------------------------------------

@@ -189,7 +189,7 @@ def _detail_context(request, course, **forms):
             instrument_baseline=instrument_baseline,
             responses=selectors.course_responses(course, sessions, scores, nrs),
             trend=selectors.course_trend(course, sessions, scores, nrs),
-            follow_ups=selectors.follow_up_due(course, progress),
+            timepoint_values=selectors.course_timepoints(course),
             can_score=request.user.has_perm("courses.add_outcomescore"),
             can_void_score=request.user.has_perm("courses.change_outcomescore"),
         )

@@ -1,6 +1,6 @@
 """Small portable SQL helpers the outcome reports need (SQLite and PostgreSQL)."""
 
-from django.db.models import Aggregate, FloatField, Func, IntegerField
+from django.db.models import Func, IntegerField
 
 
 class DaysBetween(Func):
@@ -21,11 +21,3 @@ class DaysBetween(Func):
             arg_joiner=") - julianday(",
             **extra_context,
         )
-
-
-class Median(Aggregate):
-    """PostgreSQL's PERCENTILE_CONT(0.5); other databases use the ordered-slice fallback in selectors."""
-
-    function = "PERCENTILE_CONT"
-    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()

@@ -7,8 +7,9 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from courses.models import CourseStatus, ProtocolSettings, SessionStatus, SideEffect, TreatmentSession
-from outcomes import selectors
+from outcomes import responders, selectors
 from outcomes.dbfunctions import DaysBetween
+from outcomes.models import CourseTimepoint
 
 FIGURES = {
     "all": "All courses",
@@ -16,6 +17,7 @@ FIGURES = {
     "completed": "Completed courses",
     "closed": "Completed or stopped courses",
     "stopped": "Stopped courses",
+    "dropped-out": "Dropped out (stopped for no response, an adverse event, patient choice or lost)",
     "sessions-this-month": "Courses with a session completed this month",
     "evaluable": "Courses evaluable for response (a pain score after baseline)",
     "evaluable-50": "Courses evaluable for ≥ 50 % response (baseline pain above 0)",
@@ -34,7 +36,40 @@ FIGURES = {
     "serious": "Courses with serious events",
     "deviation": "Protocol deviations",
     "interval-outside": "Courses with an interval between sessions outside the spacing window",
+    # At a protocol timepoint on an outcome measure (the "Responders at" and "Outcome measure" filters).
+    "tp-treated": "Courses with a treatment",
+    "tp-due": "Courses due at the timepoint (intention-to-treat: scored or missing)",
+    "tp-scored": "Courses scored in the timepoint's window (available cases)",
+    "tp-missing": "Courses missing the timepoint (window closed without a score)",
+    "tp-awaiting": "Courses awaiting the timepoint (window not closed yet)",
+    "tp-responders-mcid": "Responders ≥ MCID at the timepoint",
+    "tp-responders-50": "Responders ≥ 50 % at the timepoint",
+    "tp-pp-responders-mcid": "Responders ≥ MCID at the timepoint, completed within the protocol",
+    "tp-pp-responders-50": "Responders ≥ 50 % at the timepoint, completed within the protocol",
 }
+
+
+def _timepoint_filter(figure, filters):
+    timepoint, instrument = responders.reading(filters)
+    today = timezone.localdate()
+    condition = {
+        "tp-treated": Q(),
+        "tp-due": responders.due(today),
+        "tp-scored": responders.scored(),
+        "tp-missing": responders.missing(today),
+        "tp-awaiting": responders.awaiting(today),
+        "tp-responders-mcid": Q(meets_mcid=True),
+        "tp-responders-50": Q(meets_half=True),
+        "tp-pp-responders-mcid": Q(meets_mcid=True),
+        "tp-pp-responders-50": Q(meets_half=True),
+    }[figure]
+    values = CourseTimepoint.objects.filter(
+        condition, course=OuterRef("pk"), timepoint=timepoint, instrument=instrument
+    )
+    found = Exists(values)
+    if figure.startswith("tp-pp-"):
+        return found & responders.per_protocol(prefix="")
+    return found
 
 
 def _side_effect_filter(filters, *, serious=False):
@@ -87,6 +122,8 @@ def figure_filter(figure, filters):
         return Q(status__in=selectors.CLOSED)
     if figure == "stopped":
         return Q(status=CourseStatus.STOPPED)
+    if figure == "dropped-out":
+        return selectors.DROPPED_OUT
     if figure == "sessions-this-month":
         today = timezone.localdate()
         month_start = timezone.make_aware(datetime.datetime.combine(today.replace(day=1), datetime.time.min))
@@ -129,4 +166,6 @@ def figure_filter(figure, filters):
         return Q(is_protocol_deviation=True)
     if figure == "interval-outside":
         return _interval_outside()
+    if figure.startswith("tp-"):
+        return _timepoint_filter(figure, filters)
     return None

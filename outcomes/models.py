@@ -12,6 +12,7 @@ changed (clinic.changes) and outcomes.refresh recomputes the courses named (`out
 """
 
 from django.db import models
+from django.utils import timezone
 
 from courses.models import OutcomeInstrument, ProtocolTimepoint, TreatmentCourse
 
@@ -165,6 +166,19 @@ class CourseTimepoint(models.Model):
 
     def __str__(self):
         return f"Course {self.course_id} at {self.timepoint_id} on {self.instrument_id}: {self.value}"
+
+    @property
+    def state(self):
+        """Scored, missing or awaiting today (outcomes.timepoints.state)."""
+        from outcomes.timepoints import state
+
+        return state(self.value is not None, self.closes_on, timezone.localdate())
+
+    @property
+    def state_label(self):
+        from outcomes.timepoints import STATE_LABELS
+
+        return STATE_LABELS[self.state]
 
 
 class ReportVersion(models.Model):

@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from clinic.choices import BodyRegion
 from courses.models import (
+    DROP_OUT_REASONS,
     CourseStatus,
     InjectionSite,
     OutcomeInstrument,
@@ -44,8 +45,8 @@ from courses.models import (
     TreatmentCourse,
     TreatmentSession,
 )
-from outcomes.dbfunctions import Median
 from outcomes.models import CourseSessionCount
+from outcomes.volumes import volume_band
 
 # Dextrose concentration bands of a preparation (final % in the syringe).
 BAND_NONE = "none"
@@ -130,7 +131,8 @@ def annotate_outcomes(courses):
         # The baselines fixed by the first treatment (courses.timeline), not the scores typed at planning.
         baseline=F(f"{summary}baseline_pain"),
         baseline_instrument=F(f"{summary}baseline_instrument"),
-        band=band_of(f"{summary}max_dextrose"),
+        # The band of most of the course's treatments: the strongest one ever used mixes in course length.
+        band=F(f"{summary}modal_band"),
     )
     # The pain NRS is lower-is-better: change = latest − baseline (negative is better).
     return courses.annotate(
@@ -159,6 +161,8 @@ EVALUABLE_50 = _flag("evaluable_50")
 BASELINE_ZERO = _flag("baseline_zero")
 # Pain ≥ MCID: the NRS's absolute MCID (2 points) or its relative MCID of baseline (30 %).
 RESPONDER_MCID = _flag("responder_mcid")
+# Stopped for no response, an adverse event, the patient's choice or loss to follow-up ("goal met" is not).
+DROPPED_OUT = Q(status=CourseStatus.STOPPED, stop_reason__in=DROP_OUT_REASONS)
 RESPONDER_50 = _flag("responder_50")
 # The course's own instrument, when it has one besides the pain NRS and a baseline score for it.
 INSTRUMENT_TRACKED = _flag("instrument_tracked")
@@ -183,19 +187,6 @@ def evaluable_flag(evaluable, responder):
         default=Value(0),
         output_field=IntegerField(),
     )
-
-
-def responder_aggregates():
-    return {
-        "n": Count("pk"),
-        "evaluable": Count("pk", filter=EVALUABLE),
-        "responders_mcid": Count("pk", filter=RESPONDER_MCID),
-        "evaluable_50": Count("pk", filter=EVALUABLE_50),
-        "responders_50": Count("pk", filter=RESPONDER_50),
-        "baseline_zero": Count("pk", filter=BASELINE_ZERO),
-        "lost": Count("pk", filter=LOST),
-        "awaiting": Count("pk", filter=AWAITING),
-    }
 
 
 def rate(part, whole, per=100):
@@ -255,12 +246,18 @@ def outcome_courses(user, filters):
         courses = courses.filter(with_anaesthetic=filters["anaesthetic"] == "yes")
     if filters.get("sessions_received") is not None:
         courses = courses.filter(sessions_received=filters["sessions_received"])
+    if filters.get("volume_band"):
+        courses = courses.annotate(volume_band=volume_band("outcome_summary__total_volume_ml")).filter(
+            volume_band=filters["volume_band"]
+        )
     if (
-        not (filters.get("band") or filters.get("anaesthetic") in ("yes", "no"))
+        not (filters.get("band") or filters.get("anaesthetic") in ("yes", "no") or filters.get("volume_band"))
         and filters.get("sessions_received") is None
     ):
         courses.plain_ids = plain.values("pk")
-    courses.whole_clinic = not filters and user.has_perm("courses.view_all_outcomes")
+    # The timepoint and the measure choose which figures to read, not which courses.
+    course_filters = {key for key in filters if key not in ("timepoint", "instrument")}
+    courses.whole_clinic = not course_filters and user.has_perm("courses.view_all_outcomes")
     return courses
 
 
@@ -278,9 +275,73 @@ class Table:
     chart: dict | None = None
     pivot: dict | None = None  # a compact layout of the same numbers for the page (conditions × points)
     empty_text: str = "No data for these filters."
+    footnote: str = ""  # how to read the table (denominators, method), shown under it
+    definition: str = ""  # the definition behind the figures (outcomes.definitions), one click away
+
+    def _kinds(self):
+        """{column key: "proportion" or "mean"} for the columns holding outcomes.stats figures."""
+        kinds = {}
+        for key, _ in self.columns:
+            for row in self.rows:
+                kind = getattr(row.get(key), "kind", None)
+                if kind:
+                    kinds[key] = kind
+                    break
+        return kinds
+
+    def csv_header(self):
+        """Column labels for the CSV download; a proportion or a mean spreads over one column per number."""
+        kinds = self._kinds()
+        header = []
+        for key, label in self.columns:
+            if kinds.get(key) == "proportion":
+                header += [
+                    f"{label}: responders",
+                    f"{label}: of",
+                    f"{label} (%)",
+                    f"{label}: 95 % CI low",
+                    f"{label}: 95 % CI high",
+                ]
+            elif kinds.get(key) == "mean":
+                header += [f"{label}: n", f"{label}: mean", f"{label}: 95 % CI low", f"{label}: 95 % CI high"]
+            else:
+                header.append(label)
+        return header
 
     def values(self):
-        return [[row.get(key) for key, _ in self.columns] for row in self.rows]
+        kinds = self._kinds()
+        values = []
+        for row in self.rows:
+            line = []
+            for key, _ in self.columns:
+                value = row.get(key)
+                if kinds.get(key) == "proportion":
+                    line += (
+                        [None] * 5
+                        if value is None
+                        else [
+                            value.k,
+                            value.n,
+                            _rounded(value.percent),
+                            _rounded(value.low),
+                            _rounded(value.high),
+                        ]
+                    )
+                elif kinds.get(key) == "mean":
+                    line += (
+                        [None] * 4
+                        if value is None
+                        else [
+                            value.n,
+                            _rounded(value.mean, 2),
+                            _rounded(value.low, 2),
+                            _rounded(value.high, 2),
+                        ]
+                    )
+                else:
+                    line.append(value)
+            values.append(line)
+        return values
 
     def cells(self):
         """Rows as (value, drill-down URL or None) pairs, in column order, for templates."""
@@ -289,151 +350,37 @@ class Table:
         ]
 
 
-RESPONDER_COLUMNS = [
-    ("n", "Courses"),
-    ("evaluable", "Evaluable"),
-    ("responders_mcid", "Responders ≥ MCID"),
-    ("rate_mcid", "≥ MCID rate (%)"),
-    ("evaluable_50", "Evaluable for ≥ 50 %"),
-    ("responders_50", "Responders ≥ 50 %"),
-    ("rate_50", "≥ 50 % rate (%)"),
-    ("baseline_zero", "Baseline 0 (not evaluable for ≥ 50 %)"),
-    ("lost", "Lost to follow-up"),
-    ("awaiting", "Awaiting follow-up"),
-]
-RESPONDER_FIGURES = {
-    "n": "all",
-    "evaluable": "evaluable",
-    "responders_mcid": "responders-mcid",
-    "evaluable_50": "evaluable-50",
-    "responders_50": "responders-50",
-    "baseline_zero": "baseline-zero",
-    "lost": "lost",
-    "awaiting": "awaiting",
-}
-
-
-def _responder_row(label, counts, link, params):
-    row = {"group": label, **{key: counts[key] for key in RESPONDER_FIGURES}}
-    row["rate_mcid"] = rate(counts["responders_mcid"], counts["evaluable"])
-    row["rate_50"] = rate(counts["responders_50"], counts["evaluable_50"])
-    row["_links"] = {key: link(figure, **params) for key, figure in RESPONDER_FIGURES.items()}
-    return row
-
-
-RESPONDER_DIMENSIONS = {
-    # name: (title, grouping expression, label function, drill-down parameter)
-    "condition": ("Responders by condition", "condition__name", "condition"),
-    "band": ("Responders by dextrose band (strongest in the course)", "band", "band"),
-    "anaesthetic": ("Responders by anaesthetic in the preparation", "with_anaesthetic", "anaesthetic"),
-    "sessions": ("Responders by number of sessions received", "sessions_received", "sessions_received"),
-    "practitioner": ("Responders by practitioner", "practitioner", "practitioner"),
-}
-
-
-def responders_by(courses, dimension, *, link):
-    title, key, param = RESPONDER_DIMENSIONS[dimension]
-    group_fields = order = [key]
-    if dimension == "condition":
-        group_fields, order = ["condition", "condition__name"], ["condition__name", "condition"]
-    if dimension == "practitioner":
-        group_fields = ["practitioner", "practitioner__first_name", "practitioner__last_name"]
-        order = ["practitioner__last_name", "practitioner__first_name", "practitioner"]
-    grouped = courses.values(*group_fields).annotate(**responder_aggregates()).order_by(*order)
-    rows = []
-    for counts in grouped:
-        if dimension == "condition":
-            label, value = counts["condition__name"], counts["condition"]
-        elif dimension == "practitioner":
-            label = f"{counts['practitioner__first_name']} {counts['practitioner__last_name']}".strip()
-            value = counts["practitioner"]
-        elif dimension == "band":
-            label, value = BAND_LABELS[counts["band"]], counts["band"]
-        elif dimension == "anaesthetic":
-            value = "yes" if counts["with_anaesthetic"] else "no"
-            label = "With anaesthetic" if value == "yes" else "Without anaesthetic"
-        else:
-            value = counts["sessions_received"]
-            label = f"{value} session{'s' if value != 1 else ''}"
-        rows.append({**_responder_row(label, counts, link, {param: value}), "_value": value})
-    if dimension == "band":
-        order = [code for code, _ in BANDS]
-        rows.sort(key=lambda row: order.index(row["_value"]))
-    columns = [
-        ("group", RESPONDER_DIMENSIONS[dimension][0].split(" by ")[1].capitalize()),
-        *RESPONDER_COLUMNS,
-    ]
-    chart = {
-        "type": "bar",
-        "labels": [row["group"] for row in rows],
-        "datasets": [
-            {"label": "≥ MCID (%)", "data": [row["rate_mcid"] for row in rows]},
-            {"label": "≥ 50 % (%)", "data": [row["rate_50"] for row in rows]},
-        ],
-        "y_title": "Responders (% of evaluable)",
-    }
-    return Table(f"responders-{dimension}", title, columns, rows, chart)
-
-
-def median_pain_change(courses, evaluable_count):
-    """Median of latest − baseline pain over evaluable courses, in the database."""
-    evaluable = courses.filter(EVALUABLE)
-    if not evaluable_count:
-        return None
-    if connection.vendor == "postgresql":
-        value = evaluable.aggregate(median=Median("pain_change"))["median"]
-        return round(float(value), 1)
-    # Portable fallback: the middle one or two values of the ordered set, fetched by offset.
-    low = (evaluable_count - 1) // 2
-    high = evaluable_count // 2
-    middle = list(evaluable.order_by("pain_change").values_list("pain_change", flat=True)[low : high + 1])
-    return round(float(sum(middle)) / len(middle), 1)
+def _rounded(value, places=1):
+    return None if value is None else round(value, places)
 
 
 def headline(courses, *, link):
-    """The headline figures, each with the link to the courses behind it."""
+    """The headline counts, each with the link to the courses behind it (the responder figures are read at
+    a timepoint: outcomes.responders.headline)."""
     counts = courses.aggregate(
+        n=Count("pk"),
         active=Count("pk", filter=Q(status=CourseStatus.ACTIVE)),
         completed=Count("pk", filter=Q(status=CourseStatus.COMPLETED)),
         deviations=Count("pk", filter=Q(is_protocol_deviation=True)),
-        instrument_evaluable=Count("pk", filter=INSTRUMENT_EVALUABLE),
-        instrument_responders=Count("pk", filter=INSTRUMENT_RESPONDER),
-        instrument_evaluable_50=Count("pk", filter=INSTRUMENT_EVALUABLE_50),
-        instrument_responders_50=Count("pk", filter=INSTRUMENT_RESPONDER_50),
-        instrument_lost=Count("pk", filter=INSTRUMENT_LOST),
-        instrument_awaiting=Count("pk", filter=INSTRUMENT_AWAITING),
         # Completed sessions per course are in the outcome summary: no scan of every session.
         sessions_completed=Coalesce(Sum("sessions_received"), 0),
-        **responder_aggregates(),
     )
     today = timezone.localdate()
     month_start = timezone.make_aware(datetime.datetime.combine(today.replace(day=1), datetime.time.min))
     # This month's sessions only: a range of session_status_time_idx (status, starts_at).
-    session_counts = {
-        "completed": counts.pop("sessions_completed"),
-        "this_month": TreatmentSession.objects.filter(
-            course__in=course_ids(courses), status=SessionStatus.COMPLETED, starts_at__gte=month_start
-        ).count(),
-    }
+    this_month = TreatmentSession.objects.filter(
+        course__in=course_ids(courses), status=SessionStatus.COMPLETED, starts_at__gte=month_start
+    ).count()
     by_term = report_counts(courses)[CourseSessionCount.Dimension.EFFECT_TERM].values()
     effects = {"total": sum(n for n, _ in by_term), "serious": sum(serious for _, serious in by_term)}
     counts.update(
-        sessions_completed=session_counts["completed"],
-        sessions_this_month=session_counts["this_month"],
+        sessions_this_month=this_month,
         side_effects=effects["total"],
         serious=effects["serious"],
-        side_effects_per_100=rate(effects["total"], session_counts["completed"]),
-        rate_mcid=rate(counts["responders_mcid"], counts["evaluable"]),
-        rate_50=rate(counts["responders_50"], counts["evaluable_50"]),
-        instrument_rate=rate(counts["instrument_responders"], counts["instrument_evaluable"]),
-        instrument_rate_50=rate(counts["instrument_responders_50"], counts["instrument_evaluable_50"]),
-        median_pain_change=median_pain_change(courses, counts["evaluable"]),
+        side_effects_per_100=rate(effects["total"], counts["sessions_completed"]),
     )
     counts["notes"] = {
-        "median": f"{counts['evaluable']} evaluable course{'s' if counts['evaluable'] != 1 else ''}",
-        "rate_mcid": f"{counts['responders_mcid']} of {counts['evaluable']} evaluable",
-        "rate_50": f"{counts['responders_50']} of {counts['evaluable_50']} evaluable",
-        "side_effects": f"{effects['total']} in {session_counts['completed']} completed sessions",
+        "side_effects": f"{effects['total']} in {counts['sessions_completed']} completed sessions",
         "month": f"{today:%B %Y}",
     }
     counts["links"] = {
@@ -443,19 +390,6 @@ def headline(courses, *, link):
             "active",
             "completed",
             "sessions-this-month",
-            "evaluable",
-            "evaluable-50",
-            "responders-mcid",
-            "responders-50",
-            "baseline-zero",
-            "lost",
-            "awaiting",
-            "instrument-evaluable",
-            "instrument-responders",
-            "instrument-evaluable-50",
-            "instrument-responders-50",
-            "instrument-lost",
-            "instrument-awaiting",
             "side-effects",
             "serious",
             "deviation",
@@ -899,7 +833,7 @@ def adherence(courses, *, link):
         closed.values("sessions_received")
         .annotate(
             courses=Count("pk"),
-            stopped=Count("pk", filter=Q(status=CourseStatus.STOPPED)),
+            stopped=Count("pk", filter=DROPPED_OUT),
         )
         .order_by("sessions_received")
     )
@@ -916,7 +850,7 @@ def adherence(courses, *, link):
                 "drop_out": rate(row["stopped"], reached),
                 "_links": {
                     "ended": link("closed", sessions_received=number),
-                    "stopped": link("stopped", sessions_received=number),
+                    "stopped": link("dropped-out", sessions_received=number),
                 },
             }
         )
@@ -925,7 +859,7 @@ def adherence(courses, *, link):
         "type": "bar",
         "labels": [str(row["sessions"]) for row in rows],
         "datasets": [
-            {"label": "Stopped early", "data": [row["stopped"] for row in rows]},
+            {"label": "Dropped out", "data": [row["stopped"] for row in rows]},
             {"label": "Ended (all closed)", "data": [row["ended"] for row in rows]},
         ],
         "y_title": "Closed courses",
@@ -935,7 +869,7 @@ def adherence(courses, *, link):
         ("sessions", "Sessions received"),
         ("reached", "Closed courses reaching this many"),
         ("ended", "Ended after this many"),
-        ("stopped", "Of which stopped early"),
+        ("stopped", "Of which dropped out"),
         ("drop_out", "Drop-out here (% of those reaching)"),
     ]
     table = Table(

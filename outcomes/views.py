@@ -15,13 +15,11 @@ from clinic.csv_export import csv_response, streaming_csv_response
 from clinic.inputs import page_number
 from clinic.models import User
 from courses.models import OutcomeInstrument
-from outcomes import exports, figures, selectors
+from outcomes import definitions, exports, figures, responders, selectors, survival
 from outcomes.forms import OutcomeFilterForm, practitioner_list
 from outcomes.reports import ReportCache
 from outcomes.trend import patient_trend
 from patients.models import Patient
-
-DEFAULT_MCID = 2
 
 
 class _Report:
@@ -46,10 +44,9 @@ class _Report:
         return selectors.outcome_courses(self._user, self.filters)
 
     @cached_property
-    def mcid(self):
-        """The pain NRS's absolute MCID, for the definitions shown with the figures."""
-        nrs = selectors.pain_instrument()
-        return nrs.mcid_absolute if nrs else DEFAULT_MCID
+    def reading(self):
+        """(timepoint, instrument) the responder figures are read at (outcomes.responders.reading)."""
+        return responders.reading(self.filters)
 
     def link(self, figure, **group):
         params = {**self.params, **{key: value for key, value in group.items() if value is not None}}
@@ -76,13 +73,37 @@ class _Report:
         return self.cache.table(name, compute)
 
 
+def _by_timepoint(report):
+    _, instrument = report.reading
+    if instrument is None:
+        raise Http404("No outcome measure.")
+    return responders.by_timepoint(report.courses, instrument, link=report.link)
+
+
+def _by_group(report, dimension):
+    timepoint, instrument = report.reading
+    if timepoint is None or instrument is None:
+        raise Http404("No timepoint or outcome measure.")
+    return responders.by_group(report.courses, instrument, timepoint, dimension, link=report.link)
+
+
+def _condition_by_band(report):
+    timepoint, instrument = report.reading
+    if timepoint is None or instrument is None:
+        raise Http404("No timepoint or outcome measure.")
+    return responders.condition_by_band(report.courses, instrument, timepoint, link=report.link)
+
+
 TABLES = {
     "pain-by-session": lambda r: selectors.pain_by_session(r.courses, link=r.link),
     "pain-by-week": lambda r: selectors.pain_by_week(r.courses, link=r.link),
+    "responders-timepoints": _by_timepoint,
     **{
-        f"responders-{dimension}": (lambda r, d=dimension: selectors.responders_by(r.courses, d, link=r.link))
-        for dimension in selectors.RESPONDER_DIMENSIONS
+        f"responders-{dimension}": (lambda r, d=dimension: _by_group(r, d)) for dimension in responders.GROUPS
     },
+    "responders-condition-band": _condition_by_band,
+    "time-to-discontinuation": lambda r: survival.discontinuation_table(r.courses),
+    "time-to-response": lambda r: survival.response_table(r.courses),
     "side-effects-term": lambda r: selectors.side_effects_by_term(r.courses, link=r.link),
     "side-effects-band": lambda r: selectors.side_effects_by_band(r.courses, link=r.link),
     "side-effects-region": lambda r: selectors.side_effects_by_region(r.courses, link=r.link),
@@ -118,14 +139,44 @@ def dashboard(request):
     return render(request, "outcomes/dashboard.html", context)
 
 
+# The dashboard's sections, one tab each (templates/outcomes/_dashboard_figures.html).
+TABS = [
+    ("responders", "Responders"),
+    ("time", "Time to event"),
+    ("dose", "Dose and exposure"),
+    ("pain", "Pain trend"),
+    ("safety", "Safety"),
+    ("adherence", "Adherence"),
+    ("definitions", "Definitions"),
+]
+
+
 def _dashboard_context(report):
     adherence = selectors.adherence(report.courses, link=report.link)
+    timepoint, instrument = report.reading
+    has_reading = timepoint is not None and instrument is not None
     context = {
         "querystring": report.querystring(),
-        "mcid": report.mcid,
         "headline": selectors.headline(report.courses, link=report.link),
+        "primary": responders.headline(report.courses, timepoint, instrument, link=report.link),
+        "definitions": definitions.catalogue_definitions(),
+        "text": definitions,
+        "tabs": TABS,
+        "timepoints": selectors._memo(report.courses, "timepoints", responders.timepoint_choices)[0],
         "pain_tables": [report.table("pain-by-session"), report.table("pain-by-week")],
-        "responder_tables": [report.table(f"responders-{d}") for d in selectors.RESPONDER_DIMENSIONS],
+        "timepoint_table": report.table("responders-timepoints") if instrument else None,
+        "responder_tables": (
+            [report.table(f"responders-{d}") for d in ("condition", "practitioner", "anaesthetic")]
+            if has_reading
+            else []
+        ),
+        "dose_tables": (
+            [report.table(f"responders-{d}") for d in ("band", "sessions", "volume")]
+            + [report.table("responders-condition-band")]
+            if has_reading
+            else []
+        ),
+        "survival_tables": [report.table("time-to-discontinuation"), report.table("time-to-response")],
         "safety_tables": [
             report.table("side-effects-term"),
             report.table("side-effects-band"),
@@ -136,7 +187,10 @@ def _dashboard_context(report):
     }
     tables = [
         *context["pain_tables"],
+        *([context["timepoint_table"]] if context["timepoint_table"] else []),
         *context["responder_tables"],
+        *context["dose_tables"],
+        *context["survival_tables"],
         *context["safety_tables"],
         context["serious_table"],
         adherence["table"],
@@ -166,9 +220,10 @@ def _course_list(request):
         "figure_label": figures.FIGURES[figure],
         "page": page,
         "form": report.form,
+        "filters_in_force": report.form.described(),
+        "reading": report.reading if figure.startswith("tp-") else None,
         "querystring": report.querystring(),
         "page_querystring": urlencode(page_params),
-        "mcid": report.mcid,
     }
     return render(request, "outcomes/course_list.html", context)
 
@@ -188,7 +243,7 @@ def table_csv(request, name):
     table = _Report(request).cached_table(name)
     log_event(request, f"CSV download: {table.name}")
     return csv_response(
-        [label for _, label in table.columns],
+        table.csv_header(),
         table.values(),
         f"{table.name}-{timezone.localdate():%Y%m%d}.csv",
     )

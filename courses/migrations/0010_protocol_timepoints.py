@@ -2,34 +2,89 @@
 
 from django.db import migrations, models
 
+from clinic.roles import grant, revoke
+
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('courses', '0009_two_factor_for_everyone'),
+        ("courses", "0009_two_factor_for_everyone"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='outcomescore',
-            name='timepoint',
-            field=models.CharField(choices=[('baseline', 'Baseline'), ('session', 'At a session'), ('between', 'Between sessions'), ('eoc', 'End of course'), ('w6', '6 weeks after last session'), ('w12', '3 months (12 weeks) after last session'), ('w26', '6 months (26 weeks) after last session'), ('w52', '12 months (52 weeks) after last session')], max_length=10),
+            model_name="outcomescore",
+            name="timepoint",
+            field=models.CharField(
+                choices=[
+                    ("baseline", "Baseline"),
+                    ("session", "At a session"),
+                    ("between", "Between sessions"),
+                    ("eoc", "End of course"),
+                    ("w6", "6 weeks after last session"),
+                    ("w12", "3 months (12 weeks) after last session"),
+                    ("w26", "6 months (26 weeks) after last session"),
+                    ("w52", "12 months (52 weeks) after last session"),
+                ],
+                max_length=10,
+            ),
         ),
         migrations.CreateModel(
-            name='ProtocolTimepoint',
+            name="ProtocolTimepoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=20, unique=True)),
-                ('name', models.CharField(max_length=60, unique=True)),
-                ('target_days', models.PositiveSmallIntegerField(help_text="The day the score is due, counted from the course's last treatment.", verbose_name='target (days after the last treatment)')),
-                ('window_before_days', models.PositiveSmallIntegerField(help_text='A score this many days early still counts.', verbose_name='window opens (days before the target)')),
-                ('window_after_days', models.PositiveSmallIntegerField(help_text='A score this many days late still counts; after that the timepoint is missing.', verbose_name='window closes (days after the target)')),
-                ('primary', models.BooleanField(default=False, help_text="The timepoint the dashboard's responder tables open on.", verbose_name='primary timepoint')),
-                ('active', models.BooleanField(default=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=20, unique=True)),
+                ("name", models.CharField(max_length=60, unique=True)),
+                (
+                    "target_days",
+                    models.PositiveSmallIntegerField(
+                        help_text="The day the score is due, counted from the course's last treatment.",
+                        verbose_name="target (days after the last treatment)",
+                    ),
+                ),
+                (
+                    "window_before_days",
+                    models.PositiveSmallIntegerField(
+                        help_text="A score this many days early still counts.",
+                        verbose_name="window opens (days before the target)",
+                    ),
+                ),
+                (
+                    "window_after_days",
+                    models.PositiveSmallIntegerField(
+                        help_text="A score this many days late still counts; after that the timepoint is missing.",
+                        verbose_name="window closes (days after the target)",
+                    ),
+                ),
+                (
+                    "primary",
+                    models.BooleanField(
+                        default=False,
+                        help_text="The timepoint the dashboard's responder tables open on.",
+                        verbose_name="primary timepoint",
+                    ),
+                ),
+                ("active", models.BooleanField(default=True)),
             ],
             options={
-                'ordering': ['target_days', 'pk'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('window_before_days__lte', models.F('target_days'))), name='timepoint_window_after_last_treatment', violation_error_message="The window cannot open before the last treatment: make the days before the target at most the target's days after the last treatment."), models.UniqueConstraint(condition=models.Q(('primary', True)), fields=('primary',), name='timepoint_one_primary', violation_error_message='Only one timepoint can be the primary one.')],
+                "ordering": ["target_days", "pk"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("window_before_days__lte", models.F("target_days"))),
+                        name="timepoint_window_after_last_treatment",
+                        violation_error_message="The window cannot open before the last treatment: make the days before the target at most the target's days after the last treatment.",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("primary", True)),
+                        fields=("primary",),
+                        name="timepoint_one_primary",
+                        violation_error_message="Only one timepoint can be the primary one.",
+                    ),
+                ],
             },
         ),
     ]
@@ -67,4 +122,23 @@ def seed(apps, schema_editor):
         )
 
 
-Migration.operations.append(migrations.RunPython(seed, migrations.RunPython.noop))
+# The protocol's timepoints are a catalogue: clinic admins manage them, everyone who reads outcomes sees them.
+MATRIX = {
+    "Front desk": ["courses.view_protocoltimepoint"],
+    "Practitioner": ["courses.view_protocoltimepoint"],
+    "Clinic admin": [f"courses.{action}_protocoltimepoint" for action in ("view", "add", "change")],
+}
+
+
+def grant_roles(apps, schema_editor):
+    grant(apps, MATRIX)
+
+
+def revoke_roles(apps, schema_editor):
+    revoke(apps, MATRIX)
+
+
+Migration.operations += [
+    migrations.RunPython(seed, migrations.RunPython.noop),
+    migrations.RunPython(grant_roles, revoke_roles),
+]

@@ -16,48 +16,79 @@ def backfill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('courses', '0010_protocol_timepoints'),
-        ('outcomes', '0009_constraint_sentences'),
+        ("courses", "0010_protocol_timepoints"),
+        ("outcomes", "0009_constraint_sentences"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='courseoutcome',
-            name='first_response_on',
+            model_name="courseoutcome",
+            name="first_response_on",
             field=models.DateField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='courseoutcome',
-            name='modal_band',
+            model_name="courseoutcome",
+            name="modal_band",
             field=models.CharField(blank=True, max_length=10),
         ),
         migrations.AddField(
-            model_name='courseoutcome',
-            name='total_volume_ml',
+            model_name="courseoutcome",
+            name="total_volume_ml",
             field=models.DecimalField(blank=True, decimal_places=2, max_digits=7, null=True),
         ),
         migrations.CreateModel(
-            name='CourseTimepoint',
+            name="CourseTimepoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('opens_on', models.DateField(blank=True, null=True)),
-                ('target_on', models.DateField(blank=True, null=True)),
-                ('closes_on', models.DateField(blank=True, null=True)),
-                ('value', models.DecimalField(blank=True, decimal_places=1, max_digits=6, null=True)),
-                ('value_on', models.DateField(blank=True, null=True)),
-                ('improvement', models.DecimalField(blank=True, decimal_places=1, max_digits=6, null=True)),
-                ('meets_mcid', models.BooleanField(default=False)),
-                ('evaluable_half', models.BooleanField(default=False)),
-                ('meets_half', models.BooleanField(default=False)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='timepoint_values', to='courses.treatmentcourse')),
-                ('instrument', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='courses.outcomeinstrument')),
-                ('timepoint', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='courses.protocoltimepoint')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("opens_on", models.DateField(blank=True, null=True)),
+                ("target_on", models.DateField(blank=True, null=True)),
+                ("closes_on", models.DateField(blank=True, null=True)),
+                ("value", models.DecimalField(blank=True, decimal_places=1, max_digits=6, null=True)),
+                ("value_on", models.DateField(blank=True, null=True)),
+                ("improvement", models.DecimalField(blank=True, decimal_places=1, max_digits=6, null=True)),
+                ("meets_mcid", models.BooleanField(default=False)),
+                ("evaluable_half", models.BooleanField(default=False)),
+                ("meets_half", models.BooleanField(default=False)),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="timepoint_values",
+                        to="courses.treatmentcourse",
+                    ),
+                ),
+                (
+                    "instrument",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="courses.outcomeinstrument",
+                    ),
+                ),
+                (
+                    "timepoint",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="courses.protocoltimepoint",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['timepoint', 'instrument'], name='course_timepoint_idx')],
-                'constraints': [models.UniqueConstraint(fields=('course', 'timepoint', 'instrument'), name='course_timepoint_unique', violation_error_message='These outcome figures were refreshed a moment ago by someone else: reload the page.')],
+                "indexes": [models.Index(fields=["timepoint", "instrument"], name="course_timepoint_idx")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("course", "timepoint", "instrument"),
+                        name="course_timepoint_unique",
+                        violation_error_message="These outcome figures were refreshed a moment ago by someone else: reload the page.",
+                    )
+                ],
             },
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),

@@ -206,7 +206,9 @@ def rename_condition(data, user):
 
 def edit_mcid(data, user):
     admin_save(
-        OutcomeInstrument.objects.get(code=OutcomeInstrument.PAIN_NRS_CODE), mcid_absolute=Decimal("6")
+        OutcomeInstrument.objects.get(code=OutcomeInstrument.PAIN_NRS_CODE),
+        mcid_absolute=Decimal("6"),
+        mcid_relative_percent=None,
     )
 
 
@@ -241,12 +243,13 @@ def test_each_kind_of_write_invalidates_the_cached_report(
 
 def test_the_figures_after_a_write_are_the_new_ones(clinic_admin, practitioner, client_for, clinic_data):
     client = client_for(clinic_admin)
-    assert client.get(DASHBOARD).context["headline"]["responders_mcid"] == 2  # C1, C8
+    # At the primary timepoint (3 months) C1 (8 -> 3) is the one course scored, and it responds.
+    assert client.get(DASHBOARD).context["primary"]["tally"].mcid == 1
 
     edit_mcid(clinic_data, practitioner)
 
-    # With an MCID of 6 points C1 (8 -> 3) still responds on the relative MCID (30 %); C8 (10 -> 8) does not.
-    assert client.get(DASHBOARD).context["headline"]["responders_mcid"] == 1
+    # With an MCID of 6 points and no relative MCID, 5 points is not enough.
+    assert client.get(DASHBOARD).context["primary"]["tally"].mcid == 0
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

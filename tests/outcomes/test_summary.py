@@ -18,7 +18,7 @@ from courses.models import (
     TreatmentCourse,
 )
 from courses.session_services import session_record
-from outcomes.models import CourseOutcome, CourseSessionCount
+from outcomes.models import CourseOutcome, CourseSessionCount, CourseTimepoint
 from outcomes.summary import course_outcome_refresh, course_outcomes_rebuild
 from scheduling.diary import visit_cancel
 from tests.factories import (
@@ -47,11 +47,18 @@ def counts(course=None):
     )
 
 
+def timepoint_values(course=None):
+    rows = CourseTimepoint.objects.all() if course is None else course.timepoint_values.all()
+    fields = [f.attname for f in CourseTimepoint._meta.concrete_fields if f.attname != "id"]
+    return sorted(rows.values_list(*fields), key=lambda row: row[:3])
+
+
 def assert_equal_to_a_rebuild(course):
-    before, before_counts = stored(course), counts(course)
+    before, before_counts, before_values = stored(course), counts(course), timepoint_values(course)
     course_outcomes_rebuild()
     assert stored(course) == before
     assert counts(course) == before_counts
+    assert timepoint_values(course) == before_values
     return before
 
 
@@ -171,7 +178,8 @@ def test_a_refreshed_row_equals_the_rebuilt_row_for_every_course_of_the_hand_cou
     build_clinic(practitioner, ClinicBuilder())
     course_outcomes_rebuild()
     rebuilt = {row["course_id"]: row for row in CourseOutcome.objects.values()}
-    rebuilt_counts = counts()
+    rebuilt_counts, rebuilt_values = counts(), timepoint_values()
+    CourseTimepoint.objects.all().delete()
     CourseOutcome.objects.all().delete()
     CourseSessionCount.objects.all().delete()
 
@@ -180,6 +188,9 @@ def test_a_refreshed_row_equals_the_rebuilt_row_for_every_course_of_the_hand_cou
 
     assert {row["course_id"]: row for row in CourseOutcome.objects.values()} == rebuilt
     assert counts() == rebuilt_counts
+    assert timepoint_values() == rebuilt_values
+    # Seven treated courses × five timepoints on the NRS, and C1 (KOOS) and C3 (VISA-A) on their own measure.
+    assert len(rebuilt_values) == 7 * 5 + 2 * 5
     assert ("band", "12_5_20") in {row[1:3] for row in rebuilt_counts}
     assert len(rebuilt) == TreatmentCourse.objects.count() == 8
 

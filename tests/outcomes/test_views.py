@@ -22,10 +22,19 @@ def test_the_dashboard_shows_every_section_with_drill_down_links(clinic_admin, c
 
     assert response.status_code == 200
     text = response.content.decode()
-    for heading in ("Headline figures", "Pain trend", "Responder analysis", "Safety", "Adherence"):
+    for heading in (
+        "Headline figures",
+        "Responders at fixed timepoints",
+        "Time to event",
+        "Dose and exposure",
+        "Pain trend",
+        "Safety",
+        "Adherence",
+        "How these figures are defined",
+    ):
         assert heading in text
-    assert reverse("outcomes:course-list") + "?figure=lost" in text
-    assert "lost to follow-up" in text
+    assert reverse("outcomes:course-list") + "?timepoint=" in text
+    assert "figure=tp-missing" in text
     assert 'data-chart-url="/outcomes/charts/pain-by-session.json"' in text
     assert "<script>" not in text
 
@@ -38,11 +47,11 @@ def test_the_dashboard_runs_the_same_number_of_queries_as_data_grows(
     build_clinic(practitioner, builder)
     client.get(reverse("outcomes:dashboard"))  # warm the session and permission caches
     caches[reports.ALIAS].clear()
-    with django_assert_max_num_queries(30) as small:
+    with django_assert_max_num_queries(40) as small:
         assert client.get(reverse("outcomes:dashboard")).status_code == 200
     for _ in range(4):
         build_clinic(practitioner, builder)
-    with django_assert_max_num_queries(30) as large:
+    with django_assert_max_num_queries(40) as large:
         assert client.get(reverse("outcomes:dashboard")).status_code == 200
     assert len(large.captured_queries) == len(small.captured_queries), len(small.captured_queries)
 
@@ -76,8 +85,10 @@ def test_drill_down_links_carry_the_filters(clinic_admin, client_for, clinic_dat
     knee = clinic_data["c1"].condition
     response = client_for(clinic_admin).get(reverse("outcomes:dashboard"), {"condition": knee.pk})
 
-    assert response.context["headline"]["links"]["lost"] == (
-        f"{reverse('outcomes:course-list')}?condition={knee.pk}&figure=lost"
+    primary = response.context["primary"]
+    assert primary["links"]["missing"] == (
+        f"{reverse('outcomes:course-list')}?condition={knee.pk}&timepoint={primary['timepoint'].pk}"
+        f"&instrument={primary['instrument'].pk}&figure=tp-missing"
     )
 
 
@@ -109,9 +120,10 @@ def test_the_instrument_figures_drill_down_to_their_courses(clinic_admin, client
 def test_the_dashboard_states_the_responder_definition(clinic_admin, client_for, clinic_data):
     text = client_for(clinic_admin).get(reverse("outcomes:dashboard")).content.decode()
 
-    assert "2 points or 30 %" in text
+    assert "2 points or 30 % of the baseline" in text
     assert "half the room there was to improve" in text
-    assert "Session 1's score is taken before any treatment" in text
+    assert "the first treatment&#x27;s pre-injection score" in text
+    assert "missing score counting as not responding" in text
 
 
 def test_chart_data_has_the_table_numbers(clinic_admin, client_for, clinic_data):
@@ -119,8 +131,11 @@ def test_chart_data_has_the_table_numbers(clinic_admin, client_for, clinic_data)
 
     data = response.json()
     assert data["type"] == "bar"
+    # At the primary timepoint (3 months): Achilles has none scored (C3, C4 missing, C8 awaiting); knee C1
+    # responds, C2 and C5 are missing.
     assert data["labels"] == ["Achilles tendinopathy", KNEE]
-    assert data["datasets"][0]["data"] == [50.0, 50.0]
+    assert data["datasets"][0]["data"] == [None, 100.0]
+    assert data["datasets"][1]["data"] == [0.0, 33.3]
 
 
 def test_a_table_downloads_as_csv(clinic_admin, client_for, clinic_data):
@@ -128,8 +143,8 @@ def test_a_table_downloads_as_csv(clinic_admin, client_for, clinic_data):
 
     assert response["Content-Type"].startswith("text/csv")
     rows = rows_of(response)
-    assert rows[0][:3] == ["Condition", "Courses", "Evaluable"]
-    assert rows[2][:3] == [KNEE, "4", "2"]
+    assert rows[0][:3] == ["Condition", "Courses treated", "Due (ITT)"]
+    assert rows[2][:3] == [KNEE, "4", "3"]
 
 
 def test_the_research_export_is_de_identified(clinic_admin, client_for, clinic_data):

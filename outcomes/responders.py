@@ -1,0 +1,427 @@
+"""Responders at fixed timepoints, with their three denominators and 95 % intervals.
+
+Read from the per-course timepoint values (outcomes.CourseTimepoint, outcomes.timepoints); one grouped query
+per table. For an instrument at a timepoint, among the courses with at least one treatment:
+
+- intention-to-treat: every course that is *due* there (a value in the window, or the window closed without
+  one); a missing value counts as not responding. Courses still *awaiting* are not yet due and are counted
+  beside it, never as non-responders.
+- available cases: the courses with a value in the window.
+- per-protocol: the available cases among courses completed within the clinic protocol (completed, not a
+  protocol deviation, and the number of treatments the protocol allows).
+
+≥ MCID is the catalogue's definition (courses.selectors.meets_mcid: the absolute MCID, or the relative MCID
+of the baseline where the instrument has one); ≥ 50 % is half the room there was to improve, so a course
+whose baseline was already at the best end is not in the ≥ 50 % available or per-protocol denominators (it
+stays in the intention-to-treat one, as not responding). Every proportion carries its Wilson 95 % interval
+and every mean improvement its 95 % t interval (outcomes.stats).
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, F, Q, Sum
+from django.utils import timezone
+
+from courses.models import CourseStatus, OutcomeInstrument, ProtocolSettings, ProtocolTimepoint
+from outcomes import definitions, stats
+from outcomes.models import CourseTimepoint
+from outcomes.selectors import BAND_LABELS, BANDS, Table, _memo, of_courses
+from outcomes.volumes import VOLUME_BANDS, VOLUME_LABELS, volume_band
+
+RESPONDER_DEFINITION = " ".join(
+    [
+        definitions.TIMEPOINT,
+        definitions.DENOMINATORS,
+        definitions.MCID,
+        definitions.HALF,
+        definitions.INTERVALS,
+    ]
+)
+
+
+def per_protocol(protocol=None, prefix="course__"):
+    """Courses completed within the clinic protocol, as a Q over `prefix` (the course)."""
+    protocol = protocol or ProtocolSettings.load()
+    return Q(
+        **{
+            f"{prefix}status": CourseStatus.COMPLETED,
+            f"{prefix}is_protocol_deviation": False,
+            f"{prefix}outcome_summary__sessions_received__gte": protocol.min_sessions,
+            f"{prefix}outcome_summary__sessions_received__lte": protocol.max_sessions,
+        }
+    )
+
+
+def scored():
+    return Q(value__isnull=False)
+
+
+def missing(today):
+    return Q(value__isnull=True, closes_on__lt=today)
+
+
+def due(today):
+    return scored() | missing(today)
+
+
+def awaiting(today):
+    return Q(value__isnull=True) & (Q(closes_on__isnull=True) | Q(closes_on__gte=today))
+
+
+def _tally_aggregates(today, protocol):
+    pp = per_protocol(protocol)
+    return {
+        "treated": Count("pk"),
+        "scored": Count("pk", filter=scored()),
+        "missing": Count("pk", filter=missing(today)),
+        "mcid": Count("pk", filter=Q(meets_mcid=True)),
+        "half_evaluable": Count("pk", filter=Q(evaluable_half=True)),
+        "half": Count("pk", filter=Q(meets_half=True)),
+        "pp_scored": Count("pk", filter=pp & scored()),
+        "pp_mcid": Count("pk", filter=pp & Q(meets_mcid=True)),
+        "pp_half_evaluable": Count("pk", filter=pp & Q(evaluable_half=True)),
+        "pp_half": Count("pk", filter=pp & Q(meets_half=True)),
+        "improvement_sum": Sum("improvement"),
+        "improvement_sq": Sum(F("improvement") * F("improvement")),
+    }
+
+
+@dataclass(frozen=True)
+class Tally:
+    """One group's counts at one timepoint on one instrument, and the figures read from them."""
+
+    treated: int = 0
+    scored: int = 0
+    missing: int = 0
+    mcid: int = 0
+    half_evaluable: int = 0
+    half: int = 0
+    pp_scored: int = 0
+    pp_mcid: int = 0
+    pp_half_evaluable: int = 0
+    pp_half: int = 0
+    improvement_sum: object = None
+    improvement_sq: object = None
+
+    @classmethod
+    def of(cls, row):
+        return cls(**{name: row[name] for name in cls.__dataclass_fields__})
+
+    @property
+    def due(self):
+        return self.scored + self.missing
+
+    @property
+    def awaiting(self):
+        return self.treated - self.due
+
+    @property
+    def itt_mcid(self):
+        return stats.Proportion(self.mcid, self.due)
+
+    @property
+    def available_mcid(self):
+        return stats.Proportion(self.mcid, self.scored)
+
+    @property
+    def pp_mcid_rate(self):
+        return stats.Proportion(self.pp_mcid, self.pp_scored)
+
+    @property
+    def itt_half(self):
+        return stats.Proportion(self.half, self.due)
+
+    @property
+    def available_half(self):
+        return stats.Proportion(self.half, self.half_evaluable)
+
+    @property
+    def pp_half_rate(self):
+        return stats.Proportion(self.pp_half, self.pp_half_evaluable)
+
+    @property
+    def mean_improvement(self):
+        return stats.mean_interval(self.scored, self.improvement_sum or 0, self.improvement_sq or 0)
+
+
+def tallies(courses, instrument, *, timepoint=None, group=None, today=None):
+    """[(group values..., Tally)] of `courses` on `instrument`, grouped by timepoint (or at one timepoint)
+    and by the `group` expressions ({name: expression or field path})."""
+    today = today or timezone.localdate()
+    group = group or {}
+    rows = of_courses(CourseTimepoint.objects.filter(instrument=instrument), courses)
+    names = list(group)
+    if timepoint is not None:
+        rows = rows.filter(timepoint=timepoint)
+    else:
+        names = ["timepoint_id", *names]
+    expressions = {name: value for name, value in group.items() if not isinstance(value, str)}
+    fields = [name if name in expressions or name == "timepoint_id" else group[name] for name in names]
+    aggregates = _tally_aggregates(today, _memo(courses, "protocol", ProtocolSettings.load))
+    if not fields:
+        return [((), Tally.of(rows.aggregate(**aggregates)))]
+    grouped = rows.annotate(**expressions).values(*fields).annotate(**aggregates).order_by()
+    return [(tuple(row[field] for field in fields), Tally.of(row)) for row in grouped]
+
+
+def timepoint_choices():
+    """The active protocol timepoints in order, and the primary one (or the first)."""
+    points = list(ProtocolTimepoint.objects.filter(active=True))
+    primary = next((p for p in points if p.primary), points[0] if points else None)
+    return points, primary
+
+
+def reading(filters):
+    """The timepoint and the measure the responder figures are read at: the filters' choice, else the
+    primary timepoint and the pain NRS."""
+    timepoint = filters.get("timepoint") or timepoint_choices()[1]
+    instrument = (
+        filters.get("instrument")
+        or OutcomeInstrument.objects.filter(code=OutcomeInstrument.PAIN_NRS_CODE).first()
+    )
+    return timepoint, instrument
+
+
+def tracked_instruments(courses):
+    """The instruments with timepoint values among `courses` (the pain NRS first)."""
+    ids = of_courses(CourseTimepoint.objects.all(), courses).values("instrument_id").distinct()
+    instruments = list(OutcomeInstrument.objects.filter(pk__in=ids))
+    return sorted(instruments, key=lambda i: (i.code != OutcomeInstrument.PAIN_NRS_CODE, i.name))
+
+
+def window_text(timepoint):
+    return f"{timepoint.opens_after_days}–{timepoint.closes_after_days} days after the last treatment"
+
+
+TIMEPOINT_COLUMNS = [
+    ("timepoint", "Timepoint"),
+    ("window", "Window"),
+    ("treated", "Courses treated"),
+    ("due", "Due (ITT)"),
+    ("scored", "Scored"),
+    ("missing", "Missing"),
+    ("awaiting", "Awaiting"),
+    ("itt_mcid", "≥ MCID, ITT"),
+    ("available_mcid", "≥ MCID, available"),
+    ("pp_mcid", "≥ MCID, per-protocol"),
+    ("itt_half", "≥ 50 %, ITT"),
+    ("available_half", "≥ 50 %, available"),
+    ("pp_half", "≥ 50 %, per-protocol"),
+    ("mean", "Mean improvement (95 % CI)"),
+]
+
+
+def _figure_row(tally, link, params):
+    """The figures of one Tally, keyed as the timepoint and group tables show them, with drill-downs."""
+    row = {
+        "treated": tally.treated,
+        "due": tally.due,
+        "scored": tally.scored,
+        "missing": tally.missing,
+        "awaiting": tally.awaiting,
+        "itt_mcid": tally.itt_mcid,
+        "available_mcid": tally.available_mcid,
+        "pp_mcid": tally.pp_mcid_rate,
+        "itt_half": tally.itt_half,
+        "available_half": tally.available_half,
+        "pp_half": tally.pp_half_rate,
+        "mean": tally.mean_improvement,
+    }
+    row["_links"] = {
+        key: link(figure, **params)
+        for key, figure in (
+            ("treated", "tp-treated"),
+            ("due", "tp-due"),
+            ("scored", "tp-scored"),
+            ("missing", "tp-missing"),
+            ("awaiting", "tp-awaiting"),
+            ("itt_mcid", "tp-responders-mcid"),
+            ("available_mcid", "tp-responders-mcid"),
+            ("pp_mcid", "tp-pp-responders-mcid"),
+            ("itt_half", "tp-responders-50"),
+            ("available_half", "tp-responders-50"),
+            ("pp_half", "tp-pp-responders-50"),
+        )
+    }
+    return row
+
+
+def by_timepoint(courses, instrument, *, link):
+    """Responders at each protocol timepoint on `instrument`, with the three denominators."""
+    points, _ = _memo(courses, "timepoints", timepoint_choices)
+    found = {key[0]: tally for key, tally in tallies(courses, instrument)}
+    rows = []
+    for point in points:
+        tally = found.get(point.pk, Tally())
+        params = {"timepoint": point.pk, "instrument": instrument.pk}
+        rows.append(
+            {"timepoint": point.name, "window": window_text(point), **_figure_row(tally, link, params)}
+        )
+    chart = {
+        "type": "bar",
+        "labels": [row["timepoint"] for row in rows],
+        "datasets": [
+            {
+                "label": "≥ MCID, available cases (%)",
+                "data": [_percent(row["available_mcid"]) for row in rows],
+            },
+            {"label": "≥ MCID, intention-to-treat (%)", "data": [_percent(row["itt_mcid"]) for row in rows]},
+            {
+                "label": "≥ 50 %, available cases (%)",
+                "data": [_percent(row["available_half"]) for row in rows],
+            },
+        ],
+        "y_title": "Responders (%)",
+        "y_max": 100,
+    }
+    name = "responders-timepoints"
+    title = f"Responders at each timepoint: {instrument.name}"
+    table = Table(name, title, TIMEPOINT_COLUMNS, rows if any(r["treated"] for r in rows) else [], chart)
+    table.definition = RESPONDER_DEFINITION
+    return table
+
+
+def _percent(proportion):
+    return None if proportion.percent is None else round(proportion.percent, 1)
+
+
+GROUP_COLUMNS = [
+    ("treated", "Courses treated"),
+    ("due", "Due (ITT)"),
+    ("scored", "Scored"),
+    ("missing", "Missing"),
+    ("awaiting", "Awaiting"),
+    ("itt_mcid", "≥ MCID, ITT"),
+    ("available_mcid", "≥ MCID, available"),
+    ("available_half", "≥ 50 %, available"),
+    ("mean", "Mean improvement (95 % CI)"),
+]
+
+# name: (title, {key: expression or path}, label of a key, order key, drill-down parameter)
+GROUPS = {
+    "condition": (
+        "Responders by condition",
+        {"condition_id": "course__condition_id", "condition_name": "course__condition__name"},
+        lambda key: key[1],
+        lambda key: (key[1], key[0]),
+        lambda key: {"condition": key[0]},
+    ),
+    "band": (
+        "Responders by dextrose band (the band of most of the course's treatments)",
+        {"modal_band": "course__outcome_summary__modal_band"},
+        lambda key: BAND_LABELS.get(key[0], "No treatment"),
+        lambda key: [code for code, _ in BANDS].index(key[0]) if key[0] in BAND_LABELS else 99,
+        lambda key: {"modal_band": key[0]},
+    ),
+    "sessions": (
+        "Responders by number of treatments received",
+        {"sessions": "course__outcome_summary__sessions_received"},
+        lambda key: f"{key[0]} treatment{'s' if key[0] != 1 else ''}",
+        lambda key: key[0],
+        lambda key: {"sessions_received": key[0]},
+    ),
+    "volume": (
+        "Responders by total volume injected over the course",
+        {"volume_band": volume_band("course__outcome_summary__total_volume_ml")},
+        lambda key: VOLUME_LABELS[key[0]],
+        lambda key: [code for code, _ in VOLUME_BANDS].index(key[0]),
+        lambda key: {"volume_band": key[0]},
+    ),
+    "anaesthetic": (
+        "Responders by anaesthetic in the preparation",
+        {"anaesthetic": "course__outcome_summary__with_anaesthetic"},
+        lambda key: "With anaesthetic" if key[0] else "Without anaesthetic",
+        lambda key: not key[0],
+        lambda key: {"anaesthetic": "yes" if key[0] else "no"},
+    ),
+    "practitioner": (
+        "Responders by practitioner",
+        {
+            "practitioner_id": "course__practitioner_id",
+            "first_name": "course__practitioner__first_name",
+            "last_name": "course__practitioner__last_name",
+        },
+        lambda key: f"{key[1]} {key[2]}".strip(),
+        lambda key: (key[2], key[1], key[0]),
+        lambda key: {"practitioner": key[0]},
+    ),
+}
+
+
+def by_group(courses, instrument, timepoint, dimension, *, link):
+    """Responders at one timepoint on `instrument`, by a course property (GROUPS)."""
+    title, group, label, order, params = GROUPS[dimension]
+    found = tallies(courses, instrument, timepoint=timepoint, group=group)
+    found.sort(key=lambda item: order(item[0]))
+    rows = []
+    for key, tally in found:
+        drill = {"timepoint": timepoint.pk, "instrument": instrument.pk, **params(key)}
+        rows.append({"group": label(key), **_figure_row(tally, link, drill)})
+    columns = [("group", title.split(" by ", 1)[1].split(" (")[0].capitalize()), *GROUP_COLUMNS]
+    chart = {
+        "type": "bar",
+        "labels": [row["group"] for row in rows],
+        "datasets": [
+            {
+                "label": "≥ MCID, available cases (%)",
+                "data": [_percent(row["available_mcid"]) for row in rows],
+            },
+            {"label": "≥ MCID, intention-to-treat (%)", "data": [_percent(row["itt_mcid"]) for row in rows]},
+        ],
+        "y_title": f"Responders at {timepoint.name} (%)",
+        "y_max": 100,
+    }
+    table = Table(f"responders-{dimension}", f"{title}, at {timepoint.name}", columns, rows, chart)
+    table.definition = RESPONDER_DEFINITION
+    if dimension in ("band", "sessions", "volume"):
+        table.definition += " " + definitions.DOSE
+    return table
+
+
+def condition_by_band(courses, instrument, timepoint, *, link):
+    """Condition × dextrose band (of most treatments): ≥ MCID among the available cases in each cell."""
+    group = {
+        "condition_id": "course__condition_id",
+        "condition_name": "course__condition__name",
+        "modal_band": "course__outcome_summary__modal_band",
+    }
+    found = tallies(courses, instrument, timepoint=timepoint, group=group)
+    bands = [code for code, _ in BANDS if any(key[2] == code for key, _ in found)]
+    conditions = sorted({(key[1], key[0]) for key, _ in found})
+    cells = {(key[0], key[2]): tally for key, tally in found}
+    rows = []
+    for name, condition_id in conditions:
+        row = {"condition": name, "_links": {}}
+        for band in bands:
+            tally = cells.get((condition_id, band))
+            row[band] = tally.available_mcid if tally else None
+            if tally:
+                row["_links"][band] = link(
+                    "tp-responders-mcid",
+                    timepoint=timepoint.pk,
+                    instrument=instrument.pk,
+                    condition=condition_id,
+                    modal_band=band,
+                )
+        rows.append(row)
+    columns = [("condition", "Condition"), *((band, BAND_LABELS[band]) for band in bands)]
+    title = f"≥ MCID by condition and dextrose band (available cases), at {timepoint.name}"
+    table = Table("responders-condition-band", title, columns, rows)
+    table.definition = f"{RESPONDER_DEFINITION} {definitions.DOSE}"
+    return table
+
+
+def headline(courses, timepoint, instrument, *, link):
+    """The headline responder figures: at `timepoint` on `instrument`, with both denominators."""
+    found = tallies(courses, instrument, timepoint=timepoint) if timepoint and instrument else []
+    tally = found[0][1] if found else Tally()
+    params = {"timepoint": timepoint.pk, "instrument": instrument.pk} if timepoint and instrument else {}
+    return {
+        "timepoint": timepoint,
+        "instrument": instrument,
+        "tally": tally,
+        "links": {
+            key.replace("-", "_"): link(f"tp-{key}", **params)
+            for key in ("treated", "due", "scored", "missing", "awaiting", "responders-mcid", "responders-50")
+        },
+    }
