@@ -226,6 +226,8 @@ NO_ANAESTHETIC_USES = [AnaestheticUse.NONE, AnaestheticUse.NONE, AnaestheticUse.
 INSTRUMENT_SHARE_OF_PAIN_GAIN = (0.4, 0.95)
 # Chance the outcome questionnaire is repeated at the last session of a closed course.
 END_OF_TREATMENT_INSTRUMENT = 0.85
+# Courses stopped early whose patient is never reached for a follow-up score.
+STOPPED_EARLY_NOT_FOLLOWED = 0.5
 # Stopping odds per course (cumulative thresholds of one roll): stop reason, sessions before stopping.
 # Lost to follow-up is about one course in ten, with the patients who stop after one session.
 STOP_ODDS = [
@@ -807,19 +809,27 @@ def _follow_ups(course, course_sessions, gain, nrs, today, rng):
         score = _score(course, instrument, value, last.starts_at.date(), Timepoint.SESSION, "clinic")
         score.session = last
         rows.append(score)
-    if course.status != CourseStatus.COMPLETED and course.stop_reason != StopReason.GOAL_MET:
+    # Completed and goal-met courses are followed up; the clinic also phones about half of those stopped
+    # early (no response, an adverse event, the patient's choice), who answer less often and gained less.
+    stopped_early = course.status == CourseStatus.STOPPED and course.stop_reason not in (
+        StopReason.GOAL_MET,
+        StopReason.LOST_TO_FOLLOW_UP,
+    )
+    followed = course.status == CourseStatus.COMPLETED or course.stop_reason == StopReason.GOAL_MET
+    if not followed and (not stopped_early or rng.random() < STOPPED_EARLY_NOT_FOLLOWED):
         return rows
+    lost_each_time = 0.3 if stopped_early else 0.12
     last_day = course_sessions[-1].starts_at.date()
     for timepoint, weeks in FOLLOW_UP_WEEKS.items():
         on = last_day + datetime.timedelta(weeks=weeks)
-        if on > today or rng.random() < 0.2:
+        if on > today or rng.random() < lost_each_time:
             break  # not due yet, or lost to follow-up from here on
-        # Responders keep improving a little to 12 weeks and mostly hold it; some drift back.
+        # The effect holds to 6 weeks, then fades a little (Yelland 2004: 46 % ≥ 50 % better at 12 months).
         drift = {
             Timepoint.WEEK_6: 0.0,
-            Timepoint.WEEK_12: 0.05,
-            Timepoint.WEEK_26: 0.0,
-            Timepoint.WEEK_52: -0.08,
+            Timepoint.WEEK_12: -0.05,
+            Timepoint.WEEK_26: -0.1,
+            Timepoint.WEEK_52: -0.15,
         }
         achieved = max(-0.2, min(0.95, gain + drift[timepoint] + rng.uniform(-0.1, 0.1)))
         pain = max(0, min(10, round(course.baseline_pain * (1 - achieved))))

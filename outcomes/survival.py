@@ -91,14 +91,22 @@ def _curve_table(name, title, counts, *, cumulative, estimate_label, event_label
                 "high": _pct(high),
             }
         )
+    # The whole curve as (weeks, %) points, drawn as steps on a linear time axis, out to the last follow-up.
     points = [(0, 0.0 if cumulative else 1.0)] + [
         (step.time, 1 - step.survival if cumulative else step.survival) for step in steps if step.events
     ]
+    if steps and steps[-1].time > points[-1][0]:
+        points.append((steps[-1].time, points[-1][1]))
     chart = {
         "type": "line",
         "stepped": True,
-        "labels": [round(days / 7, 1) for days, _ in points],
-        "datasets": [{"label": estimate_label, "data": [round(100 * value, 1) for _, value in points]}],
+        "labels": [],
+        "datasets": [
+            {
+                "label": estimate_label,
+                "data": [{"x": round(days / 7, 2), "y": round(100 * value, 1)} for days, value in points],
+            }
+        ],
         "x_title": "Weeks since the first treatment",
         "y_title": f"{estimate_label} (%)",
         "y_max": 100,

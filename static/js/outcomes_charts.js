@@ -24,8 +24,10 @@
         datasets.push({ label: set.label + " +1 SD", data: set.band_high, borderWidth: 0, pointRadius: 0,
           fill: "-1", spanGaps: true, backgroundColor: lineColour(index, 0.12), isBand: true });
       }
+      // A Kaplan–Meier curve (spec.stepped): {x, y} points on a linear time axis, a step after each event.
       datasets.push({ label: set.label, data: set.data, borderColor: lineColour(index, 1), backgroundColor: lineColour(index, 1),
-        spanGaps: true, tension: 0.2, fill: false, hidden: !!set.hidden, borderWidth: index === 0 ? 3 : 2 });
+        spanGaps: true, tension: spec.stepped ? 0 : 0.2, stepped: spec.stepped ? "after" : false, pointRadius: spec.stepped ? 0 : 3,
+        fill: false, hidden: !!set.hidden, borderWidth: index === 0 ? 3 : 2 });
     });
     return datasets;
   }
@@ -43,6 +45,7 @@
       x: { title: { display: !!spec.x_title, text: spec.x_title || "" } }
     };
     if (spec.y_max) { scales.y.max = spec.y_max; }
+    if (spec.stepped) { scales.x.type = "linear"; scales.x.beginAtZero = true; }
     if (spec.horizontal) {
       scales = { x: { beginAtZero: true, title: { display: true, text: spec.y_title || "" } }, y: {} };
     }
@@ -76,7 +79,15 @@
       });
   }
 
+  // A link to a dashboard section (#pane-…) opens its tab.
+  function openTabFromHash() {
+    var target = window.location.hash && document.querySelector('[data-bs-target="' + window.location.hash + '"]');
+    if (target && window.bootstrap) { window.bootstrap.Tab.getOrCreateInstance(target).show(); }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    openTabFromHash();
+    window.addEventListener("hashchange", openTabFromHash);
     if (!window.Chart) { return; }
     document.querySelectorAll("canvas[data-chart-url]").forEach(load);
   });
