@@ -16,6 +16,7 @@ NOT_AUDITED = {
     "patients.MrnSequence",
     "outcomes.CourseOutcome",
     "outcomes.CourseSessionCount",
+    "outcomes.CourseTimepoint",
     "outcomes.ReportVersion",
 }
 

@@ -190,12 +190,12 @@ def tracked_instruments(courses):
 
 
 def window_text(timepoint):
-    return f"{timepoint.opens_after_days}–{timepoint.closes_after_days} days after the last treatment"
+    return f"{timepoint.opens_after_days}–{timepoint.closes_after_days}"
 
 
 TIMEPOINT_COLUMNS = [
     ("timepoint", "Timepoint"),
-    ("window", "Window"),
+    ("window", "Window (days after the last treatment)"),
     ("treated", "Courses treated"),
     ("due", "Due (ITT)"),
     ("scored", "Scored"),

@@ -33,9 +33,10 @@ pytestmark = pytest.mark.django_db
 # Beyond a bare signed-in page: the course, its access-log entry, the protocol, the sessions and the
 # extensions; with clinical access also the components, injections and side effects of the sessions,
 # the scores and the pain NRS (which with the course's own instrument makes the score form's choices),
-# and the latest screening for the alerts banner (courses.safety; front desk sees only that one exists).
+# the latest screening for the alerts banner (courses.safety; front desk sees only that one exists), and
+# the course's values at the protocol's timepoints (outcomes.CourseTimepoint).
 FRONT_DESK_QUERIES = 6
-CLINICAL_QUERIES = 11
+CLINICAL_QUERIES = 12
 
 
 def frame(client):

@@ -41,8 +41,8 @@ GET_BUDGET = 16
 # rows (4), the lots and sites the rows name (2); the locked session, its rows (3), protocol, the course's
 # completed sessions, screening, the session's UPDATE with its audit entry and the audit's read of the old
 # row (3); the planned course started, likewise (3); the outcome summary refresh (outcomes/summary.py
-# course_outcome_refresh, nine queries).
-POST_BUDGET = 32
+# course_outcome_refresh, twelve queries with its timepoint values).
+POST_BUDGET = 35
 WRITES_PER_ROW = 2  # the row's INSERT and its audit entry
 
 
