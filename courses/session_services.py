@@ -94,9 +94,36 @@ def preparation_summary(components):
         return PreparationSummary(None, None, None)
     return PreparationSummary(
         volume_ml=total.quantize(TWO_PLACES, rounding=ROUND_HALF_UP),
-        final_dextrose_percent=(dextrose / total).quantize(TWO_PLACES, rounding=ROUND_HALF_UP),
-        final_anaesthetic_percent=(anaesthetic / total).quantize(THREE_PLACES, rounding=ROUND_HALF_UP),
+        final_dextrose_percent=_final_percent(dextrose, total, TWO_PLACES),
+        final_anaesthetic_percent=_final_percent(anaesthetic, total, THREE_PLACES),
     )
+
+
+def anaesthetic_strengths(components):
+    """{local-anaesthetic product name: its own final %} of a syringe mix (the research export's per-agent
+    columns).
+
+    The same rule as `preparation_summary`, kept per product: 1 mL lidocaine 1 % and 1 mL bupivacaine 0.5 %
+    with 3 mL dextrose are lidocaine 0.2 % and bupivacaine 0.1 %. The summary's anaesthetic % adds agents up,
+    which describes no agent's dose, so it is never used per agent.
+    """
+    total = Decimal("0")
+    amounts = {}
+    for component in components:
+        volume = Decimal(component.volume_ml)
+        product = component.lot.product
+        total += volume
+        if product.product_type == Product.ProductType.ANAESTHETIC:
+            amount = volume * product.stock_concentration_percent
+            amounts[product.name] = amounts.get(product.name, Decimal("0")) + amount
+    if not total:
+        return {}
+    return {name: _final_percent(amount, total, THREE_PLACES) for name, amount in amounts.items()}
+
+
+def _final_percent(amount, total, places):
+    """Σ(volume × stock %) / total volume, rounded half up: the final % of an agent in the mix."""
+    return (amount / total).quantize(places, rounding=ROUND_HALF_UP)
 
 
 def injected_volume(injections):

@@ -1,18 +1,53 @@
-"""The de-identified research export. The column lists below write the CSV and the data dictionary page."""
+"""The de-identified research export: five files, one REDCap data dictionary.
+
+Each file is a list of Columns; the same lists write the CSV files, the data dictionary page and the REDCap
+data-dictionary CSV, so a column cannot be in a file without being described. The files import into REDCap
+as one project: `course_key` is the record ID (first column of every file, first field of the dictionary),
+the course file is a plain form and the other four are repeating instruments, whose rows carry REDCap's
+`redcap_repeat_instrument` and `redcap_repeat_instance` columns. REDCap wants every variable name unique
+across the project, so a column that two files share by meaning carries its file's name in its own name
+(`session_status`, `score_day`, `injection_laterality`).
+"""
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from collections import defaultdict, namedtuple
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, TruncDate
 
-from courses.models import SideEffect, TreatmentSession
+from clinic.choices import BodyRegion, Laterality
+from courses import timeline
+from courses.models import (
+    CourseStatus,
+    Guidance,
+    Injection,
+    OutcomeInstrument,
+    OutcomeScore,
+    PreparationComponent,
+    SessionStatus,
+    Severity,
+    SideEffect,
+    SideEffectTerm,
+    StopReason,
+    Timepoint,
+    TreatmentSession,
+)
+from courses.session_services import anaesthetic_strengths
 from outcomes.dbfunctions import DaysBetween
+from patients.models import Patient
 
 KEY_LENGTH = 16
+RECORD_ID = "course_key"
+# Courses per round of queries in the long files: each round reads the chunk's visits and its own rows.
+CHUNK = 500
+# Fixed columns for the anaesthetic agents of a mix; a mix with more agents says so in `anaesthetic_agents`.
+ANAESTHETIC_SLOTS = 3
+# Coded fields with at most this many choices are REDCap radio buttons, longer lists dropdowns.
+RADIO_MAX = 5
 
 
 def pseudonym(kind, pk):
@@ -42,27 +77,69 @@ def _number(value):
     return value
 
 
+def choices_of(text_choices):
+    """((code, label), ...) of a Django choices class: codes are lower-case letters, digits and
+    underscores, as REDCap wants its raw values."""
+    return tuple((str(code), str(label)) for code, label in text_choices.choices)
+
+
 @dataclass(frozen=True)
 class Column:
     name: str
     description: str
-    kind: str
+    kind: str  # text, integer, number, yesno (1/0) or coded (one of `choices`)
     value: object  # callable(row) -> cell
+    choices: tuple = ()
+    low: str = ""  # REDCap's validation range of a number
+    high: str = ""
+    # REDCap's own repeating-instrument columns: written in the files, defined by REDCap, not the dictionary.
+    system: bool = False
+    title: str = ""  # REDCap's field label, when the name does not read well as one
 
+    @property
+    def label(self):
+        return self.title or self.name.replace("_", " ").capitalize()
+
+    @property
+    def field_type(self):
+        if self.kind == "yesno":
+            return "yesno"
+        if self.choices:
+            return "radio" if len(self.choices) <= RADIO_MAX else "dropdown"
+        return "text"
+
+    @property
+    def validation(self):
+        return self.kind if self.kind in ("integer", "number") else ""
+
+    @property
+    def choices_text(self):
+        """REDCap's layout of coded choices: "code, label | code, label"."""
+        if self.kind == "yesno":
+            return ""
+        return " | ".join(f"{code}, {label}" for code, label in self.choices)
+
+
+def _coded(name, description, value, text_choices):
+    return Column(name, description, "coded", value, choices=choices_of(text_choices))
+
+
+# --- The course file ----------------------------------------------------------------------------------
 
 COURSE_COLUMNS = [
     Column(
-        "patient_key",
-        "Pseudonymous patient key (HMAC-SHA256 of the patient record, 16 hex characters); "
-        "the same patient has the same key in every export made with the same research key.",
-        "text",
-        lambda c: pseudonym("patient", c.patient_id),
-    ),
-    Column(
-        "course_key",
-        "Pseudonymous course key; links session rows to their course.",
+        RECORD_ID,
+        "Pseudonymous course key (HMAC-SHA256 of the course record, 16 hex characters): the record ID, "
+        "first in every file, linking each file's rows to their course.",
         "text",
         lambda c: pseudonym("course", c.pk),
+    ),
+    Column(
+        "patient_key",
+        "Pseudonymous patient key (16 hex characters); the same patient has the same key in every export "
+        "made with the same research key.",
+        "text",
+        lambda c: pseudonym("patient", c.patient_id),
     ),
     Column(
         "age_band",
@@ -70,25 +147,31 @@ COURSE_COLUMNS = [
         "text",
         lambda c: age_band(c.patient.date_of_birth, c.start_date),
     ),
-    Column("sex", "Patient's recorded sex.", "text", lambda c: c.patient.sex),
+    _coded("sex", "Patient's recorded sex.", lambda c: c.patient.sex, Patient.Sex),
     Column("condition", "Condition treated (clinic catalogue name).", "text", lambda c: c.condition.name),
     Column(
-        "icd10", "ICD-10 code of the condition, when catalogued.", "text", lambda c: c.condition.icd10_code
+        "icd10",
+        "ICD-10 code of the condition, when catalogued.",
+        "text",
+        lambda c: c.condition.icd10_code,
+        title="ICD-10 code",
     ),
-    Column("body_region", "Body region treated.", "text", lambda c: c.body_region),
-    Column("laterality", "Side treated.", "text", lambda c: c.laterality),
+    _coded("body_region", "Body region treated.", lambda c: c.body_region, BodyRegion),
+    _coded("laterality", "Side treated.", lambda c: c.laterality, Laterality),
     Column(
         "practitioner_key",
         "Pseudonymous key of the treating practitioner.",
         "text",
         lambda c: pseudonym("practitioner", c.practitioner_id),
     ),
-    Column("status", "Course status: planned, active, completed or stopped.", "text", lambda c: c.status),
-    Column("stop_reason", "Why a stopped course stopped (blank otherwise).", "text", lambda c: c.stop_reason),
+    _coded("status", "Course status.", lambda c: c.status, CourseStatus),
+    _coded(
+        "stop_reason", "Why a stopped course stopped (blank otherwise).", lambda c: c.stop_reason, StopReason
+    ),
     Column(
         "protocol_deviation",
         "1 when the plan was outside the clinic protocol.",
-        "0/1",
+        "yesno",
         lambda c: int(c.is_protocol_deviation),
     ),
     Column("planned_sessions", "Sessions planned for the course.", "integer", lambda c: c.planned_sessions),
@@ -112,6 +195,8 @@ COURSE_COLUMNS = [
         "(its pre-injection score once it is given).",
         "number",
         lambda c: _number(c.baseline),
+        low="0",
+        high="10",
     ),
     Column(
         "latest_pain",
@@ -120,6 +205,8 @@ COURSE_COLUMNS = [
         "Blank when none.",
         "number",
         lambda c: _number(c.latest_pain),
+        low="0",
+        high="10",
     ),
     Column(
         "latest_pain_day",
@@ -132,37 +219,41 @@ COURSE_COLUMNS = [
         "latest_pain − baseline_pain (negative = better).",
         "number",
         lambda c: _number(c.pain_change),
+        low="-10",
+        high="10",
     ),
     Column(
         "responder_mcid",
         "1 when pain improved by at least the NRS MCID (2 points, or 30 % of baseline), 0 when not, "
         "blank when not evaluable (no follow-up or lost to follow-up).",
-        "0/1",
+        "yesno",
         lambda c: _flag(c, "responder_mcid"),
+        title="Responder (≥ MCID)",
     ),
     Column(
         "responder_50",
         "1 when pain improved by at least 50 % of baseline (the room there was to improve), 0 when not; "
         "blank when not evaluable (including baseline 0).",
-        "0/1",
+        "yesno",
         lambda c: _flag(c, "responder_50"),
+        title="Responder (≥ 50 %)",
     ),
     Column(
         "lost_to_follow_up",
         "1 when the course closed without a pain score after baseline or stopped as lost to follow-up.",
-        "0/1",
+        "yesno",
         lambda c: int(c.is_lost),
     ),
     Column(
         "instrument",
-        "Code of the course's outcome instrument (blank when none).",
+        "Code of the course's outcome instrument (catalogue code, blank when none).",
         "text",
         lambda c: c.outcome_instrument.code if c.outcome_instrument else "",
     ),
     Column(
-        "instrument_higher_is_better",
-        "1 when higher instrument scores are better.",
-        "0/1",
+        "instrument_higher_better",
+        "1 when higher instrument scores are better (blank without an instrument).",
+        "yesno",
         lambda c: _number(c.outcome_instrument and int(c.outcome_instrument.higher_is_better)),
     ),
     Column(
@@ -188,11 +279,13 @@ COURSE_COLUMNS = [
         "Strongest final dextrose % used in a completed session.",
         "number",
         lambda c: _number(c.max_dextrose),
+        low="0",
+        high="100",
     ),
     Column(
         "anaesthetic_in_preparation",
         "1 when any completed session's mix contained anaesthetic.",
-        "0/1",
+        "yesno",
         lambda c: int(c.with_anaesthetic),
     ),
     Column(
@@ -202,59 +295,6 @@ COURSE_COLUMNS = [
         lambda c: c.side_effect_count,
     ),
     Column("serious_events", "Serious side effects among them.", "integer", lambda c: c.serious_count),
-]
-
-SESSION_COLUMNS = [
-    Column(
-        "patient_key",
-        "Pseudonymous patient key (as in the course file).",
-        "text",
-        lambda s: pseudonym("patient", s.patient_id),
-    ),
-    Column(
-        "course_key",
-        "Pseudonymous course key (as in the course file).",
-        "text",
-        lambda s: pseudonym("course", s.course_id),
-    ),
-    Column("sequence", "Session number within the course.", "integer", lambda s: s.sequence),
-    Column("day", "Days from course start to the session.", "integer", lambda s: s.day),
-    Column(
-        "status",
-        "Session status: scheduled, checked_in, completed, cancelled or no_show.",
-        "text",
-        lambda s: s.status,
-    ),
-    Column("pain_pre", "Pain NRS before injecting.", "integer", lambda s: _number(s.pain_pre)),
-    Column("pain_post", "Pain NRS after injecting.", "integer", lambda s: _number(s.pain_post)),
-    Column(
-        "guidance", "Guidance used (landmark, ultrasound, fluoroscopy, CT).", "text", lambda s: s.guidance
-    ),
-    Column(
-        "final_dextrose_percent",
-        "Final dextrose % of the syringe mix.",
-        "number",
-        lambda s: _number(s.final_dextrose_percent),
-    ),
-    Column(
-        "final_anaesthetic_percent",
-        "Final anaesthetic % of the syringe mix.",
-        "number",
-        lambda s: _number(s.final_anaesthetic_percent),
-    ),
-    Column("total_volume_ml", "Total volume injected (mL).", "number", lambda s: _number(s.total_volume_ml)),
-    Column(
-        "injections", "Injections recorded (voided entries excluded).", "integer", lambda s: s.injection_count
-    ),
-    Column(
-        "side_effects", "Side effects attributed to this session.", "integer", lambda s: s.side_effect_count
-    ),
-    Column(
-        "serious_events",
-        "Serious side effects attributed to this session.",
-        "integer",
-        lambda s: s.serious_count,
-    ),
 ]
 
 
@@ -284,6 +324,7 @@ def export_courses(courses):
         )
         .select_related("patient", "condition", "outcome_instrument")
         .order_by("pk")
+        .iterator(chunk_size=CHUNK)
     )
 
 
@@ -295,8 +336,151 @@ def latest_pain_day(course):
     return course.session_day
 
 
+# --- The repeating files: what they share ---------------------------------------------------------------
+
+
+def _record_id(description):
+    return Column(RECORD_ID, description, "text", lambda row: pseudonym("course", row.course_id))
+
+
+def _repeat_columns(form):
+    return [
+        Column(
+            "redcap_repeat_instrument",
+            f"REDCap's repeating-instrument column: always {form}.",
+            "text",
+            lambda row: form,
+            system=True,
+        ),
+        Column(
+            "redcap_repeat_instance",
+            "REDCap's instance number: 1, 2, … for the course's rows in file order.",
+            "integer",
+            lambda row: row.redcap_instance,
+            system=True,
+        ),
+    ]
+
+
+def _numbered(rows):
+    """Number each course's rows 1, 2, … in file order (REDCap's repeat instance); rows come in course
+    order."""
+    course, number = None, 0
+    for row in rows:
+        number = number + 1 if row.course_id == course else 1
+        course = row.course_id
+        row.redcap_instance = number
+        yield row
+
+
+# A visit as the timeline rules read it (courses.timeline), with what the long files take from it.
+Visit = namedtuple("Visit", "pk course_id status assessment_only starts_at pain_pre final_dextrose_percent")
+
+
+def _chunks(courses):
+    """The exported courses, CHUNK at a time: ({course id: first treatment day}, {course id: [visits]}).
+
+    One query for the courses' ids and first treatment days (CourseOutcome.first_session_on), then one for
+    each chunk's visits, so a file's queries grow with the number of chunks, never with its rows.
+    """
+    firsts = list(courses.order_by("pk").values_list("pk", "outcome_summary__first_session_on"))
+    for start in range(0, len(firsts), CHUNK):
+        chunk = dict(firsts[start : start + CHUNK])
+        visits = defaultdict(list)
+        rows = (
+            TreatmentSession.objects.filter(course_id__in=list(chunk))
+            .order_by()
+            .values_list("pk", *Visit._fields[1:])
+        )
+        for row in rows:
+            visits[row[1]].append(Visit(*row))
+        yield chunk, visits
+
+
+def _numbers(visits):
+    """{session pk: treatment number} of every course of a chunk (courses.timeline.treatment_numbers)."""
+    numbers = {}
+    for course_visits in visits.values():
+        numbers.update(timeline.treatment_numbers(course_visits))
+    return numbers
+
+
+DAY = (
+    "Days from the course's first treatment (day 0; negative before it; blank when the course has had no "
+    "treatment)"
+)
+
+
+# --- The session file ----------------------------------------------------------------------------------
+
+SESSION_COLUMNS = [
+    _record_id("Pseudonymous course key (the record ID, as in the course file)."),
+    *_repeat_columns("sessions"),
+    Column("sequence", "Session number within the course.", "integer", lambda s: s.sequence),
+    Column("day", "Days from course start to the session.", "integer", lambda s: s.day),
+    _coded("session_status", "Session status.", lambda s: s.status, SessionStatus),
+    Column(
+        "pain_pre",
+        "Pain NRS before injecting.",
+        "integer",
+        lambda s: _number(s.pain_pre),
+        low="0",
+        high="10",
+        title="Pain before injecting (NRS)",
+    ),
+    Column(
+        "pain_post",
+        "Pain NRS after injecting.",
+        "integer",
+        lambda s: _number(s.pain_post),
+        low="0",
+        high="10",
+        title="Pain after injecting (NRS)",
+    ),
+    _coded("guidance", "Guidance used.", lambda s: s.guidance, Guidance),
+    Column(
+        "final_dextrose_percent",
+        "Final dextrose % of the syringe mix.",
+        "number",
+        lambda s: _number(s.final_dextrose_percent),
+        low="0",
+        high="100",
+    ),
+    Column(
+        "final_anaesthetic_percent",
+        "Final anaesthetic % of the syringe mix, all agents added together (per agent: the injection file).",
+        "number",
+        lambda s: _number(s.final_anaesthetic_percent),
+        low="0",
+        high="100",
+    ),
+    Column(
+        "total_volume_ml",
+        "Total volume injected (mL).",
+        "number",
+        lambda s: _number(s.total_volume_ml),
+        title="Total volume (mL)",
+    ),
+    Column(
+        "injections", "Injections recorded (voided entries excluded).", "integer", lambda s: s.injection_count
+    ),
+    Column(
+        "session_side_effects",
+        "Side effects attributed to this session.",
+        "integer",
+        lambda s: s.side_effect_count,
+    ),
+    Column(
+        "session_serious_events",
+        "Serious side effects attributed to this session.",
+        "integer",
+        lambda s: s.serious_count,
+    ),
+]
+
+
 def export_sessions(courses):
-    return (
+    rows = (
         TreatmentSession.objects.filter(course__in=courses.values("pk"))
         .annotate(
             day=DaysBetween(TruncDate("starts_at"), F("course__start_date")),
@@ -306,3 +490,440 @@ def export_sessions(courses):
         )
         .order_by("course_id", "sequence", "starts_at")
     )
+    return _numbered(rows.iterator(chunk_size=CHUNK))
+
+
+# --- The score file ------------------------------------------------------------------------------------
+
+# Who gave the score: staff in clinic or on the phone, or the patient.
+STAFF, PATIENT = "staff", "patient"
+NRS = OutcomeInstrument.PAIN_NRS_CODE
+SCORE_SOURCES = {
+    OutcomeScore.Source.CLINIC: STAFF,
+    OutcomeScore.Source.PHONE: STAFF,
+    OutcomeScore.Source.PATIENT: PATIENT,
+}
+
+
+@dataclass
+class ScoreRow:
+    course_id: int
+    instrument: str
+    day: object
+    value: object
+    source: str
+    timepoint: str
+    redcap_instance: int = 0
+
+
+SCORE_COLUMNS = [
+    _record_id("Pseudonymous course key (the record ID, as in the course file)."),
+    *_repeat_columns("scores"),
+    Column(
+        "score_instrument", "Instrument (catalogue code, e.g. NRS, KOOS).", "text", lambda r: r.instrument
+    ),
+    Column("score_day", f"{DAY}.", "integer", lambda r: _number(r.day)),
+    Column("score_value", "The score, on the instrument's own scale.", "number", lambda r: _number(r.value)),
+    Column(
+        "score_source",
+        "Who gave it: staff (in clinic or by phone) or the patient (patient-reported).",
+        "coded",
+        lambda r: r.source,
+        choices=((STAFF, "Staff (in clinic or by phone)"), (PATIENT, "Patient-reported")),
+    ),
+    _coded(
+        "score_timepoint",
+        "Timepoint as recorded with the score. Each treatment's pre-injection pain is a row too (NRS, staff, "
+        "timepoint session), as the outcome summaries count it (courses.timeline): the first treatment's "
+        "(day 0) is the pain baseline, each later one an outcome point; on the same day a follow-up score "
+        "comes after it. A score recorded on or before the first treatment's day is never an outcome. The "
+        "pain typed when the course was planned is not a score (see baseline_pain in the course file).",
+        lambda r: r.timepoint,
+        Timepoint,
+    ),
+]
+
+
+def export_scores(courses):
+    """Every current score of the courses and each treatment's pre-injection pain, per course by day."""
+    for firsts, visits in _chunks(courses):
+        scores = defaultdict(list)
+        rows = OutcomeScore.objects.filter(course_id__in=list(firsts)).order_by()
+        for row in rows.values_list(
+            "course_id", "recorded_on", "pk", "instrument__code", "score", "source", "timepoint"
+        ):
+            scores[row[0]].append(row[1:])
+        for course_id, first in firsts.items():
+            yield from _course_scores(course_id, first, visits[course_id], scores[course_id])
+
+
+def _course_scores(course_id, first, visits, scores):
+    found = []
+    for visit in timeline.treatments(visits):
+        if visit.pain_pre is not None:
+            on = timeline.local_day(visit.starts_at)
+            pain = ScoreRow(course_id, NRS, _days(on, first), visit.pain_pre, STAFF, Timepoint.SESSION)
+            # Sorted by day; on the same day the pre-injection score comes first (the summaries' tie rule).
+            found.append(((on, 0, visit.pk), pain))
+    for on, pk, code, value, source, timepoint in scores:
+        score = ScoreRow(course_id, code, _days(on, first), value, SCORE_SOURCES[source], timepoint)
+        found.append(((on, 1, pk), score))
+    return [row for _, row in sorted(found, key=lambda item: item[0])]
+
+
+# --- The side-effect file ------------------------------------------------------------------------------
+
+
+@dataclass
+class EventRow:
+    course_id: int
+    pk: int
+    term: str
+    category: str
+    grade: int
+    serious: bool
+    serious_criterion: str
+    relatedness: str
+    onset_day: object
+    resolution_day: object
+    attributed_treatment: object
+    site_region: str
+    redcap_instance: int = 0
+
+
+SIDE_EFFECT_COLUMNS = [
+    _record_id("Pseudonymous course key of the session the event is attributed to (the record ID)."),
+    *_repeat_columns("side_effects"),
+    Column(
+        "event_key",
+        "Pseudonymous key of the side-effect record (stable across exports with the same research key).",
+        "text",
+        lambda r: pseudonym("side_effect", r.pk),
+    ),
+    Column("term", "Side effect (clinic catalogue term).", "text", lambda r: r.term),
+    _coded("category", "The term's category.", lambda r: r.category, SideEffectTerm.Category),
+    _coded("grade", "Severity grade (CTCAE-style, 1–5).", lambda r: r.grade, Severity),
+    Column("serious", "1 when serious, 0 when not.", "yesno", lambda r: int(r.serious)),
+    _coded(
+        "serious_criterion",
+        "Why it is serious (blank when not serious).",
+        lambda r: r.serious_criterion,
+        SideEffect.SeriousCriterion,
+    ),
+    _coded("relatedness", "Relatedness to the treatment.", lambda r: r.relatedness, SideEffect.Relatedness),
+    Column("onset_day", f"{DAY}, to the onset.", "integer", lambda r: _number(r.onset_day)),
+    Column(
+        "resolution_day",
+        f"{DAY}, to the resolution (blank while unresolved).",
+        "integer",
+        lambda r: _number(r.resolution_day),
+    ),
+    Column(
+        "attributed_treatment",
+        "Treatment number of the session the event is attributed to (courses.timeline numbering: "
+        "treatments in the order given; blank when that visit has no number).",
+        "integer",
+        lambda r: _number(r.attributed_treatment),
+    ),
+    _coded(
+        "site_region",
+        "Body region of the site affected (blank when none).",
+        lambda r: r.site_region,
+        BodyRegion,
+    ),
+]
+
+
+def export_side_effects(courses):
+    """Current side effects of the courses (by the session they are attributed to), per course by onset."""
+    fields = (
+        "attributed_session__course_id",
+        "pk",
+        "term__name",
+        "term__category",
+        "severity",
+        "serious",
+        "serious_criterion",
+        "relatedness",
+        "onset_date",
+        "resolved_date",
+        "attributed_session_id",
+        "site__region",
+    )
+    for firsts, visits in _chunks(courses):
+        numbers = _numbers(visits)
+        rows = SideEffect.objects.filter(attributed_session__course_id__in=list(firsts)).order_by(
+            "attributed_session__course_id", "onset_date", "pk"
+        )
+        for course_id, pk, *coded, onset, resolved, session_id, region in rows.values_list(*fields):
+            first = firsts[course_id]
+            yield EventRow(
+                course_id,
+                pk,
+                *coded,
+                onset_day=_days(onset, first),
+                resolution_day=_days(resolved, first),
+                attributed_treatment=numbers.get(session_id),
+                site_region=region or "",
+            )
+
+
+# --- The injection file --------------------------------------------------------------------------------
+
+
+@dataclass
+class InjectionRow:
+    course_id: int
+    treatment_number: int
+    day: object
+    site: str
+    site_id: int
+    region: str
+    laterality: str
+    spinal_level: str
+    volume_ml: object
+    dextrose: object
+    agents: list = field(default_factory=list)  # [(product name, final %)] sorted by name
+    redcap_instance: int = 0
+
+
+def _agent_columns(slot):
+    index = slot - 1
+    return [
+        Column(
+            f"anaesthetic_{slot}_agent",
+            f"Local anaesthetic {slot} of the mix, by product name in alphabetical order (blank when fewer).",
+            "text",
+            lambda r: r.agents[index][0] if len(r.agents) > index else "",
+        ),
+        Column(
+            f"anaesthetic_{slot}_percent",
+            f"Final % of anaesthetic {slot} in the mix: its stock % × its volume / the mix's total volume.",
+            "number",
+            lambda r: _number(r.agents[index][1]) if len(r.agents) > index else "",
+            low="0",
+            high="100",
+        ),
+    ]
+
+
+INJECTION_COLUMNS = [
+    _record_id("Pseudonymous course key (the record ID, as in the course file)."),
+    *_repeat_columns("injections"),
+    Column(
+        "treatment_number",
+        "Treatment number of the session (courses.timeline numbering: treatments in the order given).",
+        "integer",
+        lambda r: r.treatment_number,
+    ),
+    Column("injection_day", f"{DAY}, to the treatment.", "integer", lambda r: _number(r.day)),
+    Column("site", "Injection site (clinic catalogue name).", "text", lambda r: r.site),
+    Column(
+        "site_id",
+        "Catalogue id of the site: stable while the catalogue row stands, unlike its name.",
+        "integer",
+        lambda r: r.site_id,
+        title="Site catalogue id",
+    ),
+    _coded("region", "Body region of the site.", lambda r: r.region, BodyRegion),
+    _coded("injection_laterality", "Side injected.", lambda r: r.laterality, Laterality),
+    Column(
+        "spinal_level",
+        "Spinal level as recorded for spine sites (e.g. L4–L5).",
+        "text",
+        lambda r: r.spinal_level,
+    ),
+    Column(
+        "volume_ml",
+        "Volume injected at the site (mL).",
+        "number",
+        lambda r: _number(r.volume_ml),
+        low="0",
+        high="20",
+        title="Volume (mL)",
+    ),
+    Column(
+        "injection_dextrose_percent",
+        "Final dextrose % of the session's mix.",
+        "number",
+        lambda r: _number(r.dextrose),
+        low="0",
+        high="100",
+    ),
+    Column(
+        "anaesthetic_agents",
+        f"Local-anaesthetic products in the session's mix. The first {ANAESTHETIC_SLOTS}, by name, fill the "
+        "anaesthetic columns; each agent's % is its own, never added to another's.",
+        "integer",
+        lambda r: len(r.agents),
+    ),
+    *(column for slot in range(1, ANAESTHETIC_SLOTS + 1) for column in _agent_columns(slot)),
+]
+
+
+def export_injections(courses):
+    """Current injections of the treatments given, per course by treatment number, with the session's mix."""
+    fields = (
+        "session_id",
+        "pk",
+        "site_id",
+        "site__name",
+        "site__region",
+        "laterality",
+        "spinal_level",
+        "volume_ml",
+    )
+    for firsts, visits in _chunks(courses):
+        given = {visit.pk: visit for course in visits.values() for visit in timeline.treatments(course)}
+        numbers = _numbers(visits)
+        components = defaultdict(list)
+        mixes = PreparationComponent.objects.filter(session__course_id__in=list(firsts)).select_related(
+            "lot__product"
+        )
+        for component in mixes.order_by():
+            components[component.session_id].append(component)
+        agents = {}
+        found = []
+        for session_id, pk, site_id, site, region, laterality, level, volume in (
+            Injection.objects.filter(session__course_id__in=list(firsts)).order_by().values_list(*fields)
+        ):
+            visit = given.get(session_id)
+            if visit is None:
+                continue
+            if session_id not in agents:
+                agents[session_id] = sorted(anaesthetic_strengths(components[session_id]).items())
+            row = InjectionRow(
+                visit.course_id,
+                numbers[session_id],
+                _days(timeline.local_day(visit.starts_at), firsts[visit.course_id]),
+                site,
+                site_id,
+                region,
+                laterality,
+                level,
+                volume,
+                visit.final_dextrose_percent,
+                agents[session_id],
+            )
+            found.append(((visit.course_id, row.treatment_number, pk), row))
+        for _, row in sorted(found, key=lambda item: item[0]):
+            yield row
+
+
+# --- The files and their REDCap dictionary ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    name: str  # the page's ?level= and the REDCap form (instrument) name
+    title: str
+    description: str
+    columns: list
+    rows: object  # callable(courses) -> rows in course order
+
+    @property
+    def filename_part(self):
+        return self.name.replace("_", "-")
+
+
+FILES = [
+    ExportFile(
+        "courses",
+        "Course file",
+        "One row per treatment course: the patient in bands, the condition, the plan and the pain and "
+        "instrument outcome.",
+        COURSE_COLUMNS,
+        export_courses,
+    ),
+    ExportFile(
+        "sessions",
+        "Session file",
+        "One row per visit of every status: its pain scores, guidance, mix strengths and counts.",
+        SESSION_COLUMNS,
+        export_sessions,
+    ),
+    ExportFile(
+        "scores",
+        "Score file",
+        "One row per score (long format): every current outcome score and each treatment's pre-injection "
+        "pain, by day from the first treatment.",
+        SCORE_COLUMNS,
+        lambda courses: _numbered(export_scores(courses)),
+    ),
+    ExportFile(
+        "side_effects",
+        "Side-effect file",
+        "One row per current side effect: term, grade, seriousness, relatedness, onset and resolution day, "
+        "and the treatment it is attributed to.",
+        SIDE_EFFECT_COLUMNS,
+        lambda courses: _numbered(export_side_effects(courses)),
+    ),
+    ExportFile(
+        "injections",
+        "Injection file",
+        "One row per current injection of a treatment given: treatment number, site, side, level, volume "
+        "and the mix's dextrose % and % per anaesthetic agent.",
+        INJECTION_COLUMNS,
+        lambda courses: _numbered(export_injections(courses)),
+    ),
+]
+FILES_BY_NAME = {export.name: export for export in FILES}
+
+REDCAP_HEADER = (
+    "Variable / Field Name",
+    "Form Name",
+    "Section Header",
+    "Field Type",
+    "Field Label",
+    "Choices, Calculations, OR Slider Labels",
+    "Field Note",
+    "Text Validation Type OR Show Slider Number",
+    "Text Validation Min",
+    "Text Validation Max",
+    "Identifier?",
+    "Branching Logic (Show field only if...)",
+    "Required Field?",
+    "Custom Alignment",
+    "Question Number (surveys only)",
+    "Matrix Group Name",
+    "Matrix Ranking?",
+    "Field Annotation",
+)
+
+
+def redcap_fields():
+    """(form, column) for each variable of the REDCap project, the record ID first.
+
+    REDCap defines a variable on one form only: the record ID on the course form (the other files carry it
+    as REDCap's import expects), and its repeating-instrument columns nowhere.
+    """
+    for export in FILES:
+        for column in export.columns:
+            if column.system or (column.name == RECORD_ID and export is not FILES[0]):
+                continue
+            yield export.name, column
+
+
+def redcap_dictionary():
+    """The rows of the REDCap data-dictionary CSV (after REDCAP_HEADER)."""
+    for form, column in redcap_fields():
+        yield [
+            column.name,
+            form,
+            "",
+            column.field_type,
+            column.label,
+            column.choices_text,
+            column.description,
+            column.validation,
+            column.low,
+            column.high,
+            "",
+            "",
+            "y" if column.name == RECORD_ID else "",
+            "",
+            "",
+            "",
+            "",
+            "",
+        ]

@@ -262,21 +262,25 @@ def _stream_csv(columns, rows, filename):
 @permission_required("courses.export_research", raise_exception=True)
 def research_export(request):
     report = _Report(request)
-    level = request.GET.get("level")
-    stamp = f"{timezone.localdate():%Y%m%d}"
-    if level in ("courses", "sessions"):
+    export = exports.FILES_BY_NAME.get(request.GET.get("level", ""))
+    if export is not None:
         # De-identified rows, but taking data out of the clinic is still recorded against the user.
-        log_event(request, f"Research export: {level}")
-    if level == "courses":
-        rows = exports.export_courses(report.courses).iterator(chunk_size=500)
-        return _stream_csv(exports.COURSE_COLUMNS, rows, f"prolotrack-courses-{stamp}.csv")
-    if level == "sessions":
-        rows = exports.export_sessions(report.courses).iterator(chunk_size=500)
-        return _stream_csv(exports.SESSION_COLUMNS, rows, f"prolotrack-sessions-{stamp}.csv")
+        log_event(request, f"Research export: {export.name}")
+        filename = f"prolotrack-{export.filename_part}-{timezone.localdate():%Y%m%d}.csv"
+        return _stream_csv(export.columns, export.rows(report.courses), filename)
+    files = [
+        {
+            "title": export.title,
+            "description": export.description,
+            "url": "?" + urlencode({**report.params, "level": export.name}),
+        }
+        for export in exports.FILES
+    ]
     context = {
         "form": report.form,
         "querystring": report.querystring(),
         "course_count": report.courses.count(),
+        "files": files,
     }
     return render(request, "outcomes/research_export.html", context)
 
@@ -284,11 +288,18 @@ def research_export(request):
 @require_GET
 @permission_required("courses.export_research", raise_exception=True)
 def data_dictionary(request):
-    files = [
-        ("Course file", "One row per treatment course.", exports.COURSE_COLUMNS),
-        ("Session file", "One row per session (every status).", exports.SESSION_COLUMNS),
-    ]
-    return render(request, "outcomes/data_dictionary.html", {"files": files})
+    return render(
+        request, "outcomes/data_dictionary.html", {"files": exports.FILES, "record_id": exports.RECORD_ID}
+    )
+
+
+@require_GET
+@permission_required("courses.export_research", raise_exception=True)
+def redcap_dictionary(request):
+    """The export's data dictionary in REDCap's data-dictionary CSV layout, to build the project the files
+    import into."""
+    filename = f"prolotrack-redcap-dictionary-{timezone.localdate():%Y%m%d}.csv"
+    return csv_response(exports.REDCAP_HEADER, exports.redcap_dictionary(), filename)
 
 
 @require_GET

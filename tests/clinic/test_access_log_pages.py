@@ -111,6 +111,12 @@ def test_the_admin_lists_show_who_opened_the_patient_and_what_the_user_opened(
     [
         (lambda: reverse("outcomes:research-export") + "?level=courses", "Research export: courses"),
         (lambda: reverse("outcomes:research-export") + "?level=sessions", "Research export: sessions"),
+        (lambda: reverse("outcomes:research-export") + "?level=scores", "Research export: scores"),
+        (
+            lambda: reverse("outcomes:research-export") + "?level=side_effects",
+            "Research export: side_effects",
+        ),
+        (lambda: reverse("outcomes:research-export") + "?level=injections", "Research export: injections"),
         (lambda: reverse("outcomes:csv", args=["pain-by-session"]), "CSV download: pain-by-session"),
     ],
 )
