@@ -27,6 +27,17 @@ def _as_text(name, value):
     raise ValidationError({name: ["Give a single value."]})
 
 
+def prefilled(form):
+    """What the page's form shows before anyone types (model defaults, today's date...): a body that leaves
+    a field out gets it, as a browser submits what the form was pre-filled with."""
+    values = {}
+    for name, field in form.fields.items():
+        value = form.get_initial_for_field(field, name)
+        if value is not None:
+            values[name] = value
+    return values
+
+
 def form_data(data, fields, *, initial=None):
     """The body's values for `fields` as a form would receive them, over `initial` (for a partial update)."""
     if not hasattr(data, "keys"):

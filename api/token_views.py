@@ -36,9 +36,7 @@ def token_issue(request):
             apply_service_errors(form, error)
         else:
             # The key is in this response only: never stored, never redirected to, never cached.
-            response = render(request, "api/token_issued.html", {"token": token, "key": key})
-            response["Cache-Control"] = "no-store"
-            return response
+            return render(request, "api/token_issued.html", {"token": token, "key": key})
     return _list(request, form, status=400)
 
 

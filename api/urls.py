@@ -1,7 +1,7 @@
 """/api/v1/: every endpoint by name (api:...), each answering its own 401 to a request without credentials
 (the pages' sign-in redirect is for browsers), except the docs page, which is a page."""
 
-from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.decorators import login_not_required, login_required
 from django.urls import path
 
 from api import docs, views
@@ -30,5 +30,6 @@ urlpatterns = [
     path("visits/<int:pk>/cancel/", endpoint(views.VisitCancel), name="visit-cancel"),
     path("outcomes/headline/", endpoint(views.OutcomeHeadline), name="outcome-headline"),
     path("schema/", endpoint(docs.SchemaView), name="schema"),
-    path("docs/", docs.DocsView.as_view(), name="docs"),
+    # DRF marks its views as needing no sign-in (it authenticates by itself); the docs are a page.
+    path("docs/", login_required(docs.DocsView.as_view()), name="docs"),
 ]

@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from api import serializers as api
 from api.filters import CourseFilter, PatientFilter, TreatmentFilter, VisitFilter
-from api.inputs import form_data, form_errors
+from api.inputs import form_data, form_errors, prefilled
 from clinic.access import log_access
 from clinic.inputs import day_range_error, in_clinic_range
 from courses import services as course_services
@@ -99,10 +99,9 @@ class PatientList(generics.ListAPIView):
         responses={201: api.PatientSerializer, **WRITE_ERRORS},
     )
     def post(self, request):
-        form = PatientForm(
-            form_data(request.data, (*PATIENT_FIELDS, "confirm_not_duplicate")),
-            show_duplicate_confirmation=True,
-        )
+        fields = (*PATIENT_FIELDS, "confirm_not_duplicate")
+        initial = prefilled(PatientForm(show_duplicate_confirmation=True))
+        form = PatientForm(form_data(request.data, fields, initial=initial), show_duplicate_confirmation=True)
         if not form.is_valid():
             raise form_errors(form)
         data = {k: v for k, v in form.cleaned_data.items() if k != "confirm_not_duplicate"}
@@ -158,7 +157,7 @@ class PatientDetail(generics.RetrieveUpdateAPIView):
             raise ValidationError(
                 {"detail": "Archived patients cannot be edited; restore the patient first."}
             )
-        initial = model_to_dict(patient, fields=PATIENT_FIELDS) if partial else {}
+        initial = model_to_dict(patient, fields=PATIENT_FIELDS) if partial else prefilled(PatientForm())
         form = PatientForm(form_data(request.data, PATIENT_FIELDS, initial=initial), instance=patient)
         if not form.is_valid():
             raise form_errors(form)
@@ -319,7 +318,10 @@ class CourseScores(generics.ListAPIView):
     )
     def post(self, request, pk):
         course = _course_or_404(pk)
-        form = OutcomeScoreForm(form_data(request.data, OutcomeScoreForm.Meta.fields), course=course)
+        data = form_data(
+            request.data, OutcomeScoreForm.Meta.fields, initial=prefilled(OutcomeScoreForm(course=course))
+        )
+        form = OutcomeScoreForm(data, course=course)
         if not form.is_valid():
             raise form_errors(form)
         score = course_services.outcome_score_record(
