@@ -35,6 +35,17 @@ class NamedSerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True)
 
 
+class ReadOnlyModelSerializer(serializers.ModelSerializer):
+    """Every field shown, none written (writes go through the pages' forms). Marked read-only after the
+    fields are built, so a blank-able choice keeps "" among its documented values."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        for field in fields.values():
+            field.read_only = True
+        return fields
+
+
 class ClinicalFieldsMixin:
     """Leaves `clinical_fields` out of the response for users without courses.view_clinical (front desk:
     the schedule and status of a course, never its pain scores, goals or notes)."""
@@ -53,7 +64,7 @@ class ClinicalFieldsMixin:
 # --- Patients ------------------------------------------------------------------------------------------
 
 
-class PatientSerializer(serializers.ModelSerializer):
+class PatientSerializer(ReadOnlyModelSerializer):
     primary_practitioner = StaffSerializer(read_only=True, allow_null=True)
 
     class Meta:
@@ -68,7 +79,6 @@ class PatientSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         )
-        read_only_fields = fields
 
 
 class PatientInputSerializer(serializers.Serializer):
@@ -98,7 +108,7 @@ class PatientInputSerializer(serializers.Serializer):
 # --- Courses -------------------------------------------------------------------------------------------
 
 
-class CourseSerializer(ClinicalFieldsMixin, serializers.ModelSerializer):
+class CourseSerializer(ClinicalFieldsMixin, ReadOnlyModelSerializer):
     clinical_fields = (
         "outcome_instrument",
         "baseline_pain",
@@ -143,7 +153,6 @@ class CourseSerializer(ClinicalFieldsMixin, serializers.ModelSerializer):
             "closing_note",
             "created_at",
         )
-        read_only_fields = fields
 
 
 class CourseInputSerializer(serializers.Serializer):
@@ -170,7 +179,7 @@ class CourseInputSerializer(serializers.Serializer):
 # --- Treatments ----------------------------------------------------------------------------------------
 
 
-class ComponentSerializer(serializers.ModelSerializer):
+class ComponentSerializer(ReadOnlyModelSerializer):
     product = serializers.CharField(source="lot.product.name", read_only=True)
     lot_number = serializers.CharField(source="lot.lot_number", read_only=True)
     expiry_date = serializers.DateField(source="lot.expiry_date", read_only=True)
@@ -189,20 +198,18 @@ class ComponentSerializer(serializers.ModelSerializer):
             "stock_concentration_percent",
             "volume_ml",
         )
-        read_only_fields = fields
 
 
-class InjectionSerializer(serializers.ModelSerializer):
+class InjectionSerializer(ReadOnlyModelSerializer):
     site = serializers.CharField(source="site.name", read_only=True)
     region = serializers.CharField(source="site.region", read_only=True)
 
     class Meta:
         model = Injection
         fields = ("id", "site", "region", "laterality", "spinal_level", "volume_ml", "needle_gauge", "passes")
-        read_only_fields = fields
 
 
-class SideEffectSerializer(serializers.ModelSerializer):
+class SideEffectSerializer(ReadOnlyModelSerializer):
     term = serializers.CharField(source="term.name", read_only=True)
     site = serializers.CharField(source="site.name", read_only=True, allow_null=True, default=None)
 
@@ -224,10 +231,9 @@ class SideEffectSerializer(serializers.ModelSerializer):
             "relatedness",
             "notes",
         )
-        read_only_fields = fields
 
 
-class TreatmentSerializer(serializers.ModelSerializer):
+class TreatmentSerializer(ReadOnlyModelSerializer):
     """A visit with its clinical record: preparation, injections and the side effects reported at it."""
 
     practitioner = StaffSerializer(read_only=True)
@@ -274,13 +280,12 @@ class TreatmentSerializer(serializers.ModelSerializer):
             "injections",
             "side_effects",
         )
-        read_only_fields = fields
 
 
 # --- Scores --------------------------------------------------------------------------------------------
 
 
-class ScoreSerializer(serializers.ModelSerializer):
+class ScoreSerializer(ReadOnlyModelSerializer):
     instrument = serializers.SlugRelatedField(slug_field="code", read_only=True)
     recorded_by = StaffSerializer(source="created_by", read_only=True, allow_null=True)
 
@@ -298,7 +303,6 @@ class ScoreSerializer(serializers.ModelSerializer):
             "recorded_by",
             "created_at",
         )
-        read_only_fields = fields
 
 
 class ScoreInputSerializer(serializers.Serializer):
@@ -314,7 +318,7 @@ class ScoreInputSerializer(serializers.Serializer):
 # --- The diary -----------------------------------------------------------------------------------------
 
 
-class VisitSerializer(serializers.ModelSerializer):
+class VisitSerializer(ReadOnlyModelSerializer):
     """A visit as the calendar shows it: who, when, which treatment, its status; nothing clinical."""
 
     course_label = serializers.CharField(source="course.__str__", read_only=True)
@@ -338,7 +342,6 @@ class VisitSerializer(serializers.ModelSerializer):
             "cancel_reason",
             "spacing_override_reason",
         )
-        read_only_fields = fields
 
 
 class FreeSlotSerializer(serializers.Serializer):

@@ -50,18 +50,29 @@ ERROR = OpenApiResponse(
         "Error",
         {
             "detail": serializers.CharField(),
-            "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+            "errors": serializers.DictField(
+                child=serializers.ListField(child=serializers.CharField()),
+                required=False,
+                help_text="The sentences by field, for input a form or a serializer refused.",
+            ),
         },
     ),
-    description="Refused: the sentences say why; nothing was saved.",
+    description="Refused or not found: the sentences say why; nothing was saved.",
 )
 REFUSAL = OpenApiResponse(
     inline_serializer(
         "Refusal",
         {
             "detail": serializers.CharField(),
-            "refusals": serializers.ListField(child=serializers.DictField(child=serializers.CharField())),
-            "nearest": serializers.DateTimeField(allow_null=True),
+            "refusals": serializers.ListField(
+                child=serializers.DictField(child=serializers.CharField()),
+                required=False,
+                help_text="Each rule broken: its code (scheduling/rules.py) and its sentence.",
+            ),
+            "nearest": serializers.DateTimeField(allow_null=True, required=False),
+            "rows": serializers.DictField(
+                required=False, help_text="A course booking: the refusal of each refused row, by its index."
+            ),
         },
     ),
     description="A diary guard refused the time (scheduling/rules.py); nothing was saved.",
