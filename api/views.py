@@ -380,7 +380,9 @@ class VisitDetail(generics.RetrieveAPIView):
 
 class FreeSlotQuery(serializers.Serializer):
     course = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
-    date = serializers.DateField(required=False, help_text="First day (default: today).")
+    date = serializers.DateField(
+        required=False, help_text="First day (default: today, or the day the course starts if later)."
+    )
     days = serializers.IntegerField(min_value=1, max_value=14, default=7)
 
     def validate_date(self, value):
@@ -413,7 +415,7 @@ class FreeSlots(APIView):
         log_access(request, course, what="free slots (API)")
         slots = diary_selectors.free_slots(
             course=course,
-            first_day=query.validated_data.get("date") or timezone.localdate(),
+            first_day=query.validated_data.get("date") or max(timezone.localdate(), course.start_date),
             days=query.validated_data["days"],
         )
         return Response(api.FreeSlotSerializer(slots, many=True).data)

@@ -196,3 +196,12 @@ def test_free_slots_skip_closed_days_and_say_where_spacing_needs_a_reason(api_as
         {"course": scene["course"].pk, "date": day_at(9, 0).date().isoformat(), "days": 1},
     )
     assert near.json() and not any(slot["within_spacing_window"] for slot in near.json())
+
+
+def test_free_slots_of_a_course_not_started_yet_begin_on_its_first_day(
+    api_as, front_desk, practitioner, works_every_day
+):
+    start = timezone.localdate() + datetime.timedelta(days=10)
+    course = TreatmentCourseFactory(practitioner=practitioner, start_date=start, status=CourseStatus.PLANNED)
+    slots = api_as(front_desk).get(reverse("api:free-slots"), {"course": course.pk, "days": 1}).json()
+    assert {timezone.localdate(datetime.datetime.fromisoformat(s["starts_at"])) for s in slots} == {start}
