@@ -1,7 +1,5 @@
 """The API's lists run as many queries with four times the data: nothing grows with the rows on a page."""
 
-import datetime
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -21,27 +19,23 @@ from tests.factories import (
 
 def grow(scene, practitioner, count):
     """`count` more patients with a course each, and `count` more treatments (with their clinical rows)
-    and scores on the scene's course."""
+    and scores on the scene's course. One visit a day, so none overlaps another in a diary."""
+    grown = scene.setdefault("grown", 0)
     for n in range(count):
         course = TreatmentCourseFactory(
             patient=PatientFactory(family_name=f"Quinn{n}"), practitioner=practitioner
         )
-        TreatmentSessionFactory(
-            course=course, sequence=1, starts_at=day_at(3, 8) + datetime.timedelta(hours=n % 9)
-        )
+        TreatmentSessionFactory(course=course, sequence=1, starts_at=day_at(30 + grown + n, 8))
     base = scene["course"]
     for n in range(count):
         visit = TreatmentSessionFactory(
-            course=base,
-            sequence=10 + scene.setdefault("grown", 0) + n,
-            completed=True,
-            starts_at=day_at(-300 - scene["grown"] - n, 9),
+            course=base, sequence=10 + grown + n, completed=True, starts_at=day_at(-300 - grown - n, 9)
         )
         PreparationComponentFactory(session=visit)
         InjectionFactory(session=visit)
         SideEffectFactory(attributed_session=visit)
         OutcomeScoreFactory(course=base, instrument=scene["score"].instrument)
-    scene["grown"] += count
+    scene["grown"] = grown + count
 
 
 LISTS = {
