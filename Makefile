@@ -53,7 +53,7 @@ restore: install
 	$(BIN)/python manage.py restore_db "$(FILE)"
 
 # Known-vulnerable pins (pip-audit) and high-severity findings in our code (bandit).
-AUDITED_CODE := $(wildcard clinic patients courses scheduling outcomes)
+AUDITED_CODE := $(wildcard clinic patients courses scheduling outcomes api)
 audit: install
 	$(BIN)/python bin/audit-dependencies
 	$(BIN)/bandit --quiet --recursive $(AUDITED_CODE) --severity-level high --exclude '*/migrations/*'

@@ -7,8 +7,8 @@ app doing anything: every model of the clinical apps is registered unless listed
 from auditlog.registry import auditlog
 from django.apps import apps
 
-# The apps whose rows are health data, catalogues or staff accounts.
-AUDITED_APPS = ("clinic", "patients", "courses", "scheduling", "outcomes")
+# The apps whose rows are health data, catalogues, staff accounts or their API credentials.
+AUDITED_APPS = ("clinic", "patients", "courses", "scheduling", "outcomes", "api")
 
 # Rows that carry no clinical or personal data, written by counters rather than people; and derived data
 # recomputed from audited rows (the per-course outcome summary: its inputs are audited where they change).
@@ -31,6 +31,9 @@ OPTIONS = {
     "courses.TreatmentSession": {"exclude_fields": ["version"]},
     # The feed token is a secret: the trail records that a feed was made or revoked, not the token.
     "scheduling.CalendarFeed": {"exclude_fields": ["token"]},
+    # An API token's issue and revocation are recorded; its key digest is a secret, and the last-used
+    # stamp is bookkeeping written without signals (api.tokens.token_touch).
+    "api.ApiToken": {"exclude_fields": ["key_hash", "last_used_at"]},
 }
 
 # Two-factor devices (django-otp): enrolment and a clinic admin's reset are recorded, with who did it; the

@@ -36,11 +36,18 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # The REST API (api/, README "API"): Django REST framework, django-filter, the OpenAPI schema and its
+    # Swagger UI, whose files come from the drf-spectacular-sidecar package (never a CDN).
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "clinic",
     "patients",
     "courses",
     "scheduling",
     "outcomes",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -269,3 +276,49 @@ CONTENT_SECURITY_POLICY = {
 OTP_TOTP_ISSUER = CLINIC_NAME
 OTP_TOTP_TOLERANCE = 1
 RECOVERY_CODE_COUNT = 10
+
+
+# --- The REST API (README "API") -------------------------------------------------------------------------
+# Bearer tokens issued by a clinic admin (api.tokens) or the signed-in session (with CSRF); each endpoint
+# asks for the same Django permissions as the page it mirrors (api.permissions). Throttle rates per user
+# (token or session) and per address for requests that are not signed in.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.BearerTokenAuthentication",
+        "api.authentication.StaffSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.RolePermission"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser", "rest_framework.parsers.FormParser"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.ClinicPagination",
+    "PAGE_SIZE": 25,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": os.environ.get("API_THROTTLE_USER", "600/minute"),
+        "anon": os.environ.get("API_THROTTLE_ANON", "30/minute"),
+    },
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ProloTrack API",
+    "DESCRIPTION": "Patients, courses, treatments, scores, the diary and outcome figures, with the same "
+    "permissions, guards and audit trail as the pages. Authenticate with `Authorization: Bearer <token>` "
+    "(issued by a clinic admin) or a signed-in session.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # Fields a role may not see are left out of a response, so none of a response's fields is required.
+    "COMPONENT_NO_READ_ONLY_REQUIRED": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": False},
+    "ENUM_NAME_OVERRIDES": {
+        "CourseStatusEnum": "courses.models.CourseStatus",
+        "SessionStatusEnum": "courses.models.SessionStatus",
+    },
+}

@@ -32,7 +32,9 @@ urlpatterns = [
     path("courses/", include("courses.urls")),
     path("schedule/", include("scheduling.urls")),
     path("outcomes/", include("outcomes.urls")),
+    path("audit/api-tokens/", include("api.token_urls")),
     path("audit/", include("clinic.audit_urls")),
+    path("api/v1/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -22,7 +22,7 @@ from courses.models import (
     TreatmentSession,
     course_label,
 )
-from scheduling import diary
+from scheduling import diary, rules
 from scheduling.models import WorkingHours
 from scheduling.proposals import propose_sessions
 
@@ -94,6 +94,54 @@ def course_proposal(*, course, first_start, now=None, sessions=None):
         first_day=timeline.first_allowed_day(course),
         previous_day=timeline.local_day(previous.starts_at) if previous else None,
     )
+
+
+@dataclass(frozen=True)
+class FreeSlot:
+    starts_at: datetime.datetime
+    ends_at: datetime.datetime
+    within_spacing_window: bool
+
+
+def free_slots(*, course, first_day, days, now=None):
+    """Every time on `days` days from `first_day` where the course's next visit could be booked now.
+
+    Judged by the diary's own guards (scheduling.rules: not past, not beyond the horizon, not before the
+    course, not on a closure, inside the practitioner's hours, neither diary busy), so booking a listed
+    slot passes them; `within_spacing_window` is False where the diary would also ask for a spacing reason
+    (courses.timeline).
+    """
+    now = now or timezone.now()
+    protocol = ProtocolSettings.load()
+    last_day = first_day + datetime.timedelta(days=days - 1)
+    availability = diary.availability_for(
+        practitioner=course.practitioner,
+        patient=course.patient,
+        first_day=first_day,
+        last_day=last_day,
+        protocol=protocol,
+    )
+    sessions = course_visits(course)
+    window = timeline.spacing_window(course, protocol)
+    first_allowed = timeline.first_allowed_day(course)
+    slots = []
+    for offset in range(days):
+        day = first_day + datetime.timedelta(days=offset)
+        for starts_at in rules.slot_times(day, availability):
+            ends_at = starts_at + availability.slot
+            if rules.slot_refusals(
+                starts_at, ends_at, availability=availability, now=now, first_day=first_allowed
+            ):
+                continue
+            previous, following = timeline.neighbours(sessions, starts_at)
+            spacing = rules.spacing_refusal(
+                window,
+                day,
+                previous_day=timeline.local_day(previous.starts_at) if previous else None,
+                following_day=timeline.local_day(following.starts_at) if following else None,
+            )
+            slots.append(FreeSlot(starts_at, ends_at, spacing is None))
+    return slots
 
 
 # --- Calendars ---------------------------------------------------------------------------------------

@@ -1,14 +1,15 @@
 """Every diary write path against every guard (scheduling.rules, scheduling.diary).
 
-One table: each way a visit is put in the diary or moved, by the service and by the page that calls it,
-is run against a scene that breaks exactly one guard. Each must refuse, name the rule, and change nothing;
-the same write with a valid time must succeed (so a refusal is never an accident of the scene), and a
-spacing deviation goes through once a reason is given. A new write path in scheduling.diary, or a new page
-calling one, fails `test_every_write_path_has_a_row` until it is added to the table.
+One table: each way a visit is put in the diary or moved, by the service, the page and the API endpoint
+that call it, is run against a scene that breaks exactly one guard. Each must refuse, name the rule, and
+change nothing; the same write with a valid time must succeed (so a refusal is never an accident of the
+scene), and a spacing deviation goes through once a reason is given. A new write path in scheduling.diary,
+or a new page or endpoint calling one, fails `test_every_write_path_has_a_row` until it is added to the table.
 """
 
 import datetime
 import inspect
+import json
 import re
 from dataclasses import dataclass
 
@@ -235,6 +236,25 @@ def page_move_to_now(scene, client, reason):
     )
 
 
+# --- The API paths (api/views.py): JSON in, a 409 with the rule's message out -----------------------------
+
+
+def api_book(scene, client, reason):
+    data = {"course": scene.course.pk, "starts": [scene.target.isoformat()], "spacing_reasons": [reason]}
+    return client(scene.front_desk).post(
+        reverse("api:visit-book"), json.dumps(data), content_type="application/json"
+    )
+
+
+def api_reschedule(scene, client, reason):
+    data = {"starts_at": scene.target.isoformat(), "spacing_reason": reason}
+    return client(scene.front_desk).post(
+        reverse("api:visit-reschedule", args=[scene.subject.pk]),
+        json.dumps(data),
+        content_type="application/json",
+    )
+
+
 PATHS = {
     "book a course": Path("book a course", False, service_book),
     "reschedule": Path("reschedule", False, service_reschedule),
@@ -265,6 +285,8 @@ PATHS = {
     "page: move to now": Path(
         "page: move to now", True, page_move_to_now, view="scheduling:session-move-to-now"
     ),
+    "api: book a course": Path("api: book a course", False, api_book, view="api:visit-book"),
+    "api: reschedule": Path("api: reschedule", False, api_reschedule, view="api:visit-reschedule"),
 }
 
 # The subject each path works on: a booked visit to move, a missed one to rebook, or none.
@@ -272,6 +294,7 @@ SUBJECTS = {
     "reschedule": "booked",
     "reschedule and shift the later visits": "booked",
     "page: reschedule": "booked",
+    "api: reschedule": "booked",
     "move to now": "booked",
     "page: move to now": "booked",
     "rebook a missed visit": "missed",
@@ -337,8 +360,12 @@ def test_each_write_path_refuses_each_guard_and_changes_nothing(scene, client_fo
     before = scene.diary_state()
     if path.view:
         response = path.run(scene, client_for, "")
-        assert response.status_code in (200, 400)  # the page again, with the refusal
+        # The page again with the refusal, or the API's 409 naming the rule.
+        assert response.status_code in (200, 400, 409)
         assert WORDS[guard] in response.text, response.text
+        if path.view.startswith("api:"):
+            assert response.status_code == 409
+            assert guard in {refusal["rule"] for refusal in _refusals(response.json())}
     else:
         with pytest.raises((diary.VisitRefused, diary.BookingRefused)) as caught:
             path.run(scene, client_for, "")
@@ -355,7 +382,9 @@ def test_each_write_path_succeeds_at_a_valid_time(scene, client_for, name):
     _prepare(scene, name)
     before = scene.diary_state()
     result = path.run(scene, client_for, "")
-    if path.view:
+    if path.view and path.view.startswith("api:"):
+        assert result.status_code in (200, 201), result.text
+    elif path.view:
         assert result.redirect_chain, result.text
     assert scene.diary_state() != before
 
@@ -370,6 +399,12 @@ def test_a_spacing_deviation_goes_through_with_a_reason_and_is_recorded(scene, c
         course=scene.course, spacing_override_reason="Patient travelling; agreed with Dr Hale"
     )
     assert placed.exists()
+
+
+def _refusals(body):
+    """The refusals of an API answer: a booking's are per row."""
+    rows = body.get("rows", {})
+    return body.get("refusals") or [refusal for row in rows.values() for refusal in row["refusals"]]
 
 
 def _public_functions(module):
@@ -399,7 +434,9 @@ def test_every_write_path_has_a_row():
     pages = {path.view for path in PATHS.values() if path.view}
     calling = set()
     for name, view in _views(get_resolver()):
-        source = inspect.getsource(inspect.unwrap(view))
+        # An API endpoint is a class (Django REST framework): its methods are the source that writes.
+        view = getattr(inspect.unwrap(view), "cls", inspect.unwrap(view))
+        source = inspect.getsource(view)
         if any(f"diary.{function}(" in source for function in PLACING):
             calling.add(name)
     assert calling == pages
@@ -439,6 +476,6 @@ def test_a_mistyped_year_is_refused_in_words_on_every_page_path(scene, client_fo
         datetime.datetime.combine(datetime.date.fromisoformat(day), datetime.time(23, 59))
     )
     response = PATHS[name].run(scene, client_for, "")
-    assert response.status_code in (200, 400)
+    assert response.status_code in (200, 400, 409)  # the page again, or the API's refusal
     assert "check the year" in response.text
     assert scene.diary_state() == before
