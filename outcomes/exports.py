@@ -37,7 +37,9 @@ from courses.models import (
     TreatmentSession,
 )
 from courses.session_services import anaesthetic_strengths
+from outcomes import timepoints
 from outcomes.dbfunctions import DaysBetween
+from outcomes.models import CourseTimepoint
 from patients.models import Patient
 
 KEY_LENGTH = 16
@@ -120,6 +122,10 @@ class Column:
         return " | ".join(f"{code}, {label}" for code, label in self.choices)
 
 
+DAY_RULE = "day 0; negative before it; blank when the course has had no treatment"
+DAY = f"Days from the course's first treatment ({DAY_RULE})"
+
+
 def _coded(name, description, value, text_choices):
     return Column(name, description, "coded", value, choices=choices_of(text_choices))
 
@@ -185,9 +191,9 @@ COURSE_COLUMNS = [
     ),
     Column(
         "end_day",
-        "Days from course start to course end (blank while open).",
+        f"Days from the course's first treatment to its end ({DAY_RULE}; blank while open).",
         "integer",
-        lambda c: _number(_days(c.end_date, c.start_date)),
+        lambda c: _number(_days(c.end_date, c.first_on)),
     ),
     Column(
         "baseline_pain",
@@ -210,9 +216,9 @@ COURSE_COLUMNS = [
     ),
     Column(
         "latest_pain_day",
-        "Days from course start to the latest pain score.",
+        f"Days from the course's first treatment to the latest pain score ({DAY_RULE}).",
         "integer",
-        lambda c: _number(_days(latest_pain_day(c), c.start_date)),
+        lambda c: _number(_days(latest_pain_day(c), c.first_on)),
     ),
     Column(
         "pain_change",
@@ -224,8 +230,9 @@ COURSE_COLUMNS = [
     ),
     Column(
         "responder_mcid",
-        "1 when pain improved by at least the NRS MCID (2 points, or 30 % of baseline), 0 when not, "
-        "blank when not evaluable (no follow-up or lost to follow-up).",
+        "At the latest score (the timepoint file reads each fixed timepoint): 1 when pain improved by at "
+        "least the catalogue's pain NRS MCID (its absolute MCID, or its relative MCID as a % of baseline), 0 "
+        "when not, blank when not evaluable (no follow-up or lost to follow-up).",
         "yesno",
         lambda c: _flag(c, "responder_mcid"),
         title="Responder (≥ MCID)",
@@ -316,6 +323,7 @@ def export_courses(courses):
 
     return (
         courses.annotate(
+            first_on=F("outcome_summary__first_session_on"),
             side_effect_count=_effect_counts("attributed_session__course"),
             serious_count=_effect_counts("attributed_session__course", serious=True),
             is_lost=selectors.count_flag(selectors.LOST),
@@ -405,19 +413,13 @@ def _numbers(visits):
     return numbers
 
 
-DAY = (
-    "Days from the course's first treatment (day 0; negative before it; blank when the course has had no "
-    "treatment)"
-)
-
-
 # --- The session file ----------------------------------------------------------------------------------
 
 SESSION_COLUMNS = [
     _record_id("Pseudonymous course key (the record ID, as in the course file)."),
     *_repeat_columns("sessions"),
     Column("sequence", "Session number within the course.", "integer", lambda s: s.sequence),
-    Column("day", "Days from course start to the session.", "integer", lambda s: s.day),
+    Column("day", f"{DAY}.", "integer", lambda s: _number(s.day)),
     _coded("session_status", "Session status.", lambda s: s.status, SessionStatus),
     Column(
         "pain_pre",
@@ -483,7 +485,7 @@ def export_sessions(courses):
     rows = (
         TreatmentSession.objects.filter(course__in=courses.values("pk"))
         .annotate(
-            day=DaysBetween(TruncDate("starts_at"), F("course__start_date")),
+            day=DaysBetween(TruncDate("starts_at"), F("course__outcome_summary__first_session_on")),
             injection_count=Count("injections", filter=Q(injections__voided_at__isnull=True), distinct=True),
             side_effect_count=_effect_counts("attributed_session"),
             serious_count=_effect_counts("attributed_session", serious=True),
@@ -826,6 +828,102 @@ class ExportFile:
         return self.name.replace("_", "-")
 
 
+# --- The timepoint file --------------------------------------------------------------------------------
+
+TIMEPOINT_STATES = (
+    (timepoints.SCORED, "Scored in the window"),
+    (timepoints.MISSING, "Missing (window closed)"),
+    (timepoints.AWAITING, "Awaiting"),
+)
+
+
+def _if_scored(row, value):
+    return "" if row.value is None else value
+
+
+TIMEPOINT_COLUMNS = [
+    _record_id("Pseudonymous course key (the record ID, as in the course file)."),
+    *_repeat_columns("timepoints"),
+    Column(
+        "tp_code",
+        "The protocol timepoint (courses.ProtocolTimepoint code: eoc end of course, w6, w12 3 months, w26 6 "
+        "months, w52 12 months as seeded; its target and window in days after the last treatment are "
+        "tp_target_days, tp_opens_days and tp_closes_days).",
+        "text",
+        lambda r: r.timepoint.code,
+    ),
+    Column(
+        "tp_target_days",
+        "Target: days after the last treatment.",
+        "integer",
+        lambda r: r.timepoint.target_days,
+    ),
+    Column(
+        "tp_opens_days",
+        "The window opens this many days after the last treatment.",
+        "integer",
+        lambda r: r.timepoint.opens_after_days,
+    ),
+    Column(
+        "tp_closes_days",
+        "The window closes this many days after the last treatment.",
+        "integer",
+        lambda r: r.timepoint.closes_after_days,
+    ),
+    Column("tp_instrument", "Instrument (catalogue code).", "text", lambda r: r.instrument.code),
+    Column(
+        "tp_state",
+        "scored: a score in the window; missing: the window closed without one; awaiting: the window is "
+        "open, or the course is (windows are placed once it is closed). As of the export's day.",
+        "coded",
+        lambda r: r.state,
+        choices=TIMEPOINT_STATES,
+    ),
+    Column(
+        "tp_value",
+        "The score nearest the target inside the window (staff-entered or patient-reported).",
+        "number",
+        lambda r: _number(r.value),
+    ),
+    Column(
+        "tp_day", f"Day of that score: {DAY}.", "integer", lambda r: _number(_days(r.value_on, r.first_on))
+    ),
+    Column(
+        "tp_improvement",
+        "Improvement from the baseline, direction-aware (positive = better).",
+        "number",
+        lambda r: _number(r.improvement),
+    ),
+    Column(
+        "tp_mcid",
+        "1 when the improvement meets the instrument's MCID as the catalogue defines it (absolute, or "
+        "relative % of baseline), 0 when not; blank when not scored.",
+        "yesno",
+        lambda r: _if_scored(r, int(r.meets_mcid)),
+        title="Responder ≥ MCID at the timepoint",
+    ),
+    Column(
+        "tp_half",
+        "1 when the improvement is at least half the room there was to improve, 0 when not; blank when not "
+        "scored or when the baseline left no room.",
+        "yesno",
+        lambda r: "" if r.value is None or not r.evaluable_half else int(r.meets_half),
+        title="Responder ≥ 50 % at the timepoint",
+    ),
+]
+
+
+def export_timepoints(courses):
+    """Each course's value at every protocol timepoint on each measure (outcomes.CourseTimepoint)."""
+    rows = (
+        CourseTimepoint.objects.filter(course__in=courses.values("pk"))
+        .annotate(first_on=F("course__outcome_summary__first_session_on"))
+        .select_related("timepoint", "instrument")
+        .order_by("course_id", "instrument__code", "timepoint__target_days", "timepoint_id")
+    )
+    return rows.iterator(chunk_size=CHUNK)
+
+
 FILES = [
     ExportFile(
         "courses",
@@ -865,6 +963,14 @@ FILES = [
         "and the mix's dextrose % and % per anaesthetic agent.",
         INJECTION_COLUMNS,
         lambda courses: _numbered(export_injections(courses)),
+    ),
+    ExportFile(
+        "timepoints",
+        "Timepoint file",
+        "One row per course, protocol timepoint and measure: the value nearest the target inside the window, "
+        "or missing or awaiting, and the response there (the dashboard's responder tables).",
+        TIMEPOINT_COLUMNS,
+        lambda courses: _numbered(export_timepoints(courses)),
     ),
 ]
 FILES_BY_NAME = {export.name: export for export in FILES}

@@ -341,13 +341,14 @@ def test_the_course_and_session_files_start_with_the_record_id(clinic_admin, cli
 
     assert list(row)[:2] == ["course_key", "patient_key"]
     assert row["course_key"] == course.key
+    # Days from the first treatment (day 7 of the course), as in every other file.
     assert [(s["sequence"], s["day"], s["session_status"]) for s in sessions] == [
-        ("1", "2", "cancelled"),
-        ("1", "7", "completed"),
-        ("2", "21", "completed"),
+        ("1", "-5", "cancelled"),
+        ("1", "0", "completed"),
+        ("2", "14", "completed"),
+        ("3", "21", "completed"),
         ("3", "28", "completed"),
-        ("3", "35", "completed"),
-        ("4", "49", "scheduled"),
+        ("4", "42", "scheduled"),
     ]
     assert [s["redcap_repeat_instance"] for s in sessions] == ["1", "2", "3", "4", "5", "6"]
 

@@ -413,3 +413,25 @@ def test_a_timepoint_table_downloads_with_its_intervals(clinic_admin, client_for
 
 def test_proportions_text():
     assert stats.Proportion(2, 4).text() == "2/4 50.0 % (15.0–85.0)"
+
+
+def test_the_research_timepoint_file_has_each_courses_value_and_state(clinic_admin, client_for, clinic_data):
+    from outcomes.exports import pseudonym
+    from tests.outcomes.test_research_export import export
+
+    rows = export(client_for(clinic_admin), "timepoints")
+    by_key = {(row["course_key"], row["tp_instrument"], row["tp_code"]): row for row in rows}
+    c1 = by_key[(pseudonym("course", clinic_data["c1"].pk), "NRS", "eoc")]
+    # C1: treatment 3's pain 4 on day 28 from its first treatment, 8 → 4.
+    assert (c1["tp_state"], c1["tp_value"], c1["tp_day"], c1["tp_improvement"]) == ("scored", "4", "28", "4")
+    assert (c1["tp_mcid"], c1["tp_half"], c1["tp_opens_days"], c1["tp_closes_days"]) == ("1", "1", "0", "28")
+    c3 = by_key[(pseudonym("course", clinic_data["c3"].pk), "NRS", "eoc")]
+    assert (c3["tp_mcid"], c3["tp_half"]) == ("0", "")  # baseline 0: no room, so no ≥ 50 % verdict
+    c4 = by_key[(pseudonym("course", clinic_data["c4"].pk), "NRS", "eoc")]
+    assert (c4["tp_state"], c4["tp_value"], c4["tp_mcid"]) == ("missing", "", "")
+    c8 = by_key[(pseudonym("course", clinic_data["c8"].pk), "NRS", "w12")]
+    assert c8["tp_state"] == "awaiting"
+    visa = by_key[(pseudonym("course", clinic_data["c3"].pk), "VISA-A", "w6")]
+    assert (visa["tp_value"], visa["tp_day"], visa["tp_mcid"]) == ("60", "82", "0")
+    # Seven treated courses × five timepoints on the NRS, and C1 and C3 on their own measure.
+    assert len(rows) == 7 * 5 + 2 * 5
