@@ -11,10 +11,11 @@ changed (clinic.changes) and outcomes.refresh recomputes the courses named (`out
 `course_outcomes_rebuild()` recomputes every row. Derived data: not audited.
 """
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from courses.models import OutcomeInstrument, ProtocolTimepoint, TreatmentCourse
+from courses.models import Condition, OutcomeInstrument, ProtocolTimepoint, TreatmentCourse
 
 PAIN = {"max_digits": 6, "decimal_places": 1, "null": True, "blank": True}
 
@@ -151,6 +152,17 @@ class CourseTimepoint(models.Model):
     # There was room to improve (the baseline was not already at the scale's best end), so ≥ 50 % applies.
     evaluable_half = models.BooleanField(default=False)
     meets_half = models.BooleanField(default=False)
+    # Copies of what the reports group and filter by (the course's and its summary's), so a report is one
+    # scan of this table: condition, practitioner, the dextrose band of most treatments, treatments received,
+    # total-volume band, anaesthetic, and completed without a protocol deviation (per-protocol also needs
+    # the protocol's treatment count, read when reporting).
+    condition = models.ForeignKey(Condition, on_delete=models.PROTECT, related_name="+")
+    practitioner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    modal_band = models.CharField(max_length=10, blank=True)
+    sessions_received = models.PositiveIntegerField(default=0)
+    volume_band = models.CharField(max_length=10, blank=True)
+    with_anaesthetic = models.BooleanField(default=False)
+    completed = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

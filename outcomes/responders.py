@@ -22,11 +22,12 @@ from dataclasses import dataclass
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
-from courses.models import CourseStatus, OutcomeInstrument, ProtocolSettings, ProtocolTimepoint
+from clinic.models import User
+from courses.models import Condition, CourseStatus, OutcomeInstrument, ProtocolSettings, ProtocolTimepoint
 from outcomes import definitions, stats
 from outcomes.models import CourseTimepoint
 from outcomes.selectors import BAND_LABELS, BANDS, Table, _memo, of_courses
-from outcomes.volumes import VOLUME_BANDS, VOLUME_LABELS, volume_band
+from outcomes.volumes import VOLUME_BANDS, VOLUME_LABELS
 
 RESPONDER_DEFINITION = " ".join(
     [
@@ -37,6 +38,16 @@ RESPONDER_DEFINITION = " ".join(
         definitions.INTERVALS,
     ]
 )
+
+
+def per_protocol_rows(protocol):
+    """The timepoint rows of courses completed within the clinic protocol (their copies of the course's
+    status, deviation flag and treatments received: no join)."""
+    return Q(
+        completed=True,
+        sessions_received__gte=protocol.min_sessions,
+        sessions_received__lte=protocol.max_sessions,
+    )
 
 
 def per_protocol(protocol=None, prefix="course__"):
@@ -69,7 +80,7 @@ def awaiting(today):
 
 
 def _tally_aggregates(today, protocol):
-    pp = per_protocol(protocol)
+    pp = per_protocol_rows(protocol)
     return {
         "treated": Count("pk"),
         "scored": Count("pk", filter=scored()),
@@ -297,66 +308,103 @@ GROUP_COLUMNS = [
     ("mean", "Mean improvement (95 % CI)"),
 ]
 
-# name: (title, {key: expression or path}, label of a key, order key, drill-down parameter)
+# The course properties the group tables split by: {name: (title, the CourseTimepoint field, drill-down
+# parameter)}. One grouped scan at the timepoint serves them all (_grouped); labels are looked up after.
 GROUPS = {
-    "condition": (
-        "Responders by condition",
-        {"condition_id": "course__condition_id", "condition_name": "course__condition__name"},
-        lambda key: key[1],
-        lambda key: (key[1], key[0]),
-        lambda key: {"condition": key[0]},
-    ),
+    "condition": ("Responders by condition", "condition_id", "condition"),
     "band": (
         "Responders by dextrose band (the band of most of the course's treatments)",
-        {"modal_band": "course__outcome_summary__modal_band"},
-        lambda key: BAND_LABELS.get(key[0], "No treatment"),
-        lambda key: [code for code, _ in BANDS].index(key[0]) if key[0] in BAND_LABELS else 99,
-        lambda key: {"modal_band": key[0]},
+        "modal_band",
+        "band",
     ),
-    "sessions": (
-        "Responders by number of treatments received",
-        {"sessions": "course__outcome_summary__sessions_received"},
-        lambda key: f"{key[0]} treatment{'s' if key[0] != 1 else ''}",
-        lambda key: key[0],
-        lambda key: {"sessions_received": key[0]},
-    ),
-    "volume": (
-        "Responders by total volume injected over the course",
-        {"volume_band": volume_band("course__outcome_summary__total_volume_ml")},
-        lambda key: VOLUME_LABELS[key[0]],
-        lambda key: [code for code, _ in VOLUME_BANDS].index(key[0]),
-        lambda key: {"volume_band": key[0]},
-    ),
-    "anaesthetic": (
-        "Responders by anaesthetic in the preparation",
-        {"anaesthetic": "course__outcome_summary__with_anaesthetic"},
-        lambda key: "With anaesthetic" if key[0] else "Without anaesthetic",
-        lambda key: not key[0],
-        lambda key: {"anaesthetic": "yes" if key[0] else "no"},
-    ),
-    "practitioner": (
-        "Responders by practitioner",
-        {
-            "practitioner_id": "course__practitioner_id",
-            "first_name": "course__practitioner__first_name",
-            "last_name": "course__practitioner__last_name",
-        },
-        lambda key: f"{key[1]} {key[2]}".strip(),
-        lambda key: (key[2], key[1], key[0]),
-        lambda key: {"practitioner": key[0]},
-    ),
+    "sessions": ("Responders by number of treatments received", "sessions_received", "sessions_received"),
+    "volume": ("Responders by total volume injected over the course", "volume_band", "volume_band"),
+    "anaesthetic": ("Responders by anaesthetic in the preparation", "with_anaesthetic", "anaesthetic"),
+    "practitioner": ("Responders by practitioner", "practitioner_id", "practitioner"),
 }
+GROUP_FIELDS = {name: field for name, (_, field, _) in GROUPS.items()}
+# The groupings the database makes, each one query per report: condition with band serves the condition,
+# band and cross tables; the others stand alone (a grouping by every field at once returned thousands of
+# rows at clinic scale, and adding them up cost more than the queries).
+GROUPINGS = {
+    "condition": ("condition", "band"),
+    "band": ("condition", "band"),
+    "sessions": ("sessions",),
+    "volume": ("volume",),
+    "anaesthetic": ("anaesthetic",),
+    "practitioner": ("practitioner",),
+}
+
+
+def _grouped(courses, instrument, timepoint, dimension):
+    """[(key by GROUPS name, Tally)] of the dimension's grouping (GROUPINGS), memoised per report."""
+    names = GROUPINGS[dimension]
+
+    def compute():
+        group = {GROUP_FIELDS[name]: GROUP_FIELDS[name] for name in names}
+        found = tallies(courses, instrument, timepoint=timepoint, group=group)
+        return [(dict(zip(names, key, strict=True)), tally) for key, tally in found]
+
+    return _memo(courses, f"grouped-{instrument.pk}-{timepoint.pk}-{'-'.join(names)}", compute)
+
+
+def _sum(tallies_):
+    totals = dict.fromkeys(Tally.__dataclass_fields__, 0)
+    for tally in tallies_:
+        for name in totals:
+            totals[name] += getattr(tally, name) or 0
+    return Tally(**totals)
+
+
+def _labels(dimension, values):
+    """{value: label} of one group dimension's values (names read in one small query)."""
+    if dimension == "condition":
+        names = dict(Condition.objects.filter(pk__in=values).values_list("pk", "name"))
+        return {value: names.get(value, "") for value in values}
+    if dimension == "practitioner":
+        users = User.objects.filter(pk__in=values).only("first_name", "last_name", "username")
+        names = {user.pk: user.get_full_name() or user.username for user in users}
+        return {value: names.get(value, "") for value in values}
+    if dimension == "band":
+        return {value: BAND_LABELS.get(value, "No treatment") for value in values}
+    if dimension == "sessions":
+        return {value: f"{value} treatment{'s' if value != 1 else ''}" for value in values}
+    if dimension == "volume":
+        return {value: VOLUME_LABELS.get(value, value) for value in values}
+    return {value: "With anaesthetic" if value else "Without anaesthetic" for value in values}
+
+
+def _order(dimension, value, label):
+    if dimension == "band":
+        codes = [code for code, _ in BANDS]
+        return (codes.index(value) if value in codes else 99, "")
+    if dimension == "volume":
+        return ([code for code, _ in VOLUME_BANDS].index(value), "")
+    if dimension == "sessions":
+        return (value, "")
+    if dimension == "anaesthetic":
+        return (not value, "")
+    return (0, label.casefold())
+
+
+def _drill(dimension, value):
+    param = GROUPS[dimension][2]
+    if dimension == "anaesthetic":
+        return {param: "yes" if value else "no"}
+    return {param: value}
 
 
 def by_group(courses, instrument, timepoint, dimension, *, link):
     """Responders at one timepoint on `instrument`, by a course property (GROUPS)."""
-    title, group, label, order, params = GROUPS[dimension]
-    found = tallies(courses, instrument, timepoint=timepoint, group=group)
-    found.sort(key=lambda item: order(item[0]))
+    title = GROUPS[dimension][0]
+    groups = {}
+    for key, tally in _grouped(courses, instrument, timepoint, dimension):
+        groups.setdefault(key[dimension], []).append(tally)
+    labels = _labels(dimension, list(groups))
     rows = []
-    for key, tally in found:
-        drill = {"timepoint": timepoint.pk, "instrument": instrument.pk, **params(key)}
-        rows.append({"group": label(key), **_figure_row(tally, link, drill)})
+    for value in sorted(groups, key=lambda v: _order(dimension, v, labels[v])):
+        drill = {"timepoint": timepoint.pk, "instrument": instrument.pk, **_drill(dimension, value)}
+        rows.append({"group": labels[value], **_figure_row(_sum(groups[value]), link, drill)})
     columns = [("group", title.split(" by ", 1)[1].split(" (")[0].capitalize()), *GROUP_COLUMNS]
     chart = {
         "type": "bar",
@@ -380,18 +428,15 @@ def by_group(courses, instrument, timepoint, dimension, *, link):
 
 def condition_by_band(courses, instrument, timepoint, *, link):
     """Condition × dextrose band (of most treatments): ≥ MCID among the available cases in each cell."""
-    group = {
-        "condition_id": "course__condition_id",
-        "condition_name": "course__condition__name",
-        "modal_band": "course__outcome_summary__modal_band",
-    }
-    found = tallies(courses, instrument, timepoint=timepoint, group=group)
-    bands = [code for code, _ in BANDS if any(key[2] == code for key, _ in found)]
-    conditions = sorted({(key[1], key[0]) for key, _ in found})
-    cells = {(key[0], key[2]): tally for key, tally in found}
+    cells = {}
+    for key, tally in _grouped(courses, instrument, timepoint, "condition"):
+        cells.setdefault((key["condition"], key["band"]), []).append(tally)
+    cells = {key: _sum(found) for key, found in cells.items()}
+    bands = [code for code, _ in BANDS if any(band == code for _, band in cells)]
+    names = _labels("condition", list({condition for condition, _ in cells}))
     rows = []
-    for name, condition_id in conditions:
-        row = {"condition": name, "_links": {}}
+    for condition_id in sorted(names, key=lambda pk: (names[pk].casefold(), pk)):
+        row = {"condition": names[condition_id], "_links": {}}
         for band in bands:
             tally = cells.get((condition_id, band))
             row[band] = tally.available_mcid if tally else None
@@ -401,7 +446,7 @@ def condition_by_band(courses, instrument, timepoint, *, link):
                     timepoint=timepoint.pk,
                     instrument=instrument.pk,
                     condition=condition_id,
-                    modal_band=band,
+                    band=band,
                 )
         rows.append(row)
     columns = [("condition", "Condition"), *((band, BAND_LABELS[band]) for band in bands)]

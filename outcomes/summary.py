@@ -42,6 +42,7 @@ from courses.selectors import AWAITING, LOST, response
 from outcomes import timepoints
 from outcomes.models import CourseOutcome, CourseSessionCount, CourseTimepoint
 from outcomes.selectors import BANDS, WEEK_WINDOWS, band_code, band_of
+from outcomes.volumes import volume_code
 
 D = CourseSessionCount.Dimension
 BAND_ORDER = [code for code, _ in BANDS]
@@ -56,6 +57,9 @@ COURSE_COLUMNS = (
     "status",
     "stop_reason",
     "start_date",
+    "condition_id",
+    "practitioner_id",
+    "is_protocol_deviation",
 )
 # A completed visit, as the timeline rules read it.
 SessionRow = namedtuple(
@@ -108,6 +112,9 @@ class CourseFacts:
     status: str
     stop_reason: str
     start_date: object
+    condition_id: int
+    practitioner_id: int | None
+    is_protocol_deviation: bool
 
     @property
     def is_open(self):
@@ -241,6 +248,17 @@ def _timepoint_rows(course, values, protocol_timepoints, instruments, nrs):
     instrument = instruments.get(course.outcome_instrument_id)
     if values.get("instrument_tracked") and instrument is not None:
         measured.append((instrument, values["baseline_instrument"], values["instrument_points"]))
+    # What the reports group and filter by, copied from the course and its summary so that a report reads
+    # this one table (the refresh rewrites the rows whenever the course or its summary changes).
+    course_fields = {
+        "condition_id": course.condition_id,
+        "practitioner_id": course.practitioner_id,
+        "modal_band": values["modal_band"],
+        "sessions_received": values["sessions_received"],
+        "volume_band": volume_code(values["total_volume_ml"]),
+        "with_anaesthetic": values["with_anaesthetic"],
+        "completed": course.status == CourseStatus.COMPLETED and not course.is_protocol_deviation,
+    }
     rows = []
     for instrument, baseline, points in measured:
         for timepoint in protocol_timepoints:
@@ -262,6 +280,7 @@ def _timepoint_rows(course, values, protocol_timepoints, instruments, nrs):
                     meets_mcid=found.meets_mcid,
                     evaluable_half=found.evaluable_half,
                     meets_half=found.meets_half,
+                    **course_fields,
                 )
             )
     return rows

@@ -13,6 +13,19 @@ VOLUME_BANDS = [
 VOLUME_LABELS = dict(VOLUME_BANDS)
 
 
+def volume_code(volume):
+    """The band of one course's total volume, in Python (the same thresholds as `volume_band`)."""
+    if volume is None:
+        return "none"
+    if volume < 10:
+        return "lt10"
+    if volume < 20:
+        return "10_20"
+    if volume < 40:
+        return "20_40"
+    return "ge40"
+
+
 def volume_band(field_name):
     """SQL CASE giving the band of a course's total volume."""
     return Case(
