@@ -122,7 +122,7 @@ def scale_seed(*, patients, rng, stdout=None, label="scale"):
     _analyze()
     # The bulk load bypasses the services that keep the per-course outcome summary current.
     say(f"outcome summaries: {course_outcomes_rebuild()} courses")
-    _analyze("outcomes_courseoutcome", "outcomes_coursesessioncount")
+    _analyze("outcomes_courseoutcome", "outcomes_coursesessioncount", "outcomes_coursetimepoint")
     say("done")
     return totals
 
