@@ -435,3 +435,37 @@ def test_the_research_timepoint_file_has_each_courses_value_and_state(clinic_adm
     assert (visa["tp_value"], visa["tp_day"], visa["tp_mcid"]) == ("60", "82", "0")
     # Seven treated courses × five timepoints on the NRS, and C1 and C3 on their own measure.
     assert len(rows) == 7 * 5 + 2 * 5
+
+
+def test_a_clinic_admin_edits_a_timepoint_and_a_window_before_the_last_treatment_is_refused(
+    clinic_admin, client_for
+):
+    clinic_admin.is_staff = True  # clinic admins reach the catalogues in the Django admin
+    clinic_admin.save()
+    client = client_for(clinic_admin)
+    eoc = point("eoc")
+    url = reverse("admin:courses_protocoltimepoint_change", args=[eoc.pk])
+    assert client.get(reverse("admin:courses_protocoltimepoint_changelist")).status_code == 200
+    data = {
+        "code": "eoc",
+        "name": "End of course",
+        "target_days": "14",
+        "window_before_days": "20",
+        "window_after_days": "14",
+        "active": "on",
+    }
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert "The window cannot open before the last treatment" in response.content.decode()
+    eoc.refresh_from_db()
+    assert eoc.window_before_days == 14
+    response = client.post(url, {**data, "window_before_days": "7"})
+    assert response.status_code == 302
+    eoc.refresh_from_db()
+    assert eoc.opens_after_days == 7
+
+
+def test_a_practitioner_cannot_edit_timepoints(practitioner, client_for):
+    response = client_for(practitioner).get(reverse("admin:courses_protocoltimepoint_changelist"))
+    assert response.status_code in (302, 403)

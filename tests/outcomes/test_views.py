@@ -42,9 +42,10 @@ def test_the_dashboard_shows_every_section_with_drill_down_links(clinic_admin, c
 def test_the_dashboard_runs_the_same_number_of_queries_as_data_grows(
     clinic_admin, client_for, practitioner, django_assert_max_num_queries
 ):
-    """Sign-in and the report version; the headline, pain trends, side effects and adherence; at the timepoint:
-    the table of timepoints, one grouping per responder table (condition with band, practitioner, treatments,
-    volume, anaesthetic) and the condition and practitioner names; the two Kaplan–Meier curves; the form."""
+    """Sign-in and the report version; the headline, pain trends, side effects and adherence; at the
+    timepoint: the table of timepoints, one grouping per responder table (condition with band, practitioner,
+    treatments, volume, anaesthetic) and the condition and practitioner names; the two Kaplan–Meier curves;
+    the form."""
     client = client_for(clinic_admin)
     builder = ClinicBuilder()
     build_clinic(practitioner, builder)
