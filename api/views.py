@@ -35,6 +35,7 @@ from courses.models import (
     TreatmentCourse,
     TreatmentSession,
 )
+from outcomes import responders
 from outcomes import selectors as outcome_selectors
 from outcomes.forms import OutcomeFilterForm
 from patients import selectors as patient_selectors
@@ -488,6 +489,48 @@ class VisitCancel(APIView):
 # --- Outcomes ------------------------------------------------------------------------------------------
 
 
+class ProportionSerializer(serializers.Serializer):
+    """k of n with its Wilson 95 % interval (percentages; null without a denominator)."""
+
+    k = serializers.IntegerField()
+    n = serializers.IntegerField()
+    percent = serializers.FloatField(allow_null=True)
+    ci_low = serializers.FloatField(allow_null=True, source="low")
+    ci_high = serializers.FloatField(allow_null=True, source="high")
+    too_small = serializers.BooleanField(help_text="Fewer than 10 courses: too few to read as a rate.")
+
+
+class MeanSerializer(serializers.Serializer):
+    """A mean improvement (positive is better) with its 95 % t interval."""
+
+    n = serializers.IntegerField()
+    mean = serializers.FloatField(allow_null=True)
+    ci_low = serializers.FloatField(allow_null=True, source="low")
+    ci_high = serializers.FloatField(allow_null=True, source="high")
+    too_small = serializers.BooleanField()
+
+
+class RespondersSerializer(serializers.Serializer):
+    """Responders at one protocol timepoint on one measure, with the three denominators
+    (outcomes.responders; the dashboard's Definitions tab words them)."""
+
+    timepoint = serializers.CharField(source="timepoint.code", help_text="The protocol timepoint's code.")
+    timepoint_name = serializers.CharField(source="timepoint.name")
+    instrument = serializers.CharField(source="instrument.code")
+    treated = serializers.IntegerField(source="tally.treated")
+    due = serializers.IntegerField(source="tally.due", help_text="Scored or missing: the ITT denominator.")
+    scored = serializers.IntegerField(source="tally.scored")
+    missing = serializers.IntegerField(source="tally.missing")
+    awaiting = serializers.IntegerField(source="tally.awaiting")
+    itt_mcid = ProportionSerializer(source="tally.itt_mcid")
+    available_mcid = ProportionSerializer(source="tally.available_mcid")
+    per_protocol_mcid = ProportionSerializer(source="tally.pp_mcid_rate")
+    itt_50 = ProportionSerializer(source="tally.itt_half")
+    available_50 = ProportionSerializer(source="tally.available_half")
+    per_protocol_50 = ProportionSerializer(source="tally.pp_half_rate")
+    mean_improvement = MeanSerializer(source="tally.mean_improvement")
+
+
 class HeadlineSerializer(serializers.Serializer):
     scope = serializers.ChoiceField(choices=["whole clinic", "own courses"])
     n = serializers.IntegerField(help_text="Courses behind the figures.")
@@ -496,27 +539,14 @@ class HeadlineSerializer(serializers.Serializer):
     deviations = serializers.IntegerField()
     sessions_completed = serializers.IntegerField()
     sessions_this_month = serializers.IntegerField()
-    evaluable = serializers.IntegerField()
-    responders_mcid = serializers.IntegerField()
-    evaluable_50 = serializers.IntegerField()
-    responders_50 = serializers.IntegerField()
-    baseline_zero = serializers.IntegerField()
-    lost = serializers.IntegerField()
-    awaiting = serializers.IntegerField()
-    rate_mcid = serializers.FloatField(allow_null=True)
-    rate_50 = serializers.FloatField(allow_null=True)
-    median_pain_change = serializers.FloatField(allow_null=True)
     side_effects = serializers.IntegerField()
     serious = serializers.IntegerField()
     side_effects_per_100 = serializers.FloatField(allow_null=True)
-    instrument_evaluable = serializers.IntegerField()
-    instrument_responders = serializers.IntegerField()
-    instrument_rate = serializers.FloatField(allow_null=True)
-    instrument_evaluable_50 = serializers.IntegerField()
-    instrument_responders_50 = serializers.IntegerField()
-    instrument_rate_50 = serializers.FloatField(allow_null=True)
-    instrument_lost = serializers.IntegerField()
-    instrument_awaiting = serializers.IntegerField()
+    responders = RespondersSerializer(
+        allow_null=True,
+        help_text="At the chosen timepoint (default: the protocol's primary one) on the chosen measure "
+        "(default: pain NRS); null without timepoints or measure.",
+    )
     notes = serializers.DictField(child=serializers.CharField())
     links = serializers.DictField(
         child=serializers.CharField(), help_text="The dashboard's list of the courses behind each figure."
@@ -533,6 +563,8 @@ OUTCOME_FILTERS = [
     OpenApiParameter(
         "status", str, enum=[code for code, _ in TreatmentCourse._meta.get_field("status").choices]
     ),
+    OpenApiParameter("timepoint", int, description="A protocol timepoint's id (default: the primary one)."),
+    OpenApiParameter("instrument", int, description="An outcome measure's id (default: pain NRS)."),
 ]
 
 
@@ -555,8 +587,13 @@ class OutcomeHeadline(APIView):
             return f"{reverse('outcomes:course-list')}?{urlencode({**params, **group, 'figure': figure})}"
 
         with outcome_selectors.reporting():
-            figures = outcome_selectors.headline(
-                outcome_selectors.outcome_courses(request.user, filters), link=link
+            courses = outcome_selectors.outcome_courses(request.user, filters)
+            figures = outcome_selectors.headline(courses, link=link)
+            timepoint, instrument = responders.reading(filters)
+            figures["responders"] = (
+                responders.headline(courses, timepoint, instrument, link=link)
+                if timepoint is not None and instrument is not None
+                else None
             )
         whole = request.user.has_perm("courses.view_all_outcomes")
         figures["scope"] = "whole clinic" if whole else "own courses"

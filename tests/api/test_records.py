@@ -231,6 +231,34 @@ def test_outcome_headline_figures_are_the_user_s_scope(api_as, practitioner, cli
     assert clinic["links"]["all"].startswith(reverse("outcomes:course-list"))
     filtered = api_as(clinic_admin).get(reverse("api:outcome-headline"), {"status": "completed"}).json()
     assert filtered["n"] == 0
+    # Responders are read at the protocol's primary timepoint on pain NRS, with their denominators.
+    assert (clinic["responders"]["timepoint"], clinic["responders"]["instrument"]) == ("w12", "NRS")
+    assert set(clinic["responders"]["available_mcid"]) == {
+        "k",
+        "n",
+        "percent",
+        "ci_low",
+        "ci_high",
+        "too_small",
+    }
+
+
+def test_outcome_headline_responders_match_the_dashboard(api_as, clinic_admin, client_for, practitioner):
+    from courses.models import ProtocolTimepoint
+    from outcomes.summary import course_outcomes_rebuild
+    from tests.outcomes.conftest import build_clinic
+
+    build_clinic(practitioner)
+    course_outcomes_rebuild()
+    eoc = ProtocolTimepoint.objects.get(code="eoc")
+    found = (
+        api_as(clinic_admin).get(reverse("api:outcome-headline"), {"timepoint": eoc.pk}).json()["responders"]
+    )
+    # tests/outcomes/test_timepoints.py works these out by hand: 2 of 4 scored, 2 of 5 due.
+    assert (found["available_mcid"]["k"], found["available_mcid"]["n"]) == (2, 4)
+    assert (found["itt_mcid"]["k"], found["itt_mcid"]["n"], found["missing"]) == (2, 5, 1)
+    assert round(found["available_mcid"]["ci_low"], 1) == 15.0
+    assert found["available_mcid"]["too_small"] is True
 
 
 def test_nothing_is_deleted_through_the_api(api_as, clinic_admin, front_desk, scene):
