@@ -469,3 +469,26 @@ def test_a_clinic_admin_edits_a_timepoint_and_a_window_before_the_last_treatment
 def test_a_practitioner_cannot_edit_timepoints(practitioner, client_for):
     response = client_for(practitioner).get(reverse("admin:courses_protocoltimepoint_changelist"))
     assert response.status_code in (302, 403)
+
+
+def test_without_any_active_timepoint_the_pages_still_answer(clinic_admin, client_for, clinic_data):
+    ProtocolTimepoint.objects.update(active=False)
+    client = client_for(clinic_admin)
+
+    assert client.get(reverse("outcomes:dashboard")).status_code == 200
+    response = client.get(reverse("outcomes:course-list"), {"figure": "tp-responders-mcid", "timepoint": "1"})
+    assert response.status_code == 200
+    assert list(response.context["page"].object_list) == []
+    for name in ("responders-timepoints", "responders-condition", "time-to-response"):
+        assert client.get(reverse("outcomes:csv", args=[name])).status_code in (200, 404)
+
+
+@pytest.mark.parametrize("junk", ["abc", "-1", "99999", "1' OR '1'='1", "", "1.5"])
+def test_junk_timepoint_and_measure_fall_back_to_the_defaults(clinic_admin, client_for, clinic_data, junk):
+    client = client_for(clinic_admin)
+    response = client.get(reverse("outcomes:dashboard"), {"timepoint": junk, "instrument": junk})
+
+    assert response.status_code == 200
+    assert response.context["primary"]["timepoint"].code == "w12"
+    csv_response = client.get(reverse("outcomes:csv", args=["responders-timepoints"]), {"timepoint": junk})
+    assert csv_response.status_code == 200
