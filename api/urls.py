@@ -17,6 +17,7 @@ def endpoint(view_class):
 urlpatterns = [
     path("patients/", endpoint(views.PatientList), name="patient-list"),
     path("patients/<int:pk>/", endpoint(views.PatientDetail), name="patient-detail"),
+    path("patients/<int:pk>/fhir/", endpoint(views.PatientFhirRecord), name="patient-fhir"),
     path("courses/", endpoint(views.CourseList), name="course-list"),
     path("courses/<int:pk>/", endpoint(views.CourseDetail), name="course-detail"),
     path("courses/<int:pk>/treatments/", endpoint(views.CourseTreatments), name="course-treatments"),

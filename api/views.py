@@ -13,12 +13,15 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from api import fhir
 from api import serializers as api
 from api.filters import CourseFilter, PatientFilter, TreatmentFilter, VisitFilter
 from api.inputs import form_data, form_errors, prefilled
@@ -294,6 +297,38 @@ class TreatmentDetail(generics.RetrieveAPIView):
         session = self.get_object()
         log_access(request, session)
         return Response(self.get_serializer(session).data)
+
+
+# --- FHIR ----------------------------------------------------------------------------------------------
+
+
+class FhirJSONRenderer(JSONRenderer):
+    media_type = "application/fhir+json"
+
+
+@extend_schema(
+    tags=["fhir"],
+    responses={
+        (200, "application/fhir+json"): OpenApiResponse(
+            OpenApiTypes.OBJECT, description='A FHIR R4 Bundle of type collection (README "FHIR").'
+        ),
+        **READ_ERRORS,
+    },
+)
+class PatientFhirRecord(APIView):
+    """One patient's clinical record as a FHIR R4 Bundle: Patient, each course's EpisodeOfCare and CarePlan,
+    each treatment's Encounter, Procedures, Medications, MedicationAdministration and pain Observations, side
+    effects as AdverseEvents and scores as Observations (voided entries left out; read access is logged)."""
+
+    required = {"GET": ("patients.view_patient", *CLINICAL_READ)}
+    renderer_classes = [FhirJSONRenderer, JSONRenderer]
+
+    def get(self, request, pk):
+        patient = get_object_or_404(Patient, pk=pk)
+        log_access(request, patient, what="FHIR record")
+        response = Response(fhir.patient_bundle(patient))
+        response["Content-Disposition"] = f'attachment; filename="prolotrack-{patient.mrn}-fhir.json"'
+        return response
 
 
 # --- Scores --------------------------------------------------------------------------------------------

@@ -162,6 +162,13 @@ CONSENT_UPLOAD_MAX_BYTES = env_int("CONSENT_UPLOAD_MAX_BYTES", 10 * 1024 * 1024)
 # Key of the research export's pseudonyms (outcomes.exports). Its own secret lets SECRET_KEY be rotated
 # without renumbering every exported patient and course; it defaults to SECRET_KEY.
 RESEARCH_KEY = os.environ.get("RESEARCH_KEY") or SECRET_KEY
+# FHIR output (api/fhir.py): the clinic's own code systems (<base>/<kind>, for what has no verified standard
+# code), its extensions and the system of its MRNs. Set them to URIs the clinic controls.
+FHIR_CODE_SYSTEM_BASE = os.environ.get("FHIR_CODE_SYSTEM_BASE", "https://prolotrack.example/fhir/CodeSystem")
+FHIR_EXTENSION_BASE = os.environ.get(
+    "FHIR_EXTENSION_BASE", "https://prolotrack.example/fhir/StructureDefinition"
+)
+FHIR_MRN_SYSTEM = os.environ.get("FHIR_MRN_SYSTEM", "https://prolotrack.example/fhir/sid/mrn")
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

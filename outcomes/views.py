@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET
 
+from api import fhir_bulk
 from clinic.access import log_access, log_event
 from clinic.csv_export import csv_response, streaming_csv_response
 from clinic.inputs import page_number
@@ -258,10 +259,17 @@ def _stream_csv(columns, rows, filename):
     return streaming_csv_response([column.name for column in columns], values(), filename)
 
 
+# The research page's ?level= of the FHIR bulk-data zip (api/fhir_bulk.py), beside the CSV files' levels.
+FHIR_LEVEL = "fhir"
+
+
 @require_GET
 @permission_required("courses.export_research", raise_exception=True)
 def research_export(request):
     report = _Report(request)
+    if request.GET.get("level") == FHIR_LEVEL:
+        log_event(request, "Research export: FHIR bulk data (NDJSON zip)")
+        return fhir_bulk.zip_response(report.courses, request)
     export = exports.FILES_BY_NAME.get(request.GET.get("level", ""))
     if export is not None:
         # De-identified rows, but taking data out of the clinic is still recorded against the user.
@@ -281,6 +289,7 @@ def research_export(request):
         "querystring": report.querystring(),
         "course_count": report.courses.count(),
         "files": files,
+        "fhir_url": "?" + urlencode({**report.params, "level": FHIR_LEVEL}),
     }
     return render(request, "outcomes/research_export.html", context)
 

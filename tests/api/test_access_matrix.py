@@ -121,6 +121,8 @@ ROWS = [
     Row("api:patient-detail", only("practitioner", 403, 200), method="put", args=patient, data=new_patient),
     Row("api:patient-detail", NOT_OFFERED, method="delete", args=patient),
     Row("api:patient-detail", NOT_OFFERED, method="post", args=patient, data=new_patient),
+    Row("api:patient-fhir", CLINICAL, args=patient),
+    Row("api:patient-fhir", NOT_OFFERED, method="post", args=patient, data=new_patient),
     Row("api:course-list", everyone(200), query="?status=open"),
     Row("api:course-list", only("practitioner", 201), method="post", data=new_course),
     Row("api:course-list", NOT_OFFERED, method="delete"),
