@@ -7,6 +7,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
 from clinic.inputs import MAX_PAGE
+from clinic.pagination import CountedPagePaginator
 
 WHOLE_NUMBER = re.compile(r"^\d{1,9}$")
 
@@ -28,4 +29,15 @@ class ClinicPagination(PageNumberPagination):
     def paginate_queryset(self, queryset, request, view=None):
         _number(request, self.page_query_param, most=MAX_PAGE)
         _number(request, self.page_size_query_param, most=self.max_page_size)
+        return super().paginate_queryset(queryset, request, view)
+
+
+class SearchPagination(ClinicPagination):
+    """The patient list's pages: a search (`q`) reads its page and total in one query, as the patient list
+    page does, rather than running the registry-wide match twice (a COUNT, then the page). The answer is the
+    same (`count`, `next`, `previous`, `results`; a page past the end is a 404)."""
+
+    def paginate_queryset(self, queryset, request, view=None):
+        if request.query_params.get("q", "").strip():
+            self.django_paginator_class = CountedPagePaginator
         return super().paginate_queryset(queryset, request, view)

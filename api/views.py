@@ -25,6 +25,7 @@ from api import fhir
 from api import serializers as api
 from api.filters import CourseFilter, PatientFilter, TreatmentFilter, VisitFilter
 from api.inputs import form_data, form_errors, prefilled
+from api.pagination import SearchPagination
 from clinic.access import log_access
 from clinic.inputs import day_range_error, in_clinic_range
 from courses import services as course_services
@@ -102,6 +103,7 @@ class PatientList(generics.ListAPIView):
     required = {"GET": ("patients.view_patient",), "POST": ("patients.add_patient",)}
     serializer_class = api.PatientSerializer
     filterset_class = PatientFilter
+    pagination_class = SearchPagination
     queryset = Patient.objects.select_related("primary_practitioner")
 
     @extend_schema(responses={200: api.PatientSerializer(many=True), **READ_ERRORS})

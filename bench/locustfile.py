@@ -1,6 +1,7 @@
 """One page under load: BENCH_PAGE names it, BENCH_TARGETS is the JSON written by bench/prepare.py.
 
-Each simulated user signs in as the page's role once, then requests the page without pause. Every
+Each simulated user signs in as the page's role once (an API request sends the role's bearer token
+instead, as another system would, with no session), then requests the page without pause. Every
 response's X-Query-Count header is kept; at the end the counts (and, for the session POST, the ids of
 the sessions saved) go to BENCH_OUT.
 """
@@ -10,7 +11,7 @@ import os
 from collections import Counter
 
 from locust import FastHttpUser, events, task
-from pages import ROLES, session_post_data  # bench/ is on the path: locust adds its locustfile's folder
+from pages import API_PAGES, ROLES, session_post_data  # bench/ is on the path: locust adds its folder
 
 with open(os.environ["BENCH_TARGETS"]) as targets_file:
     TARGETS = json.load(targets_file)
@@ -36,6 +37,9 @@ class Clinician(FastHttpUser):
     def on_start(self):
         # Signed in beforehand by bench/run.py: one session per role, shared by the page's users.
         username = ROLES[PAGE]
+        if PAGE in API_PAGES:
+            self.headers = {"Authorization": f"Bearer {TARGETS['api_keys'][username]}"}
+            return
         cookies = TARGETS["cookies"][username] if username else {}
         self.csrf = cookies.get("csrftoken", "")
         self.headers = {"Cookie": "; ".join(f"{name}={value}" for name, value in cookies.items())}

@@ -1,5 +1,6 @@
 """What the benchmark requests, under load (bench/locustfile.py) and one at a time (bench/worker_time.py):
-the role each page is requested as, and the session-logging POST.
+the role each page is requested as, the API requests and the page each is compared with, and the
+session-logging POST.
 
 The POST's pool sessions' patients may have old or precautionary screenings: every confirmation gets a reason.
 """
@@ -16,8 +17,17 @@ ROLES = {
     "outcomes_dashboard": "clinicadmin",
     "outcomes_dashboard_filtered": "clinicadmin",
     "outcomes_csv": "clinicadmin",
+    "api_patient_search": "frontdesk",
+    "api_course_read": "practitioner",
     "floor": None,
     "peer_admin": "clinicadmin",
+}
+
+# An API request -> the page that shows the same thing: the API should be no slower (issue 19). API requests
+# carry their role's bearer token (bench/prepare.py issues them) instead of the signed-in session.
+API_PAGES = {
+    "api_patient_search": "patient_search",
+    "api_course_read": "course_page",
 }
 
 

@@ -1,5 +1,6 @@
 """The benchmark's database side: seed the scale data if missing, pick the pages' targets, fill the pool
-of scheduled sessions the session-logging POSTs complete, and check afterwards that the POSTs saved.
+of scheduled sessions the session-logging POSTs complete, issue the API requests' tokens, and check
+afterwards that the POSTs saved.
 
     python bench/prepare.py prepare SCALE OUT.json     # targets for bench/locustfile.py
     python bench/prepare.py verify POSTED.json          # every posted session completed with its rows
@@ -26,7 +27,10 @@ from django.db import transaction  # noqa: E402
 from django.db.models import Count, Q  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from pages import API_PAGES, ROLES  # noqa: E402 - bench/, this script's folder
 
+from api import tokens  # noqa: E402
+from api.models import ApiToken  # noqa: E402
 from clinic.models import User  # noqa: E402
 from clinic.scale_demo import USERNAME_PREFIX, scale_present  # noqa: E402
 from courses import demo as course_demo  # noqa: E402
@@ -48,6 +52,7 @@ from patients.models import Patient  # noqa: E402
 POOL_USERNAME = "bench.pool"
 POOL_SIZE = 900  # more than 10 users can complete in one timed run
 SEARCH_TERM = "okonkwo"
+API_TOKEN_NAME = "make bench"  # noqa: S105 - the tokens' label on the token page, not a key
 
 
 def scale_counts():
@@ -142,6 +147,26 @@ def fill_pool(rng):
     return list(waiting.order_by("pk").values_list("pk", flat=True))
 
 
+def api_keys():
+    """A fresh bearer key per role the API requests are made as, issued through the token page's own
+    service (api.tokens) by the demo clinic admin; the previous run's bench tokens are revoked first, so
+    each run leaves one live token per role, listed on the token page as "make bench".
+
+    The keys go into the targets file in plain text: this is a local benchmark database with the demo
+    accounts, never a clinic's. Revoke them on the token page, or let the next run do it.
+    """
+    issuer = User.objects.get(username="clinicadmin")
+    roles = sorted({ROLES[request] for request in API_PAGES})
+    for token in ApiToken.objects.live().filter(name=API_TOKEN_NAME, user__username__in=roles):
+        tokens.token_revoke(token=token, revoked_by=issuer)
+    keys = {}
+    for role in roles:
+        _, keys[role] = tokens.token_issue(
+            user=User.objects.get(username=role), name=API_TOKEN_NAME, issued_by=issuer
+        )
+    return keys
+
+
 def targets(rng):
     nrs_course = (
         TreatmentCourse.objects.filter(status=CourseStatus.COMPLETED, planned_sessions=6)
@@ -193,7 +218,11 @@ def targets(rng):
                 f"{reverse('outcomes:dashboard')}?condition={knee.pk}&start_from={start_from:%Y-%m-%d}"
             ),
             "outcomes_csv": reverse("outcomes:csv", args=["pain-by-session"]),
+            # The API's answers to the same questions as patient_search and course_page (pages.API_PAGES).
+            "api_patient_search": f"{reverse('api:patient-list')}?q={SEARCH_TERM}",
+            "api_course_read": reverse("api:course-detail", args=[nrs_course.pk]),
         },
+        "api_keys": api_keys(),
         "floor": reverse("healthz"),
         "peer_admin": f"/admin/patients/patient/?q={SEARCH_TERM}",
         "post_sessions": post_sessions,

@@ -5,6 +5,9 @@ Against DATABASE_URL (PostgreSQL for published figures): seeds the scale data if
 static files, starts gunicorn (2 sync workers, production settings) on 127.0.0.1, then drives each page
 with locust (10 users, BENCH_SECONDS each, no think time), and writes bench/results/latest.json and a
 table. BENCH_SCALE (default 20000) is the number of patients seeded when none are there.
+
+Two API requests run beside the pages that answer the same question (bench/pages.py API_PAGES), with a
+bearer token: each API row carries its ratio to that page, and a line says so when the API is slower.
 """
 
 import contextlib
@@ -22,6 +25,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from pages import API_PAGES  # bench/, this script's folder
+
 BASE = Path(__file__).resolve().parent.parent
 BIN = BASE / ".venv" / "bin"
 PORT = int(os.environ.get("BENCH_PORT", "8765"))
@@ -31,8 +36,10 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "20"))
 SCALE = int(os.environ.get("BENCH_SCALE", "20000"))
 PAGES = [
     "patient_search",
+    "api_patient_search",
     "patient_page",
     "course_page",
+    "api_course_read",
     "session_log_get",
     "session_log_post",
     "day_calendar",
@@ -60,6 +67,9 @@ def django_env():
             "SECURE_HSTS_SECONDS": "0",
             "QUERY_COUNT_HEADER": "1",
             "LOG_LEVEL": "WARNING",
+            # 10 users without think time are far over a real integration's rate: the API rows measure
+            # the endpoints (the throttle's check still runs), not 429s.
+            "API_THROTTLE_USER": "1000000/minute",
         }
     )
     return env
@@ -189,6 +199,36 @@ def _ms(value):
     return "-" if value is None else f"{value:.0f}"
 
 
+def _ratio(value, base):
+    return None if value is None or not base else round(value / base, 2)
+
+
+def compare_with_pages(pages):
+    """Each API row gains `vs_page`: its page and the ratios of its p50 and p95 to the page's."""
+    for request, page in API_PAGES.items():
+        if request in pages and page in pages:
+            ours, theirs = pages[request], pages[page]
+            ours["vs_page"] = {
+                "page": page,
+                "p50_ratio": _ratio(ours["p50_ms"], theirs["p50_ms"]),
+                "p95_ratio": _ratio(ours["p95_ms"], theirs["p95_ms"]),
+            }
+
+
+def slower_than_pages(pages):
+    """A sentence for each API request whose median is above its page's (issue 19 wants none)."""
+    sentences = []
+    for request, figures in pages.items():
+        versus = figures.get("vs_page")
+        if versus and versus["p50_ratio"] is not None and versus["p50_ratio"] > 1:
+            page = versus["page"]
+            sentences.append(
+                f"SLOWER: {request} p50 {_ms(figures['p50_ms'])} ms is {versus['p50_ratio']:.2f}x "
+                f"{page}'s {_ms(pages[page]['p50_ms'])} ms: the API should be no slower than its page."
+            )
+    return sentences
+
+
 def table(results):
     lines = [f"{'page':<30}{'p50 ms':>9}{'p95 ms':>9}{'req/s':>9}{'queries':>9}{'fails':>7}"]
     rows = [
@@ -197,10 +237,14 @@ def table(results):
         ("peer (admin)", results["peer_admin"]),
     ]
     for name, figures in rows:
-        lines.append(
+        line = (
             f"{name:<30}{_ms(figures['p50_ms']):>9}{_ms(figures['p95_ms']):>9}{figures['rps']:>9.1f}"
             f"{figures['queries'] if figures['queries'] is not None else '-':>9}{figures['failures']:>7}"
         )
+        versus = figures.get("vs_page")
+        if versus and versus["p50_ratio"] is not None:
+            line += f"   {versus['p50_ratio']:.2f}x {versus['page']} (p50)"
+        lines.append(line)
     return "\n".join(lines)
 
 
@@ -265,8 +309,11 @@ def main():
         "load_average_at_start": load_at_start,
         "load_average_at_end": round(os.getloadavg()[0], 1),
     }
+    compare_with_pages(results["pages"])
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
+    for sentence in slower_than_pages(results["pages"]):
+        print(sentence)
     print(f"Written {RESULTS.relative_to(BASE)} in {results['run']['total_seconds']} s.")
     if verified is None or verified.returncode != 0:
         sys.exit("The session POSTs did not all save: see above.")

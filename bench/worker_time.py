@@ -14,6 +14,9 @@ PROFILE_SORT=tottime orders the --cprofile listing by each function's own time i
 With --cold, the report data version is bumped before each request (outside the timing), as any write a
 report reads does: the outcomes pages then compute their report instead of serving it from the cache.
 
+The API requests (`api_patient_search`, `api_course_read`) send the bearer token bench/prepare.py issued
+for their role, and no session, as in `make bench`.
+
 `session_log_post` is the benchmark's POST (bench/pages.py): a first save that completes
 a scheduled pool session with three components and three injections. Each one runs inside a transaction that
 is rolled back, so the same pool session is completed every time and the pool is left for `make bench`; a
@@ -45,7 +48,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django_otp import DEVICE_ID_SESSION_KEY  # noqa: E402
 from django_otp.plugins.otp_totp.models import TOTPDevice  # noqa: E402
-from pages import ROLES, session_post_data  # noqa: E402 - bench/, this script's folder
+from pages import API_PAGES, ROLES, session_post_data  # noqa: E402 - bench/, this script's folder
 
 from clinic.models import User  # noqa: E402
 from courses.models import SessionStatus, TreatmentSession  # noqa: E402
@@ -131,7 +134,10 @@ class _Timer:
         return False
 
 
-def client_for(role):
+def client_for(role, api_key=None):
+    """A client signed in as `role`, or for an API request, one sending the role's bearer token."""
+    if api_key:
+        return Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {api_key}")
     client = Client(HTTP_HOST="127.0.0.1")
     if role:
         user = User.objects.get(username=role)
@@ -172,7 +178,13 @@ def measure(client, url, repeat, data=None, cold=False):
 def _page(targets, page):
     """(client, url, POST data or None) of a benchmarked page."""
     data = session_post_data(targets) if page == "session_log_post" else None
-    return client_for(ROLES[page]), url_of(targets, page), data
+    role = ROLES[page]
+    api_key = None
+    if page in API_PAGES:
+        if "api_keys" not in targets:
+            raise SystemExit(f"{page} needs API keys: write the targets again (bench/prepare.py prepare).")
+        api_key = targets["api_keys"][role]
+    return client_for(role, api_key), url_of(targets, page), data
 
 
 def main():

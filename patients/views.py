@@ -3,8 +3,7 @@ import mimetypes
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Page, Paginator
-from django.db.models import Count, Window
+from django.core.paginator import EmptyPage, Paginator
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -15,6 +14,7 @@ from clinic.access import log_access
 from clinic.forms import apply_service_errors
 from clinic.inputs import page_number
 from clinic.models import User
+from clinic.pagination import CountedPagePaginator
 from courses import safety
 from courses.models import ProtocolSettings
 from patients import selectors, services
@@ -33,16 +33,14 @@ def _patient(pk):
 
 
 def _search_page(patients, number):
-    """A page of search results and their total in one query (COUNT(*) OVER ()), instead of a COUNT
+    """A page of search results and their total in one query (clinic.pagination), instead of a COUNT
     and then the page: both would run the same name/phone match over the whole registry."""
-    paginator = Paginator(patients, PAGE_SIZE)
+    paginator = CountedPagePaginator(patients, PAGE_SIZE)
     number = max(1, page_number(number))
-    start = (number - 1) * PAGE_SIZE
-    rows = list(patients.annotate(search_total=Window(Count("*")))[start : start + PAGE_SIZE])
-    if not rows and number > 1:
+    try:
+        return paginator.page(number)
+    except EmptyPage:
         return paginator.get_page(number)  # past the end: the last page, as Paginator.get_page does
-    paginator.count = rows[0].search_total if rows else 0
-    return Page(rows, number, paginator)
 
 
 @permission_required("patients.view_patient", raise_exception=True)

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from api import tokens
 from clinic.models import User
 from clinic.scale_demo import scale_seed
 from courses import demo as course_demo
@@ -59,6 +60,9 @@ def _targets():
         ),
         "outcomes_csv": ("clinicadmin", reverse("outcomes:csv", args=["pain-by-session"])),
         "peer_admin": ("clinicadmin", f"/admin/patients/patient/?q={patient.family_name}"),
+        # The API requests benchmarked beside their pages, with a bearer token (bench/pages.py API_PAGES).
+        "api_patient_search": ("api:frontdesk", f"{reverse('api:patient-list')}?q={patient.family_name}"),
+        "api_course_read": ("api:practitioner", reverse("api:course-detail", args=[course.pk])),
     }
 
 
@@ -163,6 +167,13 @@ def test_every_benchmarked_page_runs_the_same_queries_with_twenty_times_the_data
     for username in ("frontdesk", "practitioner", "clinicadmin"):
         clients[username] = Client()
         clients[username].force_login(User.objects.get(username=username))
+    for username in ("frontdesk", "practitioner"):
+        _, key = tokens.token_issue(
+            user=User.objects.get(username=username),
+            name="Query counts",
+            issued_by=User.objects.get(username="clinicadmin"),
+        )
+        clients[f"api:{username}"] = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
     targets = _targets()
     before = _measure(clients, targets)
 

@@ -1,4 +1,7 @@
-"""The API's lists run as many queries with four times the data: nothing grows with the rows on a page."""
+"""The API's lists run as many queries with four times the data: nothing grows with the rows on a page; a
+patient search reads its page and its total in one query, as the patient list page does."""
+
+import contextlib
 
 import pytest
 from django.db import connection
@@ -70,3 +73,53 @@ def test_a_list_runs_as_many_queries_with_four_times_the_rows(
     assert large_rows > small_rows
     assert large == small, f"{name}: {small} queries with {small_rows} rows, {large} with {large_rows}"
     assert small <= 12
+
+
+@contextlib.contextmanager
+def registry_reads():
+    """The SQL of every query that reads the patients table while the block runs."""
+    reads = []
+
+    def record(execute, sql, params, many, context):
+        if 'FROM "patients_patient"' in sql:
+            reads.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        yield reads
+
+
+def test_a_search_reads_its_page_and_its_count_in_one_query(api_as, front_desk):
+    for index in range(30):
+        PatientFactory(family_name=f"Okonkwo{index:02d}")
+    PatientFactory(family_name="Jones")
+    api = api_as(front_desk)
+    url = reverse("api:patient-list")
+
+    with registry_reads() as reads:
+        first = api.get(url, {"q": "okonkwo"}).json()
+    second = api.get(url, {"q": "okonkwo", "page": "2"}).json()
+    past_end = api.get(url, {"q": "okonkwo", "page": "3"})
+
+    assert len(reads) == 1
+    assert "OVER" in reads[0]
+    assert first["count"] == 30
+    assert len(first["results"]) == 25
+    assert first["previous"] is None
+    assert "page=2" in first["next"]
+    assert second["count"] == 30
+    assert [p["family_name"] for p in second["results"]] == [f"Okonkwo{i:02d}" for i in range(25, 30)]
+    assert second["next"] is None
+    assert second["previous"] is not None
+    assert past_end.status_code == 404
+
+
+def test_a_search_without_matches_reads_the_registry_once(api_as, front_desk):
+    PatientFactory(family_name="Jones")
+    api = api_as(front_desk)
+
+    with registry_reads() as reads:
+        body = api.get(reverse("api:patient-list"), {"q": "nobody-like-this"}).json()
+
+    assert body == {"count": 0, "next": None, "previous": None, "results": []}
+    assert len(reads) == 1
