@@ -230,7 +230,7 @@ def slower_than_pages(pages):
 
 
 def table(results):
-    lines = [f"{'page':<30}{'p50 ms':>9}{'p95 ms':>9}{'req/s':>9}{'queries':>9}{'fails':>7}"]
+    lines = [f"{'page':<30}{'p50 ms':>9}{'p95 ms':>9}{'req/s':>9}{'queries':>9}{'fails':>7}{'worker ms':>11}"]
     rows = [
         *results["pages"].items(),
         ("floor (/healthz)", results["floor"]),
@@ -240,6 +240,7 @@ def table(results):
         line = (
             f"{name:<30}{_ms(figures['p50_ms']):>9}{_ms(figures['p95_ms']):>9}{figures['rps']:>9.1f}"
             f"{figures['queries'] if figures['queries'] is not None else '-':>9}{figures['failures']:>7}"
+            f"{(figures.get('worker') or {}).get('worker_ms', '-'):>11}"
         )
         versus = figures.get("vs_page")
         if versus and versus["p50_ratio"] is not None:
@@ -297,6 +298,17 @@ def main():
             results[page] = figures
         else:
             results["pages"][page] = figures
+    # Each page's single-request worker time in process (no network, no concurrency) and the outcomes
+    # dashboard cold, the first request after a write (bench/worker_time.py).
+    worker = work / "worker.json"
+    run(
+        [python, "bench/worker_time.py", str(work / "targets.json"), "--json", str(worker), "--repeat", "10"],
+        env,
+    )
+    worker_times = json.loads(worker.read_text())
+    for page, figures in results["pages"].items():
+        figures["worker"] = worker_times.get(page)
+    results["outcomes_dashboard_cold"] = worker_times.get("outcomes_dashboard_cold")
     results["run"] = {
         "database": "postgresql" if url.startswith("postgres") else "sqlite",
         "users": USERS,
@@ -312,6 +324,9 @@ def main():
     compare_with_pages(results["pages"])
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
+    cold = results["outcomes_dashboard_cold"]
+    if cold:
+        print(f"outcomes dashboard, first request after a write: {cold['worker_ms']} ms of worker time")
     for sentence in slower_than_pages(results["pages"]):
         print(sentence)
     print(f"Written {RESULTS.relative_to(BASE)} in {results['run']['total_seconds']} s.")

@@ -196,6 +196,10 @@ def main():
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--queries", help="print the SQL of one request of this page, with each query's time")
     parser.add_argument("--cold", action="store_true", help="bump the report version before each request")
+    parser.add_argument(
+        "--json",
+        help="write {page: {worker_ms, queries}} of every page, and the dashboard cold, to this file",
+    )
     args = parser.parse_args()
     targets = json.loads(Path(args.targets).read_text())
     if args.queries:
@@ -226,6 +230,18 @@ def main():
                 _report_changed()
             request(client, url, data, wrap=profiler)
         pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(args.top)
+        return
+    if args.json:
+        found = {}
+        for page in args.pages or list(ROLES):
+            client, url, data = _page(targets, page)
+            median_ms, queries = measure(client, url, args.repeat, data)
+            found[page] = {"worker_ms": round(median_ms, 1), "queries": queries}
+        # The first dashboard request after any write that a report reads: the report is computed again.
+        client, url, data = _page(targets, "outcomes_dashboard")
+        median_ms, queries = measure(client, url, args.repeat, data, cold=True)
+        found["outcomes_dashboard_cold"] = {"worker_ms": round(median_ms, 1), "queries": queries}
+        Path(args.json).write_text(json.dumps(found, indent=2) + "\n")
         return
     for page in args.pages or list(ROLES):
         client, url, data = _page(targets, page)
