@@ -11,6 +11,7 @@ across the project, so a column that two files share by meaning carries its file
 
 import hashlib
 import hmac
+import re
 from collections import defaultdict, namedtuple
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -77,6 +78,24 @@ def _number(value):
         # The same text on every database: 3, 2.5, 12.75 (no trailing zeros).
         return f"{Decimal(str(value)).normalize():f}"
     return value
+
+
+_VERTEBRA = r"(?:C[1-7]|T1[0-2]|T[1-9]|L[1-5]|S[1-5])"
+_LEVEL = re.compile(rf"^\s*({_VERTEBRA})\s*(?:[-–/]\s*({_VERTEBRA}|1[0-2]|[1-9]))?\s*$", re.IGNORECASE)
+
+
+def spinal_level_code(typed):
+    """The spinal level staff typed, as a level or segment ("L4", "L4-L5", "C5-C6" from "c5/6"), or "other":
+    the export carries no free text, and this field is typed."""
+    if not typed or not typed.strip():
+        return ""
+    match = _LEVEL.match(typed)
+    if match is None:
+        return "other"
+    first, second = match.group(1).upper(), (match.group(2) or "").upper()
+    if second.isdigit():
+        second = first[0] + second  # "C5/6" -> C5-C6
+    return f"{first}-{second}" if second else first
 
 
 def choices_of(text_choices):
@@ -731,9 +750,10 @@ INJECTION_COLUMNS = [
     _coded("injection_laterality", "Side injected.", lambda r: r.laterality, Laterality),
     Column(
         "spinal_level",
-        "Spinal level as recorded for spine sites (e.g. L4–L5).",
+        "Spinal level for spine sites, as a vertebral level or segment (C1–C7, T1–T12, L1–L5, S1–S5; e.g. "
+        "L4-L5, L5-S1). What was typed is not exported: a value that does not read as a level is 'other'.",
         "text",
-        lambda r: r.spinal_level,
+        lambda r: spinal_level_code(r.spinal_level),
     ),
     Column(
         "volume_ml",

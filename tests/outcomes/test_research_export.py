@@ -296,7 +296,7 @@ def test_the_injection_file_gives_each_anaesthetic_its_own_strength(clinic_admin
         ("1", "0", "Pes anserine", str(course.pes.pk), "knee", "right", "", "1.5", "30", "2",
          "Bupivacaine 0.5%", "0.1", "Lidocaine 1%", "0.2", ""),
         # T2: 2 mL lidocaine 1 % in 10 mL.
-        ("2", "14", "Facet capsule", str(course.facet.pk), "lumbar_pelvis", "midline", "L4–L5", "3", "15",
+        ("2", "14", "Facet capsule", str(course.facet.pk), "lumbar_pelvis", "midline", "L4-L5", "3", "15",
          "1", "Lidocaine 1%", "0.2", "", "", ""),
         # T3: no mix recorded; its voided injection is left out.
         ("3", "28", "MCL femoral", str(course.mcl.pk), "knee", "left", "", "1", "", "0", "", "", "", "", ""),
@@ -576,3 +576,22 @@ def test_a_long_file_reads_its_courses_a_chunk_at_a_time(clinic_admin, client_fo
     assert same_rows == rows == 12
     # Each further chunk adds its visits, mixes and injections: three queries.
     assert three_chunks == one_chunk + 2 * 3
+
+
+@pytest.mark.parametrize(
+    ("typed", "exported"),
+    [
+        ("L4–L5", "L4-L5"),
+        ("l5-s1", "L5-S1"),
+        ("C5/6", "C5-C6"),
+        ("T12", "T12"),
+        ("", ""),
+        ("Mrs Jones L4", "other"),
+        ("=HYPERLINK(1)", "other"),
+        ("L9", "other"),
+    ],
+)
+def test_the_spinal_level_is_exported_as_a_level_never_as_typed_text(typed, exported):
+    from outcomes.exports import spinal_level_code
+
+    assert spinal_level_code(typed) == exported
