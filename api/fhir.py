@@ -32,7 +32,7 @@ from courses.models import (
     TreatmentCourse,
     TreatmentSession,
 )
-from outcomes.exports import age_band, pseudonym
+from outcomes.exports import age_band, pseudonym, spinal_level_code
 from patients.models import Patient
 
 LOINC = "http://loinc.org"
@@ -454,11 +454,13 @@ def administration(visit, injections, first, patient, out):
     return resource
 
 
-def body_site(injection):
+def body_site(injection, out):
     site = injection.site
     text = f"{site.name} ({site.get_region_display()})"
-    if injection.spinal_level:
-        text += f", {injection.spinal_level}"
+    # De-identified, the typed level leaves only as a vertebral level (the research export has no free text).
+    level = spinal_level_code(injection.spinal_level) if out.deidentified else injection.spinal_level
+    if level:
+        text += f", {level}"
     text += f", {injection.get_laterality_display().lower()}"
     concept = clinic_concept("injection-site", site.pk, site.name)
     concept["text"] = text
@@ -481,7 +483,7 @@ def procedure(injection, visit, prepared, first, patient, out):
         "code": clinic_concept("procedure", "prolotherapy-injection", "Prolotherapy injection"),
         "subject": patient,
         "encounter": out.reference("Encounter", "treatment", visit.pk),
-        "bodySite": [body_site(injection)],
+        "bodySite": [body_site(injection, out)],
     }
     out.when(resource, "performedDateTime", visit.starts_at, first)
     if prepared:
