@@ -16,6 +16,7 @@ from django.db import models
 from django.utils import timezone
 
 from courses.models import Condition, OutcomeInstrument, ProtocolTimepoint, TreatmentCourse
+from outcomes import timepoints
 
 PAIN = {"max_digits": 6, "decimal_places": 1, "null": True, "blank": True}
 
@@ -182,15 +183,11 @@ class CourseTimepoint(models.Model):
     @property
     def state(self):
         """Scored, missing or awaiting today (outcomes.timepoints.state)."""
-        from outcomes.timepoints import state
-
-        return state(self.value is not None, self.closes_on, timezone.localdate())
+        return timepoints.state(self.value is not None, self.closes_on, timezone.localdate())
 
     @property
     def state_label(self):
-        from outcomes.timepoints import STATE_LABELS
-
-        return STATE_LABELS[self.state]
+        return timepoints.STATE_LABELS[self.state]
 
 
 class ReportVersion(models.Model):
