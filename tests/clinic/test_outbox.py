@@ -197,3 +197,30 @@ def test_redis_is_chosen_by_environment_and_needs_its_address():
         tasks_config({"TASKS_BACKEND": "redis"})
     with pytest.raises(ImproperlyConfigured, match="TASKS_BACKEND"):
         tasks_config({"TASKS_BACKEND": "celery"})
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_two_processes_queueing_the_same_message_at_once_store_it_once():
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(4)
+    results = []
+
+    def queue():
+        try:
+            barrier.wait()
+            results.append(send_once(key="assignment:7"))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=queue) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len([r for r in results if r is not None]) == 1
+    assert OutboundMessage.objects.filter(key="assignment:7").count() == 1
+    assert len(mail.outbox) == 1
