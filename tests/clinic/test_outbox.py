@@ -6,7 +6,7 @@ import datetime
 import pytest
 from django.core import mail
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +23,9 @@ from clinic.outbox import (
     retry_delay,
 )
 from tests.factories import OutboundMessageFactory
+
+# Also when tests/clinic runs alone, without the suite-wide skip of tests/scheduling/conftest.py.
+needs_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
 
 
 @pytest.fixture
@@ -200,6 +203,7 @@ def test_redis_is_chosen_by_environment_and_needs_its_address():
 
 
 @pytest.mark.postgres_only
+@needs_postgresql
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_two_processes_queueing_the_same_message_at_once_store_it_once():
     import threading

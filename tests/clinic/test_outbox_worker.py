@@ -1,4 +1,8 @@
-"""The outbox with the real task queue: django-tasks' database backend and its `db_worker` command."""
+"""The outbox with the real task queue: django-tasks' database backend and its `db_worker` command.
+
+In this process (both databases), with the crash as an exception no handler catches; and, on PostgreSQL, as
+worker processes of their own, one of which dies mid-send (os._exit) as a killed server process would.
+"""
 
 import datetime
 import signal
@@ -6,6 +10,7 @@ import signal
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import connection
 from django.db.models import F
 from django.test import override_settings
 from django_tasks_db.models import DBTaskResult
@@ -16,10 +21,13 @@ from clinic.outbox import CLAIM_TIMEOUT, message_deliver, message_send_once, mes
 DATABASE_QUEUE = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 pytestmark = [
-    # The worker commits as it goes, as in production: each test gets a real, emptied database.
+    # The worker commits as it goes, as in production; the database is put back after each test.
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.usefixtures("database_queue"),
 ]
+
+# Also when tests/clinic runs alone, without the suite-wide skip of tests/scheduling/conftest.py.
+needs_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL")
 
 
 class WorkerKilled(BaseException):
@@ -129,3 +137,60 @@ def test_a_message_queued_twice_is_stored_and_sent_once():
     run_worker()
     assert OutboundMessage.objects.count() == 1
     assert len(mail.outbox) == 1
+
+
+def worker_process(mail_dir, crash_sending_to=""):
+    """`manage.py db_worker --batch` in its own process, on the test database; its exit code."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from django.db import connection
+
+    db = connection.settings_dict
+    host = f"{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}"
+    url = f"postgres://{db['USER']}:{db['PASSWORD']}@{host}/{db['NAME']}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "tests.clinic.worker_settings",
+        "TEST_EMAIL_DIR": str(mail_dir),
+        "CRASH_SENDING_TO": crash_sending_to,
+    }
+    command = [sys.executable, "manage.py", "db_worker", "--batch", "--no-reload", "--no-startup-delay"]
+    base = Path(__file__).resolve().parents[2]
+    return subprocess.run(command, cwd=base, env=env, capture_output=True, check=False).returncode  # noqa: S603
+
+
+def recipients_in(mail_dir):
+    return sorted(
+        line.removeprefix("To: ")
+        for path in mail_dir.iterdir()
+        for line in path.read_text().splitlines()
+        if line.startswith("To: ")
+    )
+
+
+@pytest.mark.postgres_only
+@needs_postgresql
+def test_a_worker_process_killed_half_way_leaves_nothing_sent_twice(tmp_path):
+    first, second, third = queue_three()
+
+    # Run 1: the worker process dies while sending the second message (after taking it).
+    assert worker_process(tmp_path, crash_sending_to=second.recipient) == 137
+    assert recipients_in(tmp_path) == [first.recipient]
+    statuses = dict(OutboundMessage.objects.values_list("pk", "status"))
+    assert [statuses[m.pk] for m in (first, second, third)] == ["sent", "sending", "queued"]
+
+    # Run 2, a new worker: it sends what was left, and leaves alone the message the dead one had taken.
+    assert worker_process(tmp_path) == 0
+    assert recipients_in(tmp_path) == sorted([first.recipient, third.recipient])
+
+    # The claim times out; the sweep hands it back and the next run sends it, once.
+    OutboundMessage.objects.filter(pk=second.pk).update(claimed_at=F("claimed_at") - CLAIM_TIMEOUT)
+    assert messages_sweep() == {"abandoned": 1, "handed_over": 0}
+    assert worker_process(tmp_path) == 0
+    assert worker_process(tmp_path) == 0
+    assert recipients_in(tmp_path) == sorted(m.recipient for m in (first, second, third))
+    assert set(OutboundMessage.objects.values_list("status", flat=True)) == {MessageStatus.SENT}
