@@ -17,6 +17,7 @@ from clinic.outbox import (
     CLAIM_TIMEOUT,
     LOST_AFTER,
     MAX_ATTEMPTS,
+    SEND_TIME_BODIES,
     message_deliver,
     message_send_once,
     messages_sweep,
@@ -98,6 +99,19 @@ def test_a_failure_is_tried_again_further_apart_then_marked_failed(db, monkeypat
     assert message.status == MessageStatus.FAILED
     assert message.last_error == "ConnectionRefusedError: mail server unreachable"
     assert mail.outbox == []
+
+
+def body_with_a_link(message):
+    return message.body.replace("{link}", f"https://clinic.example/q/secret-for-{message.key}")
+
+
+def test_a_kind_may_finish_its_text_when_sent_so_no_secret_rests_in_the_outbox(db, committed, monkeypatch):
+    monkeypatch.setitem(SEND_TIME_BODIES, "questionnaire", "tests.clinic.test_outbox.body_with_a_link")
+    with committed():
+        message = send_once(kind="questionnaire", key="assignment:3", body="Answer here: {link}")
+    message.refresh_from_db()
+    assert message.body == "Answer here: {link}"
+    assert mail.outbox[0].body == "Answer here: https://clinic.example/q/secret-for-assignment:3"
 
 
 def test_a_message_not_yet_due_or_already_taken_is_not_sent(db):
