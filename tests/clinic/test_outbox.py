@@ -154,6 +154,35 @@ def test_the_queue_messages_command_repeats_only_when_asked(db, capsys):
     assert "Messages queued: 0" in capsys.readouterr().out
 
 
+def test_repeating_it_survives_a_failed_round(db, monkeypatch, capsys):
+    from django.core.management import call_command
+
+    class Stop(Exception):
+        pass
+
+    rounds = iter([RuntimeError("database restarting"), 0])
+
+    def due(now=None):
+        outcome = next(rounds)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    sleeps = []
+
+    def sleep(seconds):
+        sleeps.append(seconds)
+        if len(sleeps) == 2:
+            raise Stop
+
+    monkeypatch.setattr("clinic.management.commands.queue_messages.messages_queue_due", due)
+    monkeypatch.setattr("clinic.management.commands.queue_messages.time.sleep", sleep)
+    with pytest.raises(Stop):
+        call_command("queue_messages", every=60)
+    assert sleeps == [60, 60]
+    assert capsys.readouterr().out.count("Messages queued: 0") == 1
+
+
 # --- the clinic admins' messages page --------------------------------------------------------------
 
 
