@@ -414,3 +414,17 @@ def lot_recipients(lot):
 def session_volume(session):
     """Total injected volume of a session from its prefetched injections."""
     return sum((i.volume_ml for i in session.injections.all()), Decimal("0"))
+
+
+def earlier_treatment_sites(session):
+    """{(site id, laterality)} injected at the course's treatments given before this visit, in one query."""
+    return set(
+        Injection.objects.filter(
+            session__course_id=session.course_id,
+            session__status=SessionStatus.COMPLETED,
+            session__assessment_only=False,
+            session__starts_at__lt=session.starts_at,
+        )
+        .exclude(session_id=session.pk)
+        .values_list("site_id", "laterality")
+    )
