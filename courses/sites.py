@@ -150,6 +150,7 @@ def body_chart(sites, *, region, previous):
                 )
                 points.setdefault(site.region, []).append((x, site.chart_y))
                 side = Laterality(laterality).label.lower()
+                name = f"{site.name}, {side} ({region_labels.get(site.region, site.region)})"
                 markers.append(
                     {
                         "site": site.pk,
@@ -157,7 +158,7 @@ def body_chart(sites, *, region, previous):
                         "x": x,
                         "y": site.chart_y,
                         "previous": given,
-                        "label": f"{site.name}, {side} ({region_labels.get(site.region, site.region)})",
+                        "label": name + (", given at an earlier treatment" if given else ""),
                     }
                 )
         regions = []
@@ -179,14 +180,15 @@ def body_chart(sites, *, region, previous):
                 "label": label,
                 "markers": sorted(markers, key=lambda m: (m["y"], m["x"])),  # tab order: top to bottom
                 "regions": sorted(regions, key=lambda r: r["y"]),
-                "boxes": {r["code"]: r["box"] for r in regions},
                 # Seen from the front the patient's right is on the viewer's left.
                 "viewer_left": "Right" if view == FRONT else "Left",
                 "viewer_right": "Left" if view == FRONT else "Right",
             }
         )
-    zoomable = any(region in view["boxes"] for view in views)
+    zoomable = any(r["code"] == region for view in views for r in view["regions"])
     return {
+        # The figures are drawn by the template; the buttons on them by static/js/body_chart.js from `views`
+        # as JSON, which keeps the page's rendering time flat in the size of the catalogue.
         "views": views,
         "region": region if zoomable else "",
         "region_label": region_labels.get(region, ""),

@@ -66,7 +66,7 @@ SITES = [
     ("shoulder", "Glenohumeral intra-articular", "back", 54, 113, PAIRED, ""),
     ("shoulder", "Supraspinatus enthesis", "front", 45, 107, PAIRED, ""),
     ("shoulder", "Infraspinatus enthesis", "back", 45, 118, PAIRED, ""),
-    ("shoulder", "Subscapularis enthesis", "front", 56, 120, PAIRED, ""),
+    ("shoulder", "Subscapularis enthesis", "front", 57, 124, PAIRED, ""),
     ("shoulder", "Bicipital groove", "front", 48, 119, PAIRED, ""),
     ("shoulder", "AC joint", "front", 58, 98, PAIRED, "85856004"),
     ("shoulder", "Coracoid", "front", 63, 109, PAIRED, ""),

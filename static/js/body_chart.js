@@ -16,6 +16,54 @@
   const status = chart.querySelector("[data-chart-status]");
   let region = chart.dataset.region || "";
   let lastRegion = region;
+  const boxes = {}; // view -> region -> "x y width height"
+  const regionLabels = {};
+
+  function button(className, data, label, icon) {
+    const node = document.createElement("button");
+    node.type = "button";
+    node.className = className;
+    node.title = label;
+    Object.assign(node.dataset, data);
+    if (icon) {
+      const glyph = document.createElement("i");
+      glyph.className = `bi ${icon}`;
+      glyph.setAttribute("aria-hidden", "true");
+      node.appendChild(glyph);
+    }
+    const name = document.createElement("span");
+    name.className = "visually-hidden";
+    name.textContent = label;
+    node.appendChild(name);
+    return node;
+  }
+
+  // The sites and the regions' zoom buttons, from the catalogue (courses.sites.body_chart).
+  JSON.parse(document.getElementById("body-chart-sites").textContent).forEach((view) => {
+    const canvas = chart.querySelector(`[data-chart-view="${view.name}"] [data-chart-canvas]`);
+    boxes[view.name] = {};
+    view.markers.forEach((marker) => {
+      const node = button(
+        `body-chart__site${marker.previous ? " is-previous" : ""}`,
+        { chartSite: marker.site, laterality: marker.laterality, x: marker.x, y: marker.y },
+        marker.label
+      );
+      node.setAttribute("aria-pressed", "false");
+      canvas.appendChild(node);
+    });
+    view.regions.forEach((zone) => {
+      boxes[view.name][zone.code] = zone.box;
+      regionLabels[zone.code] = zone.label;
+      canvas.appendChild(
+        button(
+          "body-chart__zoom",
+          { chartZoom: zone.code, x: zone.x, y: zone.y },
+          `Zoom to ${zone.label} (${view.label.toLowerCase()})`,
+          "bi-zoom-in"
+        )
+      );
+    });
+  });
 
   function box(text) {
     const [x, y, w, h] = text.split(" ").map(Number);
@@ -23,14 +71,13 @@
   }
 
   function regionLabel(code) {
-    const zoom = chart.querySelector(`[data-chart-zoom="${code}"]`);
-    return zoom ? zoom.dataset.label : "";
+    return regionLabels[code] || "";
   }
 
   function draw() {
     chart.classList.toggle("is-whole", !region);
     chart.querySelectorAll("[data-chart-view]").forEach((view) => {
-      const text = region ? view.getAttribute(`data-box-${region}`) : chart.dataset.fullBox;
+      const text = region ? boxes[view.dataset.chartView][region] : chart.dataset.fullBox;
       view.hidden = !text;
       if (!text) return;
       const frame = box(text);
@@ -39,11 +86,12 @@
       canvas.style.aspectRatio = `${frame.w} / ${frame.h}`;
       canvas.style.maxWidth = `${Math.round((MAX_HEIGHT * frame.w) / frame.h)}px`;
       const place = (node) => {
-        const x = Number(node.dataset.x);
-        const y = Number(node.dataset.y);
-        node.style.left = `${((x - frame.x) / frame.w) * 100}%`;
-        node.style.top = `${((y - frame.y) / frame.h) * 100}%`;
-        return x >= frame.x && x <= frame.x + frame.w && y >= frame.y && y <= frame.y + frame.h;
+        const left = (Number(node.dataset.x) - frame.x) / frame.w;
+        const top = (Number(node.dataset.y) - frame.y) / frame.h;
+        node.style.left = `${left * 100}%`;
+        node.style.top = `${top * 100}%`;
+        // A site on the very edge of the frame would be cut in half: it shows in its own region's frame.
+        return left >= 0.03 && left <= 0.97 && top >= 0.03 && top <= 0.97;
       };
       // Zoomed: the sites in the frame. Whole body: one zoom button per region, no sites.
       view.querySelectorAll("[data-chart-site]").forEach((marker) => {

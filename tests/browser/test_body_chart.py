@@ -1,6 +1,6 @@
-"""The session page's body chart in Chromium, on a tablet and a phone: sites tapped on the chart become injection
-rows with their side, the chart follows the rows, it works from the keyboard alone, and the page never scrolls
-sideways."""
+"""The session page's body chart in Chromium, on a tablet and a phone: sites tapped on the chart become
+injection rows with their side, the chart follows the rows, it works from the keyboard alone, and the page
+never scrolls sideways."""
 
 import datetime
 from decimal import Decimal
@@ -92,7 +92,7 @@ def test_a_treatment_with_three_sites_tapped_on_the_chart_on_a_tablet(page, live
     act(page.get_by_label("Product lot"), "select_option", str(visit["lot"].pk))
     act(page.locator("[data-formset='components']").get_by_label("Volume (mL)"), "fill", "4")
     act(chart.get_by_role("button", name="MCL femoral, right (Knee)"), "click")
-    # The first row is filled with the site and the side tapped; its volume is typed once and later rows copy it.
+    # The first row takes the site and the side tapped; its volume is typed once and later rows copy it.
     act(rows(page).nth(0).get_by_label("Volume (mL)"), "fill", "1")
     act(chart.get_by_role("button", name="Pes anserine, right (Knee)"), "click")
     act(chart.get_by_role("button", name="Knee intra-articular, left (Knee)", exact=True), "click")

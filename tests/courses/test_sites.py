@@ -297,12 +297,15 @@ def test_the_chart_opens_on_the_courses_region_with_a_box_around_its_sites():
     chart = body_chart(InjectionSite.objects.filter(active=True), region="knee", previous=set())
 
     assert chart["region"] == "knee"
-    x, y, width, height = map(int, markers(chart, "front")["boxes"]["knee"].split())
+    boxes = {
+        view: {r["code"]: r["box"] for r in markers(chart, view)["regions"]} for view in ("front", "back")
+    }
+    x, y, width, height = map(int, boxes["front"]["knee"].split())
     for marker in markers(chart, "front")["markers"]:
         if marker["label"].endswith("(Knee)"):
             assert x <= marker["x"] <= x + width and y <= marker["y"] <= y + height
-    assert "knee" not in markers(chart, "back")["boxes"]
-    assert 0 <= x and x + width <= CHART_WIDTH and 0 <= y and y + height <= CHART_HEIGHT
+    assert "knee" not in boxes["back"]
+    assert x >= 0 and x + width <= CHART_WIDTH and y >= 0 and y + height <= CHART_HEIGHT
 
 
 @pytest.mark.django_db
