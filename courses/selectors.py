@@ -416,15 +416,10 @@ def session_volume(session):
     return sum((i.volume_ml for i in session.injections.all()), Decimal("0"))
 
 
-def earlier_treatment_sites(session):
-    """{(site id, laterality)} injected at the course's treatments given before this visit, in one query."""
+def earlier_treatment_sites(treatments):
+    """{(site id, laterality)} injected at these treatments (a course's earlier ones): one query at most."""
+    if not treatments:
+        return set()
     return set(
-        Injection.objects.filter(
-            session__course_id=session.course_id,
-            session__status=SessionStatus.COMPLETED,
-            session__assessment_only=False,
-            session__starts_at__lt=session.starts_at,
-        )
-        .exclude(session_id=session.pk)
-        .values_list("site_id", "laterality")
+        Injection.objects.filter(session__in=[s.pk for s in treatments]).values_list("site_id", "laterality")
     )

@@ -148,17 +148,19 @@ def _context(request, session, *, forms, visit, can_edit, editing, warnings=()):
         "course_url": _reverse_or_none("courses:course-detail", session.course_id),
         "patient_url": _reverse_or_none("patients:patient-detail", session.patient_id),
         "handout_url": reverse("courses:session-handout", args=[session.pk]),
-        "chart": _body_chart(session, forms["catalogue"]) if "catalogue" in forms else None,
+        "chart": _body_chart(session, forms["catalogue"], completed_earlier)
+        if "catalogue" in forms
+        else None,
         **forms,
     }
 
 
-def _body_chart(session, catalogue):
+def _body_chart(session, catalogue, earlier_treatments):
     """The session page's body chart: the catalogue's sites, zoomed to the course's region."""
     return body_chart(
         catalogue.sites.values(),
         region=session.course.body_region,
-        previous=earlier_treatment_sites(session),
+        previous=earlier_treatment_sites(earlier_treatments),
     )
 
 
