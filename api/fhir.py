@@ -7,7 +7,8 @@ instead of any calendar date, no names, contact details, MRN, lots or free text)
 
 Codes are given only where verified (README "FHIR"): LOINC 72514-3 for pain NRS, SNOMED CT laterality, and
 HL7's own code systems. Everything else is text with a coding in the clinic's code system
-(settings.FHIR_CODE_SYSTEM_BASE/<kind>): the catalogue holds no verified SNOMED CT site codes yet.
+(settings.FHIR_CODE_SYSTEM_BASE/<kind>); an injection site adds the SNOMED CT code its catalogue row carries
+(seeded only where verified, courses/migrations/0011).
 """
 
 import uuid
@@ -462,7 +463,8 @@ def body_site(injection, out):
     if level:
         text += f", {level}"
     text += f", {injection.get_laterality_display().lower()}"
-    concept = clinic_concept("injection-site", site.pk, site.name)
+    coded = [{"system": SNOMED, "code": site.snomed_code}] if site.snomed_code else []
+    concept = clinic_concept("injection-site", site.pk, site.name, *coded)
     concept["text"] = text
     code = LATERALITY_SNOMED.get(injection.laterality)
     if code:

@@ -34,9 +34,38 @@ class ConditionAdmin(CatalogueAdmin):
 
 @admin.register(InjectionSite)
 class InjectionSiteAdmin(CatalogueAdmin):
-    list_display = ("name", "region", "structure_type", "needs_spinal_level", "risk_note", "active")
-    list_filter = ("region", "structure_type", "needs_spinal_level", "active")
-    search_fields = ("name",)
+    list_display = (
+        "name",
+        "region",
+        "structure_type",
+        "needs_spinal_level",
+        "laterality_rule",
+        "snomed_code",
+        "chart_view",
+        "risk_note",
+        "active",
+    )
+    list_filter = (
+        "region",
+        "structure_type",
+        "needs_spinal_level",
+        "laterality_rule",
+        "chart_view",
+        "active",
+    )
+    search_fields = ("name", "snomed_code")
+    fieldsets = (
+        (None, {"fields": ("region", "name", "structure_type", "needs_spinal_level", "risk_note", "active")}),
+        ("Coding and side", {"fields": ("snomed_code", "laterality_rule")}),
+        (
+            "Place on the body chart",
+            {
+                "fields": ("chart_view", ("chart_x", "chart_y")),
+                "description": "Each view of the chart is 200 wide and 500 high; the midline is x = 100. "
+                "Place a paired site on either side: the chart mirrors it onto the other.",
+            },
+        ),
+    )
 
 
 class LotInline(admin.TabularInline):

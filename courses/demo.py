@@ -41,6 +41,7 @@ from courses.models import (
     TreatmentSession,
 )
 from courses.session_services import injected_volume, preparation_summary
+from courses.sites import laterality_problem
 from patients.models import Consent, Patient, Screening
 from scheduling.demo import DemoDiary
 
@@ -618,6 +619,8 @@ def _injections(course, session, site_names, sites, rng):
                 volume = rng.choice([0.5, 0.5, 1])
             else:
                 volume = rng.choice([0.5, 1, 1, 1.5, 2, 3])
+            if problem := laterality_problem(site, side):
+                raise ValueError(f"The demo made an injection the app refuses: {problem}")
             rows.append(
                 Injection(
                     session=session,

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from clinic.choices import BodyRegion, Laterality
 from clinic.records import ClinicalRecord
+from courses import sites as site_rules
 
 PAIN_VALIDATORS = [MinValueValidator(0), MaxValueValidator(10)]
 MAX_VOLUME_ML = Decimal("20")
@@ -46,6 +47,42 @@ class InjectionSite(models.Model):
     needs_spinal_level = models.BooleanField("spine site (needs a level)", default=False)
     risk_note = models.CharField(max_length=200, blank=True, help_text="e.g. pneumothorax risk")
     active = models.BooleanField(default=True)
+    # Coded and placed (README "Body chart and coded sites"; the rules in courses/sites.py).
+    snomed_code = models.CharField(
+        "SNOMED CT code",
+        max_length=18,
+        blank=True,
+        validators=[site_rules.validate_snomed_concept_id],
+        help_text="The body structure's SNOMED CT concept id, where one applies; exported to FHIR.",
+    )
+    laterality_rule = models.CharField(
+        max_length=8,
+        choices=site_rules.LateralityRule.CHOICES,
+        default=site_rules.LateralityRule.ANY,
+        help_text="Which side an injection here may record.",
+    )
+    chart_view = models.CharField(
+        "body chart view",
+        max_length=5,
+        choices=site_rules.VIEWS,
+        blank=True,
+        help_text="Where the site is drawn on the session page's body chart; empty: not on the chart.",
+    )
+    chart_x = models.PositiveSmallIntegerField(
+        "chart x",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(site_rules.CHART_WIDTH)],
+        help_text=f"0 (viewer's left) to {site_rules.CHART_WIDTH}; the midline is {site_rules.MIDLINE}. "
+        "A paired site is placed on one side and mirrored.",
+    )
+    chart_y = models.PositiveSmallIntegerField(
+        "chart y",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(site_rules.CHART_HEIGHT)],
+        help_text=f"0 (top of the head) to {site_rules.CHART_HEIGHT} (soles).",
+    )
 
     class Meta:
         ordering = ["region", "name"]
@@ -54,11 +91,41 @@ class InjectionSite(models.Model):
                 fields=["region", "name"],
                 name="site_unique_in_region",
                 violation_error_message="This body region already has an injection site with this name.",
-            )
+            ),
+            models.CheckConstraint(
+                condition=Q(chart_view="", chart_x__isnull=True, chart_y__isnull=True)
+                | Q(
+                    chart_view__in=[site_rules.FRONT, site_rules.BACK],
+                    chart_x__lte=site_rules.CHART_WIDTH,
+                    chart_y__lte=site_rules.CHART_HEIGHT,
+                ),
+                name="site_chart_position_inside",
+                violation_error_message="A site on the chart has a view and a position inside the chart.",
+            ),
         ]
 
     def __str__(self):
         return f"{self.get_region_display()}: {self.name}"
+
+    def clean(self):
+        placed = [bool(self.chart_view), self.chart_x is not None, self.chart_y is not None]
+        if any(placed) and not all(placed):
+            message = "Give the view, x and y together to place the site, or none to leave it off the chart."
+            raise ValidationError(
+                {
+                    field: message
+                    for field, given in zip(("chart_view", "chart_x", "chart_y"), placed, strict=True)
+                    if not given
+                }
+            )
+        if (
+            self.laterality_rule == site_rules.LateralityRule.MIDLINE
+            and self.chart_x is not None
+            and self.chart_x != site_rules.MIDLINE
+        ):
+            raise ValidationError(
+                {"chart_x": f"A midline site sits on the midline: x = {site_rules.MIDLINE}."}
+            )
 
 
 class Product(models.Model):
@@ -912,8 +979,13 @@ class Injection(ClinicalRecord):
         return f"{self.site.name} ({self.get_laterality_display()}) {self.volume_ml} mL"
 
     def clean(self):
+        errors = {}
         if self.site_id and self.site.needs_spinal_level and not self.spinal_level.strip():
-            raise ValidationError({"spinal_level": "This is a spine site: give the level, e.g. L4–L5."})
+            errors["spinal_level"] = "This is a spine site: give the level, e.g. L4–L5."
+        if self.site_id and (problem := site_rules.laterality_problem(self.site, self.laterality)):
+            errors["laterality"] = problem
+        if errors:
+            raise ValidationError(errors)
 
 
 class Severity(models.IntegerChoices):

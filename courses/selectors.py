@@ -414,3 +414,12 @@ def lot_recipients(lot):
 def session_volume(session):
     """Total injected volume of a session from its prefetched injections."""
     return sum((i.volume_ml for i in session.injections.all()), Decimal("0"))
+
+
+def earlier_treatment_sites(treatments):
+    """{(site id, laterality)} injected at these treatments (a course's earlier ones): one query at most."""
+    if not treatments:
+        return set()
+    return set(
+        Injection.objects.filter(session__in=[s.pk for s in treatments]).values_list("site_id", "laterality")
+    )

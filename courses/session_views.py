@@ -20,6 +20,7 @@ from courses.models import (
     SideEffect,
     TreatmentSession,
 )
+from courses.selectors import earlier_treatment_sites
 from courses.session_forms import FORMSETS, ConfirmationForm, SessionCatalogue, SessionForm, VoidForm
 from courses.session_services import (
     ConfirmationRequired,
@@ -35,6 +36,7 @@ from courses.session_services import (
     session_record,
     session_warnings,
 )
+from courses.sites import body_chart
 
 EDIT_PERMISSIONS = ("courses.change_treatmentsession", "courses.view_clinical", "courses.add_injection")
 
@@ -146,8 +148,20 @@ def _context(request, session, *, forms, visit, can_edit, editing, warnings=()):
         "course_url": _reverse_or_none("courses:course-detail", session.course_id),
         "patient_url": _reverse_or_none("patients:patient-detail", session.patient_id),
         "handout_url": reverse("courses:session-handout", args=[session.pk]),
+        "chart": _body_chart(session, forms["catalogue"], completed_earlier)
+        if "catalogue" in forms
+        else None,
         **forms,
     }
+
+
+def _body_chart(session, catalogue, earlier_treatments):
+    """The session page's body chart: the catalogue's sites, zoomed to the course's region."""
+    return body_chart(
+        catalogue.sites.values(),
+        region=session.course.body_region,
+        previous=earlier_treatment_sites(earlier_treatments),
+    )
 
 
 def _visit_title(session):

@@ -9,6 +9,7 @@ from django.urls import reverse
 from fhir.resources.R4B.bundle import Bundle
 
 from api import fhir
+from courses.models import Injection, InjectionSite
 from tests.api.fhir_kit import full_course, of_type, validated
 
 pytestmark = pytest.mark.django_db
@@ -142,8 +143,19 @@ def test_each_injection_is_a_procedure_with_its_site_as_text_and_a_verified_late
     ]
     assert midline["text"] == "Pes anserine (Knee), midline"
     assert "extension" not in midline
-    # No SNOMED CT code for a site: the catalogue has none verified.
+    # Neither site has a verified SNOMED CT code in the catalogue: none is made up.
     assert all(c["system"] != fhir.SNOMED for p in procedures for c in p["bodySite"][0]["coding"])
+
+
+def test_a_site_with_a_snomed_code_in_the_catalogue_leaves_with_it():
+    knee_joint = InjectionSite.objects.get(region="knee", name="Knee intra-articular")
+    injection = Injection(site=knee_joint, laterality="left", volume_ml=5)
+
+    site = fhir.body_site(injection, fhir.Identified())
+
+    assert site["coding"][0] == {"system": "http://snomed.info/sct", "code": "49076000"}
+    assert site["coding"][1]["system"] == "https://prolotrack.example/fhir/CodeSystem/injection-site"
+    assert site["text"] == "Knee intra-articular (Knee), left"
 
 
 def test_the_side_effect_is_an_adverse_event_with_grade_and_seriousness(api_as, practitioner, record):
