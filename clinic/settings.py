@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "courses",
     "scheduling",
     "outcomes",
+    "questionnaires",
     "api",
 ]
 
