@@ -127,7 +127,7 @@ def test_a_stopped_course_keeps_only_its_follow_ups_and_what_the_patient_started
     course, front_desk, practitioner
 ):
     TreatmentSessionFactory(course=course, sequence=1, completed=True, starts_at=at(-10))
-    first, second = diary.course_book(course=course, starts=[at(7), at(21)], booked_by=front_desk)
+    first, _second = diary.course_book(course=course, starts=[at(7), at(21)], booked_by=front_desk)
     opened = live(course, session=first, anchor=Anchor.BEFORE_TREATMENT).get()
     opened.status = AssignmentStatus.OPENED
     opened.save()

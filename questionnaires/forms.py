@@ -1,0 +1,97 @@
+from django import forms
+
+from clinic.inputs import ClinicDateField
+from courses.models import OutcomeInstrument
+from questionnaires.fhir_import import MAX_BYTES
+from questionnaires.models import AnswerType, Scoring
+
+
+class BirthDateForm(forms.Form):
+    date_of_birth = ClinicDateField(
+        label="Your date of birth",
+        help_text="For example 31/12/1970.",
+        input_formats=["%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y"],
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}),
+    )
+
+
+class AnswerForm(forms.Form):
+    """One question on its own screen: a field named `answer` built from the item."""
+
+    def __init__(self, item, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.item = item
+        common = {"label": item.text, "required": item.required, "help_text": item.help_text}
+        if item.answer_type == AnswerType.TEXT:
+            field = forms.CharField(
+                max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), strip=True, **common
+            )
+        else:
+            field = forms.ChoiceField(choices=self.choices(item), widget=forms.RadioSelect, **common)
+        self.fields["answer"] = field
+
+    @staticmethod
+    def choices(item):
+        if item.answer_type == AnswerType.INTEGER:
+            return [(str(n), str(n)) for n in range(item.min_value, item.max_value + 1)]
+        if item.answer_type == AnswerType.YES_NO:
+            return [("1", "Yes"), ("0", "No")]
+        return [(str(choice.pk), choice.label) for choice in item.choices.all()]
+
+
+def initial_answer(answer):
+    """The form's initial value from a saved answer (resuming shows what was given)."""
+    if answer is None:
+        return None
+    if answer.choice_id:
+        return str(answer.choice_id)
+    if answer.value_integer is not None:
+        return str(answer.value_integer)
+    return answer.value_text
+
+
+class FhirImportForm(forms.Form):
+    """A FHIR R4 Questionnaire (uploaded or pasted) and what FHIR does not say: how it is scored."""
+
+    file = forms.FileField(label="Questionnaire file (JSON)", required=False)
+    pasted = forms.CharField(
+        label="…or paste the JSON", required=False, widget=forms.Textarea(attrs={"rows": 8})
+    )
+    code = forms.SlugField(
+        max_length=30,
+        required=False,
+        help_text="Short code, e.g. odi. Left empty: made from the resource's name.",
+    )
+    scoring = forms.ChoiceField(choices=Scoring.choices, initial=Scoring.SUM)
+    min_answered = forms.IntegerField(
+        label="Fewest scored questions answered for a score", min_value=0, max_value=200, initial=1
+    )
+    instrument = forms.ModelChoiceField(
+        queryset=OutcomeInstrument.objects.filter(active=True),
+        required=False,
+        help_text="The catalogue instrument whose score history receives the score "
+        "(same range and direction).",
+    )
+    higher_is_better = forms.BooleanField(required=False, label="A higher score is better")
+    copyright_note = forms.CharField(
+        max_length=300, required=False, help_text="The licence under which the clinic uses the items."
+    )
+
+    def clean(self):
+        data = super().clean()
+        upload, pasted = data.get("file"), (data.get("pasted") or "").strip()
+        if upload and pasted:
+            raise forms.ValidationError("Upload a file or paste the JSON, not both.")
+        if not upload and not pasted:
+            raise forms.ValidationError("Upload a Questionnaire file or paste its JSON.")
+        if upload:
+            if upload.size > MAX_BYTES:
+                raise forms.ValidationError("The file is larger than 1 MB: is it really a Questionnaire?")
+            try:
+                pasted = upload.read().decode("utf-8")
+            except UnicodeDecodeError:
+                raise forms.ValidationError(
+                    "The file is not UTF-8 text: export the Questionnaire as JSON."
+                ) from None
+        data["text"] = pasted
+        return data
