@@ -206,3 +206,24 @@ def test_send_invitations_emails_the_link_and_nothing_clinical(assignment, setti
     # Sent once: a second run sends nothing.
     call_command("send_invitations", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert len(mail.outbox) == 1
+
+
+def test_the_course_page_lists_the_questionnaires_and_a_locked_link(client_for, practitioner, assignment):
+    from questionnaires.services import identity_confirm
+
+    for _ in range(5):
+        identity_confirm(assignment=assignment, date_of_birth=datetime.date(1980, 1, 1))
+    page = client_for(practitioner).get(reverse("courses:course-detail", args=[assignment.course_id]))
+    html = page.content.decode()
+    assert "Patient questionnaires" in html and "Pain numeric rating scale" in html
+    assert "locked" in html
+
+
+def test_front_desk_sees_the_status_but_no_score(client_for, front_desk, assignment):
+    Assignment.objects.filter(pk=assignment.pk).update(status=AssignmentStatus.COMPLETED, score=7)
+    html = (
+        client_for(front_desk)
+        .get(reverse("courses:course-detail", args=[assignment.course_id]))
+        .content.decode()
+    )
+    assert "Completed" in html and "Score</th>" not in html
