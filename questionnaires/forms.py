@@ -21,7 +21,15 @@ class AnswerForm(forms.Form):
     def __init__(self, item, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.item = item
-        common = {"label": item.text, "required": item.required, "help_text": item.help_text}
+        common = {
+            "label": item.text,
+            "required": item.required,
+            "help_text": item.help_text,
+            "error_messages": {
+                "required": "Please answer this question to go on.",
+                "invalid_choice": "Please choose one of the answers offered.",
+            },
+        }
         if item.answer_type == AnswerType.TEXT:
             field = forms.CharField(
                 max_length=2000, widget=forms.Textarea(attrs={"rows": 3}), strip=True, **common

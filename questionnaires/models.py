@@ -226,7 +226,6 @@ class ScheduleRule(models.Model):
             models.UniqueConstraint(
                 fields=["anchor", "questionnaire"],
                 name="rule_unique_per_anchor",
-                nulls_distinct=False,
                 violation_error_message="This questionnaire is already asked at this point of a course.",
             ),
         ]
@@ -234,6 +233,18 @@ class ScheduleRule(models.Model):
     def __str__(self):
         what = self.questionnaire.name if self.questionnaire_id else "The course's instrument"
         return f"{what}: {self.get_anchor_display().lower()}"
+
+    def clean(self):
+        # The database cannot hold "one rule per anchor for the course's instrument" (a blank questionnaire)
+        # on every backend, so it is checked here.
+        if self.anchor and self.questionnaire_id is None:
+            twins = ScheduleRule.objects.filter(anchor=self.anchor, questionnaire__isnull=True).exclude(
+                pk=self.pk
+            )
+            if twins.exists():
+                raise ValidationError(
+                    {"questionnaire": "The course's instrument is already asked at this point."}
+                )
 
 
 # --- Assignments: one questionnaire for one course at one point of it -----------------------------

@@ -556,7 +556,6 @@ class Migration(migrations.Migration):
             constraint=models.UniqueConstraint(
                 fields=("anchor", "questionnaire"),
                 name="rule_unique_per_anchor",
-                nulls_distinct=False,
                 violation_error_message="This questionnaire is already asked at this point of a course.",
             ),
         ),
