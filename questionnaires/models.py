@@ -372,8 +372,17 @@ class Assignment(models.Model):
         return f"{self.questionnaire.name} for course {self.course_id} ({self.get_status_display()})"
 
     @property
+    def shown_status(self):
+        """The status as of now: a window that closed unanswered reads as expired before the next
+        `send_invitations` run marks it so."""
+        waiting = (AssignmentStatus.SCHEDULED, AssignmentStatus.SENT, AssignmentStatus.OPENED)
+        if self.status in waiting and self.closes_at <= timezone.now():
+            return AssignmentStatus.EXPIRED
+        return AssignmentStatus(self.status)
+
+    @property
     def status_badge(self):
-        return ASSIGNMENT_STATUS_BADGES[self.status]
+        return ASSIGNMENT_STATUS_BADGES[self.shown_status]
 
     def is_open_at(self, moment):
         return self.opens_at <= moment < self.closes_at

@@ -227,3 +227,12 @@ def test_front_desk_sees_the_status_but_no_score(client_for, front_desk, assignm
         .content.decode()
     )
     assert "Completed" in html and "Score</th>" not in html
+
+
+def test_a_window_that_closed_unanswered_reads_as_expired_before_the_next_run(assignment):
+    Assignment.objects.filter(pk=assignment.pk).update(
+        closes_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    assignment.refresh_from_db()
+    assert assignment.status == AssignmentStatus.SCHEDULED
+    assert assignment.shown_status == AssignmentStatus.EXPIRED and assignment.status_badge == "warning"

@@ -165,3 +165,14 @@ def test_a_window_that_has_passed_expires_and_is_never_recreated(course, front_d
     statuses = set(Assignment.objects.filter(session=visit).values_list("status", flat=True))
     assert statuses == {AssignmentStatus.EXPIRED}
     assert assignments_sync(course=course, now=later) == (0, 0, 0)
+
+
+def test_after_the_rules_change_the_sync_command_applies_them_to_every_course(course, front_desk):
+    from django.core.management import call_command
+
+    from questionnaires.models import ScheduleRule
+
+    (visit,) = diary.course_book(course=course, starts=[at(7)], booked_by=front_desk)
+    ScheduleRule.objects.filter(anchor=Anchor.AFTER_TREATMENT).update(active=False)
+    call_command("questionnaires_sync", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert codes(live(course, session=visit)) == [("before", "pain-nrs")]
