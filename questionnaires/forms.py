@@ -1,18 +1,44 @@
-from django import forms
+import datetime
 
-from clinic.inputs import ClinicDateField
+from django import forms
+from django.utils import timezone
+
+from clinic.inputs import in_clinic_range
 from courses.models import OutcomeInstrument
 from questionnaires.fhir_import import MAX_BYTES
 from questionnaires.models import AnswerType, Scoring
 
 
 class BirthDateForm(forms.Form):
-    date_of_birth = ClinicDateField(
-        label="Your date of birth",
-        help_text="For example 31/12/1970.",
-        input_formats=["%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%d-%m-%Y"],
-        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}),
-    )
+    """The date of birth as three boxes (day, month, year): the same on every phone, whatever its language
+    (a browser's date picker shows the order of the phone's locale)."""
+
+    day = forms.IntegerField(label="Day", min_value=1, max_value=31)
+    month = forms.IntegerField(label="Month", min_value=1, max_value=12)
+    year = forms.IntegerField(label="Year", min_value=1900, max_value=9999)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.error_messages = {
+                "required": f"Enter the {name} you were born.",
+                "invalid": f"Enter the {name} as a number.",
+                "min_value": f"Check the {name}.",
+                "max_value": f"Check the {name}.",
+            }
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            born = datetime.date(data["year"], data["month"], data["day"])
+        except ValueError:
+            raise forms.ValidationError("That is not a real date: check the day and the month.") from None
+        if not in_clinic_range(born) or born > timezone.localdate():
+            raise forms.ValidationError("Check the year you were born.")
+        data["date_of_birth"] = born
+        return data
 
 
 class AnswerForm(forms.Form):

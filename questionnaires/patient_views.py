@@ -135,8 +135,7 @@ def start(request, token):
             if assignment.is_locked_at(now):
                 return _refused(request, services.LOCKED, assignment)
             form.add_error(
-                "date_of_birth",
-                "That date of birth does not match our records. Please check the day, month and year.",
+                None, "That date of birth does not match our records. Please check the day, month and year."
             )
         status = 400
     return render(

@@ -38,7 +38,7 @@ def link(assignment):
 
 
 def confirm(client, link, day=DOB):
-    return client.post(link, {"date_of_birth": day.isoformat()})
+    return client.post(link, {"day": day.day, "month": day.month, "year": day.year})
 
 
 def test_only_the_digest_of_the_links_secret_is_stored_and_the_link_carries_nothing_else(assignment):
@@ -188,7 +188,7 @@ def test_an_expired_link_is_refused_clearly(client, assignment, link):
 
 def test_the_pages_keep_csrf_protection(assignment, link):
     strict = Client(enforce_csrf_checks=True)
-    assert strict.post(link, {"date_of_birth": DOB.isoformat()}).status_code == 403
+    assert strict.post(link, {"day": 2, "month": 3, "year": 1970}).status_code == 403
 
 
 def test_send_invitations_emails_the_link_and_nothing_clinical(assignment, settings):
@@ -236,3 +236,22 @@ def test_a_window_that_closed_unanswered_reads_as_expired_before_the_next_run(as
     assignment.refresh_from_db()
     assert assignment.status == AssignmentStatus.SCHEDULED
     assert assignment.shown_status == AssignmentStatus.EXPIRED and assignment.status_badge == "warning"
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        ({"day": "31", "month": "2", "year": "1970"}, "not a real date"),
+        ({"day": "", "month": "3", "year": "1970"}, "Enter the day"),
+        ({"day": "2", "month": "13", "year": "1970"}, "Check the month"),
+        ({"day": "2", "month": "3", "year": "3000"}, "Check the year"),
+    ],
+)
+def test_a_date_that_cannot_be_a_birth_date_is_refused_without_counting(
+    client, assignment, link, typed, message
+):
+    response = client.post(link, typed)
+    assert response.status_code == 400 and message in response.content.decode()
+    assert 'value="3"' in response.content.decode() or typed["month"] != "3"  # what was typed is kept
+    assignment.refresh_from_db()
+    assert assignment.failed_checks == 0
