@@ -1,4 +1,4 @@
-from questionnaires.models import Assignment, LinkLock
+from questionnaires.models import Assignment
 
 
 def course_assignments(course):
@@ -11,10 +11,7 @@ def course_assignments(course):
     )
 
 
-def course_link_locks(course, now):
-    """Links of the course locked now after five wrong dates of birth (the clinic may call the patient)."""
-    return list(
-        LinkLock.objects.filter(assignment__course=course, locked_until__gt=now).select_related(
-            "assignment__questionnaire"
-        )
-    )
+def link_locks(assignments, now):
+    """The course's links locked now after five wrong dates of birth (the clinic may call the patient),
+    from its assignments already loaded."""
+    return [assignment for assignment in assignments if assignment.is_locked_at(now)]

@@ -12,10 +12,10 @@ def course_questionnaires(context, course):
     user = context["request"].user
     if not user.has_perm("questionnaires.view_assignment"):
         return {"shown": False}
-    now = timezone.now()
+    assignments = selectors.course_assignments(course)
     return {
         "shown": True,
-        "assignments": selectors.course_assignments(course),
-        "locks": selectors.course_link_locks(course, now),
+        "assignments": assignments,
+        "locks": selectors.link_locks(assignments, timezone.now()),
         "clinical": user.has_perm("courses.view_clinical"),
     }
