@@ -27,9 +27,11 @@ migrate: install
 seed: migrate
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 
+# The web server, the worker that sends e-mails (printed in this terminal) and the minute's queueing of
+# due messages, stopped together by Ctrl+C (bin/run-dev).
 run: seed
 	@echo "ProloTrack on http://127.0.0.1:$(PORT)/  (demo logins in README.md)"
-	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
+	DEBUG=1 PORT=$(PORT) PY=$(BIN)/python bin/run-dev
 
 test: install
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \

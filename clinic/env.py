@@ -78,3 +78,25 @@ def database_config(url, *, base_dir):
     else:
         raise ImproperlyConfigured("DATABASE_URL must be a sqlite:// or postgres:// URL.")
     return config
+
+
+TASK_BACKENDS = ("database", "redis")
+
+
+def tasks_config(environ=os.environ):
+    """(TASKS, extra INSTALLED_APPS, RQ_QUEUES) for TASKS_BACKEND: the database (default) or Redis.
+
+    The database backend needs nothing beyond the clinic's own database; Redis (django-tasks-rq, installed
+    from requirements-redis.txt) is for a clinic whose web and worker processes run on several servers.
+    """
+    backend = environ.get("TASKS_BACKEND", "database").strip().lower() or "database"
+    if backend == "database":
+        tasks = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+        return tasks, ["django_tasks_db"], {}
+    if backend == "redis":
+        url = environ.get("REDIS_URL", "")
+        if not url:
+            raise ImproperlyConfigured("TASKS_BACKEND=redis needs REDIS_URL, e.g. redis://127.0.0.1:6379/0.")
+        tasks = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+        return tasks, ["django_rq", "django_tasks_rq"], {"default": {"URL": url}}
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {list(TASK_BACKENDS)}, not {backend!r}.")

@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from clinic.env import database_config, env_bool, env_int, env_list, secret_key
+from clinic.env import database_config, env_bool, env_int, env_list, secret_key, tasks_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -19,6 +19,8 @@ CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "01632 960000")
 CLINIC_EMAIL = os.environ.get("CLINIC_EMAIL", "")
 # The address patients reach the site at: the links in questionnaire invitations start with it.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+TASKS, TASK_APPS, RQ_QUEUES = tasks_config()
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -46,6 +48,10 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    # Messages to patients go through an outbox (clinic.outbox) and a task queue: django-tasks, the backport
+    # of Django 6's tasks framework, with the database backend unless TASKS_BACKEND says redis.
+    "django_tasks",
+    *TASK_APPS,
     "clinic",
     "patients",
     "courses",
@@ -189,6 +195,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=False)
+# A send that hangs must give up well before the outbox takes its message for abandoned (clinic.outbox).
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "ProloTrack <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

@@ -18,3 +18,6 @@ SECURE_SSL_REDIRECT = False
 # Django's test client signs in without a request, which django-axes refuses; tests/clinic/test_lockout.py
 # turns it on to prove the lockout.
 AXES_ENABLED = False
+# Tasks run at once, in the process that enqueues them (after commit). tests/clinic/test_outbox_worker.py
+# switches to the database backend and runs its real worker.
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

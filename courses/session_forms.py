@@ -1,15 +1,16 @@
 """Forms of the session-logging page: the session's own fields and one formset per kind of row."""
 
 from decimal import Decimal
+from pathlib import Path
 
 from django import forms
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.forms import formset_factory
 from django.forms.models import construct_instance
-from django.forms.renderers import get_default_renderer
+from django.forms.renderers import Jinja2
 from django.utils.choices import BaseChoiceIterator
 from django.utils.functional import cached_property
-from django.utils.html import conditional_escape, escape
 from django.utils.safestring import mark_safe
 
 from clinic.choices import Laterality
@@ -27,78 +28,35 @@ from courses.session_services import SESSION_FIELDS, session_day
 
 BLANK = [("", "---------")]
 
-_INPUT_TEMPLATES = frozenset(
-    f"django/forms/widgets/{name}.html"
-    for name in ("input", "text", "number", "hidden", "checkbox", "date", "email", "password", "url")
-)
 
+class SessionFormRenderer(Jinja2):
+    """Django's Jinja2 form renderer (Django's own widget templates) and the page's own templates in jinja2/.
 
-def _attrs(attrs):
-    html = []
-    for name, value in attrs.items():
-        if value is False:
-            continue
-        html.append(
-            f" {conditional_escape(name)}"
-            if value is True
-            else f' {conditional_escape(name)}="{escape(value)}"'
-        )
-    return "".join(html)
-
-
-class RowRenderer:
-    """Renders the session page's widgets in Python, with the same markup as Django's widget templates.
-
-    The page has about sixty widgets and several hundred <option>s (sites, lots, terms in every row and in
-    each row template); through the template engine each option is an include, which made the widgets the
-    larger part of the page's time. Anything else falls back to the default renderer.
+    The session page has about sixty widgets, forty labelled field cells and several hundred <option>s (sites,
+    lots and terms in every row and in each row template): through Django's template engine they made the page
+    nearly three times slower (docs/performance.md, "HTML back in templates"); compiled Jinja2 templates
+    render the same markup at a fraction of the cost.
     """
 
-    form_template_name = "django/forms/div.html"
-    formset_template_name = "django/forms/formsets/div.html"
-    field_template_name = "django/forms/field.html"
+    field_template_name = "courses/_session_field.html"
 
-    def get_template(self, template_name):
-        return get_default_renderer().get_template(template_name)
-
-    def render(self, template_name, context, request=None):
-        widget = context.get("widget") if isinstance(context, dict) else None
-        if widget is not None:
-            if template_name in _INPUT_TEMPLATES:
-                value = "" if widget["value"] is None else f' value="{escape(widget["value"])}"'
-                name = escape(widget["name"])
-                return f'<input type="{widget["type"]}" name="{name}"{value}{_attrs(widget["attrs"])}>'
-            if template_name == "django/forms/widgets/select.html":
-                return _select(widget)
-            if template_name == "django/forms/widgets/textarea.html":
-                value = conditional_escape(widget["value"]) if widget["value"] else ""
-                return (
-                    f'<textarea name="{escape(widget["name"])}"{_attrs(widget["attrs"])}>\n{value}</textarea>'
-                )
-        return get_default_renderer().render(template_name, context, request)
+    @cached_property
+    def engine(self):
+        return self.backend(
+            {
+                "APP_DIRS": False,
+                "DIRS": [settings.BASE_DIR / "jinja2", Path(forms.__file__).parent / "jinja2"],
+                "NAME": "sessionforms",
+                "OPTIONS": {},
+            }
+        )
 
 
-def _select(widget):
-    html = [f'<select name="{escape(widget["name"])}"{_attrs(widget["attrs"])}>']
-    for group_name, options, _index in widget["optgroups"]:
-        if group_name:
-            html.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
-        for option in options:
-            html.append(
-                f'\n  <option value="{escape(option["value"])}"{_attrs(option["attrs"])}>'
-                f"{conditional_escape(option['label'])}</option>\n"
-            )
-        if group_name:
-            html.append("\n  </optgroup>")
-    html.append("\n</select>")
-    return "".join(html)
-
-
-ROW_RENDERER = RowRenderer()
+SESSION_RENDERER = SessionFormRenderer()
 
 
 class CatalogueChoices(BaseChoiceIterator):
-    """One choice list of the page, loaded on first use and rendered to <option>s once per request.
+    """One choice list of the page, loaded on first use; its options rendered once per chosen value.
 
     Every row of a formset (and each row template) offers the same sites, lots or terms: the rows share
     this object, so the list is neither copied per form nor turned into option markup per widget.
@@ -106,6 +64,7 @@ class CatalogueChoices(BaseChoiceIterator):
 
     def __init__(self, load):
         self._load = load
+        self._options = {}
 
     @cached_property
     def choices(self):
@@ -124,40 +83,43 @@ class CatalogueChoices(BaseChoiceIterator):
         return self
 
     @cached_property
-    def options_html(self):
-        """The options as Django's select template writes them, none selected."""
-        html = []
-        for group_name, options in self.choices:
-            if isinstance(options, list | tuple):
-                html.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
-                html.extend(_option(value, label) for value, label in options)
-                html.append("\n  </optgroup>")
+    def groups(self):
+        """[(group label or None, [(value as text, label), ...])], as Django's Select groups its options."""
+        groups = []
+        for value, label in self.choices:
+            if isinstance(label, list | tuple):
+                groups.append((value, [(str(v), option) for v, option in label]))
             else:
-                html.append(_option(group_name, options))
-        return "".join(html)
+                groups.append((None, [(str(value), label)]))
+        return groups
 
-    def render_options(self, selected):
-        """The options with the first one whose value is `selected` (a string) marked, as Django does."""
-        opening = f'\n  <option value="{escape(selected)}">'
-        return self.options_html.replace(opening, f"{opening[:-1]} selected>", 1)
-
-
-def _option(value, label):
-    return f'\n  <option value="{escape(value)}">{conditional_escape(label)}</option>\n'
+    def options(self, selected, renderer):
+        """The <option>s with `selected` (a value as text) chosen: its template runs once per value."""
+        if selected not in self._options:
+            context = {"groups": self.groups, "selected": selected}
+            # The output of an autoescaping template, as Django's widgets mark theirs.
+            self._options[selected] = mark_safe(  # noqa: S308
+                renderer.render("courses/_catalogue_options.html", context)
+            )
+        return self._options[selected]
 
 
 class CatalogueSelect(forms.Select):
-    """A select over CatalogueChoices: its options come ready-made from the shared list."""
+    """A select over CatalogueChoices: its options come rendered from the shared list.
+
+    Django's Select builds a dict per option for every widget; this one hands its template the list's
+    options, rendered once per request for each chosen value.
+    """
+
+    catalogue_template_name = "courses/_catalogue_select.html"
 
     def render(self, name, value, attrs=None, renderer=None):
-        if renderer is not ROW_RENDERER or not isinstance(self.choices, CatalogueChoices):
+        if not isinstance(renderer, SessionFormRenderer) or not isinstance(self.choices, CatalogueChoices):
             return super().render(name, value, attrs, renderer)
-        attrs = self.build_attrs(self.attrs, attrs)
-        selected = self.format_value(value)[0]
-        # The name and attributes are escaped here, the options when the list was rendered.
-        return mark_safe(  # noqa: S308
-            f'<select name="{escape(name)}"{_attrs(attrs)}>{self.choices.render_options(selected)}\n</select>'
-        )
+        context = forms.Widget.get_context(self, name, value, attrs)
+        selected = context["widget"]["value"][0] if context["widget"]["value"] else ""
+        context["widget"]["options"] = self.choices.options(selected, renderer)
+        return self._render(self.catalogue_template_name, context, renderer)
 
 
 class SessionCatalogue:
@@ -305,7 +267,7 @@ class CatalogueChoiceField(forms.TypedChoiceField):
 
 
 class SessionForm(forms.ModelForm):
-    default_renderer = ROW_RENDERER
+    default_renderer = SESSION_RENDERER
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     class Meta:
@@ -357,7 +319,7 @@ class SessionForm(forms.ModelForm):
 class ConfirmationForm(forms.Form):
     """Reasons the practitioner gives to go past a warning; recorded on the session."""
 
-    default_renderer = ROW_RENDERER
+    default_renderer = SESSION_RENDERER
 
     screening = forms.CharField(
         label="Reason to inject despite the screening", max_length=300, required=False
@@ -376,7 +338,7 @@ class ConfirmationForm(forms.Form):
 class RowForm(forms.Form):
     """A new row; saved rows are listed separately and can only be voided with a reason."""
 
-    default_renderer = ROW_RENDERER
+    default_renderer = SESSION_RENDERER
 
     def __init__(self, *args, catalogue, **kwargs):
         self.catalogue = catalogue
@@ -505,7 +467,7 @@ ComponentFormSet = formset_factory(
     can_delete=True,
     max_num=30,
     absolute_max=60,
-    renderer=ROW_RENDERER,
+    renderer=SESSION_RENDERER,
 )
 InjectionFormSet = formset_factory(
     InjectionForm,
@@ -514,7 +476,7 @@ InjectionFormSet = formset_factory(
     can_delete=True,
     max_num=100,
     absolute_max=150,
-    renderer=ROW_RENDERER,
+    renderer=SESSION_RENDERER,
 )
 SideEffectFormSet = formset_factory(
     SideEffectForm,
@@ -523,7 +485,7 @@ SideEffectFormSet = formset_factory(
     can_delete=True,
     max_num=30,
     absolute_max=60,
-    renderer=ROW_RENDERER,
+    renderer=SESSION_RENDERER,
 )
 FORMSETS = (
     ("components", ComponentFormSet),
@@ -535,7 +497,7 @@ FORMSETS = (
 class VoidForm(forms.Form):
     """Voiding saved rows: one checkbox and one reason per row, named '<kind>-void-<pk>'."""
 
-    default_renderer = ROW_RENDERER
+    default_renderer = SESSION_RENDERER
 
     def __init__(self, *args, saved, **kwargs):
         super().__init__(*args, prefix="void", **kwargs)
@@ -574,26 +536,3 @@ class VoidForm(forms.Form):
 
     def bound(self, kind, row):
         return self[f"{kind}-{row.pk}"], self[f"{kind}-{row.pk}-reason"]
-
-
-def field_cell(field, col=""):
-    """One labelled input with its errors in a grid column: the session page's form field, in Python.
-
-    The page has about forty of them; as a template include each cost more than its widget.
-    """
-    widget = str(field)
-    label = conditional_escape(field.label)
-    for_id = escape(field.id_for_label)
-    if getattr(field.field.widget, "input_type", None) == "checkbox":
-        body = (
-            f'\n  <div class="form-check mt-md-4">\n    {widget}\n'
-            f'    <label class="form-check-label" for="{for_id}">{label}</label>\n  </div>'
-        )
-    else:
-        star = ' <span class="text-danger" aria-hidden="true">*</span>' if field.field.required else ""
-        body = f'\n  <label class="form-label small mb-1" for="{for_id}">{label}{star}</label>\n  {widget}'
-    errors = "".join(
-        f'<div class="invalid-feedback d-block">{conditional_escape(error)}</div>' for error in field.errors
-    )
-    # Label, id, column and errors escaped above; the widget is Django's own safe markup.
-    return mark_safe(f'<div class="{escape(col or "col-12")}">{body}\n  {errors}\n</div>')  # noqa: S308

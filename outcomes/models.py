@@ -41,6 +41,10 @@ class CourseOutcome(models.Model):
     modal_band = models.CharField(max_length=10, blank=True)
     total_volume_ml = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     with_anaesthetic = models.BooleanField(default=False)
+    # Side effects attributed to the course's completed treatments, and the serious ones: the dashboard's
+    # headline adds these up instead of the per-term counts (outcomes.CourseSessionCount).
+    side_effects = models.PositiveIntegerField(default=0)
+    serious_side_effects = models.PositiveIntegerField(default=0)
     # The last completed session from session 2 on with a pre-injection score, and the last current
     # non-baseline pain NRS score; latest_pain is the later of the two (a tie goes to the score).
     session_pain = models.DecimalField(**PAIN)

@@ -76,11 +76,12 @@ class ReportCache:
     def set(self, name, value):
         self.cache.set(f"{self.prefix}:{name}", value)
 
+    def set_tables(self, tables):
+        """Store a dashboard section's tables, each under its own name (for its chart and CSV)."""
+        self.cache.set_many({f"{self.prefix}:table:{table.name}": table for table in tables})
+
     def table(self, name, compute):
-        """The named table: from the dashboard's entry, its own entry, or `compute()` (then stored)."""
-        tables = self.get("tables")
-        if tables is not None and name in tables:
-            return tables[name]
+        """The named table: from its own entry (stored by the dashboard or a chart), or `compute()`."""
         table = self.get(f"table:{name}")
         if table is None:
             table = compute()

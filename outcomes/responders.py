@@ -257,10 +257,20 @@ def _figure_row(tally, link, params):
     return row
 
 
+def timepoint_tallies(courses, instrument):
+    """{timepoint id: Tally} of `courses` on `instrument` at every timepoint: one grouped query per report,
+    shared by the headline and the timepoint table."""
+    return _memo(
+        courses,
+        f"timepoint-tallies-{instrument.pk}",
+        lambda: {key[0]: tally for key, tally in tallies(courses, instrument)},
+    )
+
+
 def by_timepoint(courses, instrument, *, link):
     """Responders at each protocol timepoint on `instrument`, with the three denominators."""
     points, _ = _memo(courses, "timepoints", timepoint_choices)
-    found = {key[0]: tally for key, tally in tallies(courses, instrument)}
+    found = timepoint_tallies(courses, instrument)
     rows = []
     for point in points:
         tally = found.get(point.pk, Tally())
@@ -458,8 +468,9 @@ def condition_by_band(courses, instrument, timepoint, *, link):
 
 def headline(courses, timepoint, instrument, *, link):
     """The headline responder figures: at `timepoint` on `instrument`, with both denominators."""
-    found = tallies(courses, instrument, timepoint=timepoint) if timepoint and instrument else []
-    tally = found[0][1] if found else Tally()
+    tally = Tally()
+    if timepoint and instrument:
+        tally = timepoint_tallies(courses, instrument).get(timepoint.pk, Tally())
     params = {"timepoint": timepoint.pk, "instrument": instrument.pk} if timepoint and instrument else {}
     return {
         "timepoint": timepoint,

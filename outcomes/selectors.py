@@ -362,8 +362,11 @@ def headline(courses, *, link):
         active=Count("pk", filter=Q(status=CourseStatus.ACTIVE)),
         completed=Count("pk", filter=Q(status=CourseStatus.COMPLETED)),
         deviations=Count("pk", filter=Q(is_protocol_deviation=True)),
-        # Completed sessions per course are in the outcome summary: no scan of every session.
+        # Completed sessions and side effects per course are in the outcome summary: no scan of every
+        # session or of the per-term counts.
         sessions_completed=Coalesce(Sum("sessions_received"), 0),
+        side_effects=Coalesce(Sum("outcome_summary__side_effects"), 0),
+        serious=Coalesce(Sum("outcome_summary__serious_side_effects"), 0),
     )
     today = timezone.localdate()
     month_start = timezone.make_aware(datetime.datetime.combine(today.replace(day=1), datetime.time.min))
@@ -371,16 +374,12 @@ def headline(courses, *, link):
     this_month = TreatmentSession.objects.filter(
         course__in=course_ids(courses), status=SessionStatus.COMPLETED, starts_at__gte=month_start
     ).count()
-    by_term = report_counts(courses)[CourseSessionCount.Dimension.EFFECT_TERM].values()
-    effects = {"total": sum(n for n, _ in by_term), "serious": sum(serious for _, serious in by_term)}
     counts.update(
         sessions_this_month=this_month,
-        side_effects=effects["total"],
-        serious=effects["serious"],
-        side_effects_per_100=rate(effects["total"], counts["sessions_completed"]),
+        side_effects_per_100=rate(counts["side_effects"], counts["sessions_completed"]),
     )
     counts["notes"] = {
-        "side_effects": f"{effects['total']} in {counts['sessions_completed']} completed sessions",
+        "side_effects": f"{counts['side_effects']} in {counts['sessions_completed']} completed sessions",
         "month": f"{today:%B %Y}",
     }
     counts["links"] = {

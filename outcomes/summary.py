@@ -420,10 +420,12 @@ def _counts(course, sessions, scores, regions, effects, values):
     ]
 
 
-def _course_values(course, sessions, scores, instruments, nrs):
+def _course_values(course, sessions, scores, effects, instruments, nrs):
     """The course's CourseOutcome field values, and (under "points") its outcome points for the timepoint
     rows."""
     values = _summary(course, sessions, scores, nrs.pk if nrs else None)
+    values["side_effects"] = sum(row[-2] for row in effects)
+    values["serious_side_effects"] = sum(row[-1] for row in effects)
     values.update(response_flags(course, values, instruments, nrs))
     values["first_response_on"] = first_response_on(nrs, values["baseline_pain"], values["pain_points"])
     return values
@@ -448,11 +450,11 @@ def course_outcome_refresh(course):
     instruments, nrs = _instruments()
     sessions = [SessionRow(*row) for row in _completed_sessions().filter(course_id=course_id)]
     scores = [ScoreRow(*row) for row in _scores().filter(course_id=course_id)]
-    values = _course_values(facts, sessions, scores, instruments, nrs)
+    effects = list(_side_effects().filter(attributed_session__course_id=course_id))
+    values = _course_values(facts, sessions, scores, effects, instruments, nrs)
     if not CourseOutcome.objects.filter(course_id=course_id).update(**_stored(values)):
         CourseOutcome.objects.create(course_id=course_id, **_stored(values))
     regions = _regions(Injection.objects.filter(session__course_id=course_id)).get(course_id, {})
-    effects = list(_side_effects().filter(attributed_session__course_id=course_id))
     CourseSessionCount.objects.filter(course_id=course_id).delete()
     CourseSessionCount.objects.bulk_create(_counts(facts, sessions, scores, regions, effects, values))
     CourseTimepoint.objects.filter(course_id=course_id).delete()
@@ -490,11 +492,10 @@ def course_outcomes_rebuild():
         outcomes, counts, timepoint_rows = [], [], []
         for course in chunk:
             mine, my_scores = sessions.get(course.pk, ()), scores.get(course.pk, ())
-            values = _course_values(course, mine, my_scores, instruments, nrs)
+            my_effects = effects.get(course.pk, ())
+            values = _course_values(course, mine, my_scores, my_effects, instruments, nrs)
             outcomes.append(CourseOutcome(course_id=course.pk, **_stored(values)))
-            counts += _counts(
-                course, mine, my_scores, regions.get(course.pk, {}), effects.get(course.pk, ()), values
-            )
+            counts += _counts(course, mine, my_scores, regions.get(course.pk, {}), my_effects, values)
             timepoint_rows += _timepoint_rows(course, values, protocol_timepoints, instruments, nrs)
         insert_rows(CourseOutcome, outcomes)
         insert_rows(CourseSessionCount, counts, batch_size=REBUILD_BATCH)

@@ -15,7 +15,7 @@ from clinic.access import log_access, log_event
 from clinic.csv_export import csv_response, streaming_csv_response
 from clinic.inputs import page_number
 from clinic.models import User
-from courses.models import OutcomeInstrument
+from courses.models import OutcomeInstrument, ProtocolSettings
 from outcomes import definitions, exports, figures, responders, selectors, survival
 from outcomes.forms import OutcomeFilterForm, practitioner_list
 from outcomes.reports import ReportCache
@@ -113,91 +113,141 @@ TABLES = {
 }
 
 
+def _responders_tab(report):
+    _, instrument = report.reading
+    table = report.table("responders-timepoints") if instrument else None
+    return {"timepoint_table": table}, [table] if table else []
+
+
+def _groups_tab(report):
+    timepoint, instrument = report.reading
+    tables = []
+    if timepoint is not None and instrument is not None:
+        tables = [report.table(f"responders-{d}") for d in ("condition", "practitioner", "anaesthetic")]
+    return {"responder_tables": tables}, tables
+
+
+def _dose_tab(report):
+    timepoint, instrument = report.reading
+    tables = []
+    if timepoint is not None and instrument is not None:
+        tables = [report.table(f"responders-{d}") for d in ("band", "sessions", "volume")]
+        tables.append(report.table("responders-condition-band"))
+    return {"dose_tables": tables}, tables
+
+
+def _time_tab(report):
+    tables = [report.table("time-to-discontinuation"), report.table("time-to-response")]
+    return {"survival_tables": tables}, tables
+
+
+def _pain_tab(report):
+    tables = [report.table("pain-by-session"), report.table("pain-by-week")]
+    return {"pain_tables": tables}, tables
+
+
+def _safety_tab(report):
+    tables = [
+        report.table(name) for name in ("side-effects-term", "side-effects-band", "side-effects-region")
+    ]
+    serious = report.table("serious-events")
+    context = {"safety_tables": tables, "serious_table": serious, "headline": _headline(report)}
+    return context, [*tables, serious]
+
+
+def _adherence_tab(report):
+    adherence = selectors.adherence(report.courses, link=report.link)
+    return {"adherence": adherence, "headline": _headline(report)}, [adherence["table"]]
+
+
+def _definitions_tab(report):
+    context = {
+        "definitions": definitions.catalogue_definitions(),
+        "text": definitions,
+        "timepoints": responders.timepoint_choices()[0],
+        "protocol": ProtocolSettings.load(),
+    }
+    return context, []
+
+
+# The dashboard's sections, one per ?tab= (templates/outcomes/_dashboard_tab.html). Each is computed when it
+# is opened, so the first request after a write pays for the headline and one section, not for every table.
+TABS = {
+    "responders": ("Responders", _responders_tab),
+    "groups": ("By condition and practitioner", _groups_tab),
+    "time": ("Time to event", _time_tab),
+    "dose": ("Dose and exposure", _dose_tab),
+    "pain": ("Pain trend", _pain_tab),
+    "safety": ("Safety", _safety_tab),
+    "adherence": ("Adherence", _adherence_tab),
+    "definitions": ("Definitions", _definitions_tab),
+}
+DEFAULT_TAB = "responders"
+
+
+def _headline(report):
+    """The headline counts (a few of them also stand in the safety and adherence sections)."""
+    return selectors._memo(
+        report.courses, "headline", lambda: selectors.headline(report.courses, link=report.link)
+    )
+
+
+def _headline_context(report):
+    timepoint, instrument = report.reading
+    return {
+        "headline": _headline(report),
+        "primary": responders.headline(report.courses, timepoint, instrument, link=report.link),
+    }
+
+
 @require_GET
 @permission_required("courses.view_outcomes", raise_exception=True)
 def dashboard(request):
+    tab = request.GET.get("tab") or DEFAULT_TAB
+    if tab not in TABS:
+        raise Http404("No such section of the dashboard.")
     report = _Report(request)
-    # The figures are rendered once per scope, filters, day and data version (outcomes.reports), the filter
-    # form once per scope, query string and version; the page frame around them for each request.
-    figures_html = report.cache.get("dashboard")
-    if figures_html is None:
+    # The headline and each section are rendered once per scope, filters, day and data version
+    # (outcomes.reports), the filter form once per scope, query string and version; the page frame around
+    # them for each request. A section's tables are stored too, for its charts and CSV downloads.
+    headline_html = report.cache.get("headline")
+    section_html = report.cache.get(f"section:{tab}")
+    if headline_html is None or section_html is None:
         with selectors.reporting():
-            context = _dashboard_context(report)
-        figures_html = render_to_string("outcomes/_dashboard_figures.html", context, request=request)
-        report.cache.set("dashboard", figures_html)
-        report.cache.set("tables", context["tables"])
+            if headline_html is None:
+                headline_html = render_to_string(
+                    "outcomes/_dashboard_headline.html", _headline_context(report), request=request
+                )
+                report.cache.set("headline", headline_html)
+            if section_html is None:
+                context, tables = TABS[tab][1](report)
+                context["tab"] = tab
+                context["querystring"] = report.querystring()
+                section_html = render_to_string("outcomes/_dashboard_tab.html", context, request=request)
+                report.cache.set(f"section:{tab}", section_html)
+                report.cache.set_tables(tables)
     filters_html = report.cache.form_html(
         request.GET,
-        lambda: render_to_string("outcomes/_filters.html", {"form": report.form}, request=request),
+        lambda: render_to_string(
+            "outcomes/_filters.html", {"form": report.form, "tab": tab}, request=request
+        ),
     )
+    querystring = report.querystring()
     context = {
         "form": report.form,
-        "querystring": report.querystring(),
+        "querystring": querystring,
+        "tab": tab,
+        "tabs": [
+            (name, label, "?" + urlencode({**report.params, "tab": name}))
+            for name, (label, _) in TABS.items()
+        ],
+        "tab_label": TABS[tab][0],
         "filters_html": filters_html,
-        "figures_html": figures_html,
+        "headline_html": headline_html,
+        "section_html": section_html,
         "whole_clinic": request.user.has_perm("courses.view_all_outcomes"),
     }
     return render(request, "outcomes/dashboard.html", context)
-
-
-# The dashboard's sections, one tab each (templates/outcomes/_dashboard_figures.html).
-TABS = [
-    ("responders", "Responders"),
-    ("time", "Time to event"),
-    ("dose", "Dose and exposure"),
-    ("pain", "Pain trend"),
-    ("safety", "Safety"),
-    ("adherence", "Adherence"),
-    ("definitions", "Definitions"),
-]
-
-
-def _dashboard_context(report):
-    adherence = selectors.adherence(report.courses, link=report.link)
-    timepoint, instrument = report.reading
-    has_reading = timepoint is not None and instrument is not None
-    context = {
-        "querystring": report.querystring(),
-        "headline": selectors.headline(report.courses, link=report.link),
-        "primary": responders.headline(report.courses, timepoint, instrument, link=report.link),
-        "definitions": definitions.catalogue_definitions(),
-        "text": definitions,
-        "tabs": TABS,
-        "timepoints": selectors._memo(report.courses, "timepoints", responders.timepoint_choices)[0],
-        "pain_tables": [report.table("pain-by-session"), report.table("pain-by-week")],
-        "timepoint_table": report.table("responders-timepoints") if instrument else None,
-        "responder_tables": (
-            [report.table(f"responders-{d}") for d in ("condition", "practitioner", "anaesthetic")]
-            if has_reading
-            else []
-        ),
-        "dose_tables": (
-            [report.table(f"responders-{d}") for d in ("band", "sessions", "volume")]
-            + [report.table("responders-condition-band")]
-            if has_reading
-            else []
-        ),
-        "survival_tables": [report.table("time-to-discontinuation"), report.table("time-to-response")],
-        "safety_tables": [
-            report.table("side-effects-term"),
-            report.table("side-effects-band"),
-            report.table("side-effects-region"),
-        ],
-        "serious_table": report.table("serious-events"),
-        "adherence": adherence,
-    }
-    tables = [
-        *context["pain_tables"],
-        *([context["timepoint_table"]] if context["timepoint_table"] else []),
-        *context["responder_tables"],
-        *context["dose_tables"],
-        *context["survival_tables"],
-        *context["safety_tables"],
-        context["serious_table"],
-        adherence["table"],
-    ]
-    context["tables"] = {table.name: table for table in tables}
-    return context
 
 
 @require_GET

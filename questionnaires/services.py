@@ -15,11 +15,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from clinic.outbox import message_send_once
 from courses.models import SessionStatus, Timepoint
 from courses.services import outcome_score_record
 from courses.timeline import first_treatment
@@ -133,21 +133,23 @@ def identity_confirm(*, assignment, date_of_birth, now=None):
         lock = LinkLock.objects.create(
             assignment=assignment, locked_at=now, locked_until=assignment.locked_until
         )
-        transaction.on_commit(lambda: _tell_the_clinic(lock))
+        _tell_the_clinic(lock)
     assignment.save(update_fields=["failed_checks", "locked_until", "updated_at"])
     return False
 
 
 def _tell_the_clinic(lock):
-    """E-mail the clinic about a locked link: which course to look at, nothing about the patient."""
+    """E-mail the clinic about a locked link (through the outbox): which course to look at, nothing about
+    the patient."""
     if not settings.CLINIC_EMAIL:
         return
     context = {"lock": lock, "course_id": lock.assignment.course_id, "clinic_name": settings.CLINIC_NAME}
-    send_mail(
-        "A questionnaire link was locked",
-        render_to_string("questionnaires/link_locked_email.txt", context),
-        None,
-        [settings.CLINIC_EMAIL],
+    message_send_once(
+        kind="questionnaire_link_locked",
+        key=f"lock:{lock.pk}",
+        to=settings.CLINIC_EMAIL,
+        subject="A questionnaire link was locked",
+        body=render_to_string("questionnaires/link_locked_email.txt", context),
     )
 
 
@@ -270,36 +272,3 @@ def assignments_expire(*, now=None):
             assignment.save(update_fields=["status", "updated_at"])
             expired += 1
     return expired
-
-
-def invitations_send(*, base_url, now=None):
-    """Send each due invitation once (plain e-mail); returns how many were sent.
-
-    Each one is locked, given its link, sent and marked sent in its own transaction, as the appointment
-    reminders are: a crash leaves what was sent marked and the rest to the next run, and a second run
-    skips the rows another holds (PostgreSQL).
-    """
-    from django.db import connection
-    from django.urls import reverse
-
-    from questionnaires.messages import invitation_message, invitations_due
-
-    now = now or timezone.now()
-    skip_locked = connection.features.has_select_for_update_skip_locked
-    sent = 0
-    for pk in list(invitations_due(now).values_list("pk", flat=True)):
-        with transaction.atomic():
-            assignment = (
-                invitations_due(now)
-                .select_for_update(skip_locked=skip_locked, of=("self",))
-                .filter(pk=pk)
-                .first()
-            )
-            if assignment is None:
-                continue
-            token = assignment_invite(assignment=assignment, now=now)
-            link = base_url.rstrip("/") + reverse("answer:start", args=[token])
-            subject, body = invitation_message(assignment, link)
-            send_mail(subject, body, None, [assignment.course.patient.email])
-            sent += 1
-    return sent

@@ -1,17 +1,19 @@
-"""Appointment reminders: claimed row by row so that no reminder is ever sent twice."""
+"""Appointment reminders: the rule of which are due, and their message, put in the outbox (clinic.outbox)."""
 
 import datetime
 import logging
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from clinic.outbox import message_send_once
 from courses.models import ProtocolSettings, SessionStatus, TreatmentSession
 
 logger = logging.getLogger(__name__)
+
+REMINDER = "reminder"
 
 
 def due_reminders(now, hours_before):
@@ -39,17 +41,23 @@ def reminder_message(session):
     return subject, render_to_string("scheduling/reminder_email.txt", context)
 
 
-def reminders_send(now=None):
-    """Send every due reminder once; return how many were sent.
+def reminder_key(session):
+    """The outbox key of the reminder for this session as it stands: a moved visit gets its own reminder."""
+    starts = session.starts_at.astimezone(datetime.UTC)
+    return f"session:{session.pk}:{starts:%Y%m%dT%H%MZ}:v{session.version}"
 
-    Each session is locked, sent and marked in its own transaction: a crash leaves what was sent
-    marked, and the rest to the next run. A second runner skips locked rows (PostgreSQL) and then
-    sees them marked, so cron can start this while a previous run is still going.
+
+def reminders_queue(now=None):
+    """Put every due reminder in the outbox once; return how many were put there.
+
+    Each session is locked, queued and stamped (`reminder_sent_at`, cleared by the diary when the visit
+    moves) in its own transaction, and the outbox's (kind, key) constraint refuses a second message for the
+    same visit and time, so concurrent runs, or a run after a crash, queue nothing twice. The worker sends.
     """
     now = now or timezone.now()
     hours_before = ProtocolSettings.load().reminder_hours_before
     skip_locked = connection.features.has_select_for_update_skip_locked
-    sent = 0
+    queued = 0
     for pk in list(due_reminders(now, hours_before).values_list("pk", flat=True)):
         with transaction.atomic():
             session = (
@@ -60,9 +68,11 @@ def reminders_send(now=None):
                 .first()
             )
             if session is None:
-                continue  # another run holds it or has sent it
+                continue  # another run holds it or has queued it
             subject, body = reminder_message(session)
-            send_mail(subject, body, None, [session.patient.email])
-            TreatmentSession.objects.filter(pk=pk).update(reminder_sent_at=timezone.now())
-            sent += 1
-    return sent
+            message = message_send_once(
+                kind=REMINDER, key=reminder_key(session), to=session.patient.email, subject=subject, body=body
+            )
+            TreatmentSession.objects.filter(pk=pk).update(reminder_sent_at=now)
+            queued += message is not None
+    return queued

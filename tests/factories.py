@@ -258,6 +258,26 @@ class CalendarFeedFactory(DjangoModelFactory):
     practitioner = factory.SubFactory(UserFactory, role="Practitioner")
 
 
+# --- the outbox (clinic.outbox) ----------------------------------------------------------------------
+
+
+class OutboundMessageFactory(DjangoModelFactory):
+    class Meta:
+        model = "clinic.OutboundMessage"
+
+    kind = "reminder"
+    key = factory.Sequence(lambda n: f"test:{n}")
+    recipient = factory.Sequence(lambda n: f"patient{n}@mail.example")
+    subject = "Appointment reminder"
+    body = "Hello, see you tomorrow at 10:00."
+    next_attempt_at = factory.LazyFunction(timezone.now)
+
+    class Params:
+        failed = factory.Trait(
+            status="failed", attempts=5, last_error="SMTPServerDisconnected: Connection unexpectedly closed"
+        )
+
+
 # --- questionnaires --------------------------------------------------------------------------------
 
 

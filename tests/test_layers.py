@@ -1,5 +1,6 @@
 """The layering the rulebook relies on (README "Architecture")."""
 
+import ast
 import pathlib
 import re
 
@@ -31,3 +32,44 @@ def test_no_derived_data_hangs_off_model_saves():
             ):
                 ours.append(str(path.relative_to(ROOT)))
     assert ours == []
+
+
+HTML_TAG = re.compile(
+    r"</?(a|b|br|button|div|em|form|i|img|input|label|li|optgroup|option|p|script|select|small|span|strong"
+    r"|table|td|textarea|th|tr|ul)(\s[^<>]*)?/?>",
+    re.IGNORECASE,
+)
+
+
+def _strings_outside_docstrings(tree):
+    """(line, text) of every string literal but docstrings; an f-string's fields read as "x"."""
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            text = "".join(part.value if isinstance(part, ast.Constant) else "x" for part in node.values)
+            yield node.lineno, text
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            yield node.lineno, node.value
+
+
+def test_no_html_is_built_in_python():
+    """Markup lives in templates (README "Architecture"); the admin's glue (admin.py) may format a cell."""
+    found = []
+    for app in (*APPS, "api"):
+        for path in sources(app):
+            if path.name == "admin.py":
+                continue
+            tree = ast.parse(path.read_text())
+            found += [
+                f"{path.relative_to(ROOT)}:{line}"
+                for line, text in _strings_outside_docstrings(tree)
+                if HTML_TAG.search(text)
+            ]
+    assert found == []

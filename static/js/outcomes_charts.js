@@ -79,15 +79,7 @@
       });
   }
 
-  // A link to a dashboard section (#pane-…) opens its tab.
-  function openTabFromHash() {
-    var target = window.location.hash && document.querySelector('[data-bs-target="' + window.location.hash + '"]');
-    if (target && window.bootstrap) { window.bootstrap.Tab.getOrCreateInstance(target).show(); }
-  }
-
   document.addEventListener("DOMContentLoaded", function () {
-    openTabFromHash();
-    window.addEventListener("hashchange", openTabFromHash);
     if (!window.Chart) { return; }
     document.querySelectorAll("canvas[data-chart-url]").forEach(load);
   });

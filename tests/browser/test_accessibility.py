@@ -13,6 +13,7 @@ from tests.browser.kit import axe_violations, sign_in
 from tests.factories import (
     ConsentFactory,
     LotFactory,
+    OutboundMessageFactory,
     PatientFactory,
     ScreeningFactory,
     SideEffectFactory,
@@ -62,6 +63,8 @@ def clinic():
     )
     other = TreatmentCourseFactory(practitioner=practitioner, start_date=today)
     TreatmentSessionFactory(course=other, sequence=1, starts_at=at(today, 15), ends_at=at(today, 16))
+    OutboundMessageFactory(failed=True)
+    OutboundMessageFactory(status="sent", sent_at=timezone.now(), attempts=1)
     return {"patient": ada, "course": course, "session": checked_in}
 
 
@@ -93,7 +96,7 @@ def test_the_pages_of_every_role_have_no_serious_accessibility_violations(page, 
 
     page.context.clear_cookies()
     sign_in(page, live_server, "admin", PASSWORD)
-    for path in ("/", "/outcomes/", "/outcomes/courses/"):
+    for path in ("/", "/outcomes/", "/outcomes/courses/", "/audit/messages/"):
         check(page, base + path, seen, "clinic admin")
 
     failing = {page_: found for page_, found in seen.items() if found}

@@ -54,6 +54,8 @@ def test_a_clinic_admin_filters_the_outcomes_follows_a_figure_and_downloads_a_cs
 
     page.get_by_role("link", name="Back to the dashboard").click()
     expect(page.get_by_label("Condition", exact=True)).to_have_value(re.compile(r"\d+"))
+    page.get_by_role("link", name="By condition and practitioner").click()
+    expect(page.get_by_label("Condition", exact=True)).to_have_value(re.compile(r"\d+"))  # filters kept
     table = page.get_by_role("region", name="Responders by condition")
     headers = table.locator("thead th").all_inner_texts()
     with page.expect_download() as download:

@@ -34,9 +34,10 @@ def browser_context_args(browser_context_args):
     }
 
 
-def invitations(live_server):
-    """{questionnaire code: link} from the invitations in the test mailbox."""
-    call_command("send_invitations", base_url=live_server.url, stdout=open("/dev/null", "w"))  # noqa: SIM115
+def invitations(live_server, settings):
+    """{questionnaire code: link} from the invitations in the test mailbox, sent through the outbox."""
+    settings.SITE_URL = live_server.url
+    call_command("queue_messages", stdout=open("/dev/null", "w"))  # noqa: SIM115
     links = {}
     for message in mail.outbox:
         link = re.search(r"https?://\S+/q/\S+/", message.body).group(0)
@@ -61,7 +62,7 @@ def check_phone_page(page):
 
 
 def test_a_patient_answers_on_a_phone_and_the_score_reaches_the_course_and_the_dashboard(
-    page, live_server, problems
+    page, live_server, problems, settings
 ):
     practitioner = UserFactory(role=roles.PRACTITIONER, first_name="Morgan", last_name="Hale")
     UserFactory(username="admin", role=roles.CLINIC_ADMIN)
@@ -83,7 +84,7 @@ def test_a_patient_answers_on_a_phone_and_the_score_reaches_the_course_and_the_d
         starts_at=timezone.now() - datetime.timedelta(days=84),
     )
     assignments_sync(course=course)
-    links = invitations(live_server)
+    links = invitations(live_server, settings)
     assert set(links) == {"pain-nrs", "pgic"}  # the 3-month follow-up window is open
     nrs = links["pain-nrs"]
 

@@ -34,8 +34,26 @@ ROWS = [
             ("clinic:patient-access", lambda o: [o["patient"].pk]),
             ("clinic:user-access", lambda o: [o["staff"].pk]),
             ("clinic:lockouts", None),
+            ("clinic:messages", None),
         ]
     ],
+    Row(
+        "clinic:messages",
+        {"anonymous": REDIRECT_TO_LOGIN, "front_desk": 405, "practitioner": 405, "clinic_admin": 405},
+        method="post",
+    ),
+    # The outbox: a clinic admin tries a failed message again.
+    Row(
+        "clinic:message-retry",
+        {**CLINIC_ADMIN_ONLY, "clinic_admin": 302},
+        method="post",
+        args=lambda o: [o["failed_message"].pk],
+    ),
+    Row(
+        "clinic:message-retry",
+        {"anonymous": REDIRECT_TO_LOGIN, "front_desk": 405, "practitioner": 405, "clinic_admin": 405},
+        args=lambda o: [o["failed_message"].pk],
+    ),
     Row(
         "clinic:history",
         {"anonymous": REDIRECT_TO_LOGIN, "front_desk": 405, "practitioner": 405, "clinic_admin": 405},
@@ -95,7 +113,7 @@ def objects(db):
     from django.contrib.contenttypes.models import ContentType
     from django.utils import timezone
 
-    from tests.factories import PatientFactory, UserFactory
+    from tests.factories import OutboundMessageFactory, PatientFactory, UserFactory
 
     patient = PatientFactory()
     attempt = AccessAttempt.objects.create(
@@ -112,6 +130,7 @@ def objects(db):
         "patient_type": ContentType.objects.get_for_model(patient),
         "staff": UserFactory(),
         "attempt": attempt,
+        "failed_message": OutboundMessageFactory(failed=True),
     }
 
 

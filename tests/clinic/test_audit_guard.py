@@ -38,8 +38,8 @@ ALLOWED = {
     ("clinic/bulk.py", "insert_rows", ".bulk_create("): (
         "bulk loading for the scale seeder and the outcome summaries' rebuild, which no audit trail follows"
     ),
-    ("scheduling/reminders.py", "reminders_send", ".update(reminder_sent_at="): (
-        "stamps when a reminder email went out: bookkeeping, not clinical data"
+    ("scheduling/reminders.py", "reminders_queue", ".update(reminder_sent_at="): (
+        "stamps when a reminder went to the outbox: bookkeeping, not clinical data"
     ),
     ("api/tokens.py", "token_touch", ".update(last_used_at="): (
         "stamps when an API token was last used (at most once a minute): bookkeeping, left out of the trail"

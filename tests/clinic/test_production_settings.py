@@ -152,7 +152,9 @@ JSON_SCRIPT = re.compile(r'<script[^>]*type="application/json"', re.IGNORECASE)
 
 
 @pytest.mark.parametrize(
-    "template", sorted(p.relative_to(BASE) for p in (BASE / "templates").rglob("*.html")), ids=str
+    "template",
+    sorted(p.relative_to(BASE) for root in ("templates", "jinja2") for p in (BASE / root).rglob("*.html")),
+    ids=str,
 )
 def test_no_template_has_inline_script_or_event_handlers(template):
     text = (BASE / template).read_text()

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from outcomes import selectors
+from outcomes.models import CourseSessionCount
 from tests.outcomes.conftest import ACHILLES, KNEE
 
 
@@ -130,7 +131,8 @@ def test_an_empty_clinic_divides_by_nothing(clinic_admin, client_for):
     assert response.context["primary"]["tally"].available_mcid.percent is None
     assert response.context["primary"]["tally"].mean_improvement.mean is None
     assert h["side_effects_per_100"] is None
-    assert response.context["adherence"]["intervals"]["rate"] is None
+    adherence = client_for(clinic_admin).get(reverse("outcomes:dashboard"), {"tab": "adherence"})
+    assert adherence.context["adherence"]["intervals"]["rate"] is None
 
 
 @pytest.mark.parametrize(
@@ -163,3 +165,15 @@ def test_a_grouped_figure_keeps_its_group_in_the_link(clinic_admin, client_for, 
     )
 
     assert {c.pk for c in response.context["page"].object_list} == {clinic_data["c5"].pk}
+
+
+def test_the_headline_side_effects_agree_with_the_per_term_counts(clinic_admin, client_for, clinic_data):
+    """The headline adds up each course's summary totals; the safety tables add up the per-term counts."""
+    response = client_for(clinic_admin).get(reverse("outcomes:dashboard"))
+    h = response.context["headline"]
+    by_term = selectors.report_counts(selectors.outcome_courses(clinic_admin, {}))[
+        CourseSessionCount.Dimension.EFFECT_TERM
+    ].values()
+
+    assert h["side_effects"] == sum(n for n, _ in by_term) > 0
+    assert h["serious"] == sum(serious for _, serious in by_term) == 1

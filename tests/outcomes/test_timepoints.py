@@ -360,16 +360,22 @@ def test_a_timepoint_edit_moves_every_window(clinic_admin, clinic_data):
 def test_the_dashboard_shows_the_timepoint_figures_with_intervals_and_small_n(
     clinic_admin, client_for, clinic_data
 ):
-    response = client_for(clinic_admin).get(reverse("outcomes:dashboard"), {"timepoint": point("eoc").pk})
+    client = client_for(clinic_admin)
+    url, params = reverse("outcomes:dashboard"), {"timepoint": point("eoc").pk}
+    response = client.get(url, params)
 
     assert response.status_code == 200
     html = response.content.decode()
     assert "Responders at each timepoint: Pain NRS" in html
     assert "95 % CI 15.0–85.0" in html  # 2/4 at the end of course
     assert "n &lt; 10" in html
-    assert "Time to discontinuation (Kaplan–Meier)" in html
-    assert "2 points or 30 % of the baseline" in html  # the NRS's MCID, read from the catalogue
-    assert "15 points or 30 % of the baseline" in html  # the VAS's, now with its relative MCID
+    assert (
+        "Time to discontinuation (Kaplan–Meier)"
+        in client.get(url, {**params, "tab": "time"}).content.decode()
+    )
+    definitions = client.get(url, {**params, "tab": "definitions"}).content.decode()
+    assert "2 points or 30 % of the baseline" in definitions  # the NRS's MCID, read from the catalogue
+    assert "15 points or 30 % of the baseline" in definitions  # the VAS's, now with its relative MCID
     primary = response.context["primary"]
     assert (primary["tally"].scored, primary["tally"].mcid) == (4, 2)
 

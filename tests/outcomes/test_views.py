@@ -17,46 +17,68 @@ def rows_of(response):
     return list(csv.reader(io.StringIO(body.decode())))
 
 
-def test_the_dashboard_shows_every_section_with_drill_down_links(clinic_admin, client_for, clinic_data):
-    response = client_for(clinic_admin).get(reverse("outcomes:dashboard"))
+SECTIONS = {
+    "responders": "Responders at fixed timepoints",
+    "groups": "Responders by condition, practitioner and anaesthetic",
+    "time": "Time to event",
+    "dose": "Dose and exposure",
+    "pain": "Pain trend",
+    "safety": "Safety",
+    "adherence": "Adherence",
+    "definitions": "How these figures are defined",
+}
+
+
+@pytest.mark.parametrize(("tab", "heading"), SECTIONS.items())
+def test_each_dashboard_section_has_its_own_page_under_the_headline(
+    clinic_admin, client_for, clinic_data, tab, heading
+):
+    response = client_for(clinic_admin).get(reverse("outcomes:dashboard"), {"tab": tab})
 
     assert response.status_code == 200
     text = response.content.decode()
-    for heading in (
-        "Headline figures",
-        "Responders at fixed timepoints",
-        "Time to event",
-        "Dose and exposure",
-        "Pain trend",
-        "Safety",
-        "Adherence",
-        "How these figures are defined",
-    ):
-        assert heading in text
-    assert reverse("outcomes:course-list") + "?timepoint=" in text
-    assert "figure=tp-missing" in text
-    assert 'data-chart-url="/outcomes/charts/pain-by-session.json"' in text
+    assert "Headline figures" in text and heading in text
+    assert all(f"tab={other}" in text for other in SECTIONS)  # the way to every other section
+    assert f'aria-current="page">{response.context["tab_label"]}<' in text
     assert "<script>" not in text
 
 
-def test_the_dashboard_runs_the_same_number_of_queries_as_data_grows(
-    clinic_admin, client_for, practitioner, django_assert_max_num_queries
-):
-    """Sign-in and the report version; the headline, pain trends, side effects and adherence; at the
-    timepoint: the table of timepoints, one grouping per responder table (condition with band, practitioner,
-    treatments, volume, anaesthetic) and the condition and practitioner names; the two Kaplan–Meier curves;
-    the form."""
+def test_the_default_section_has_drill_down_links_and_charts(clinic_admin, client_for, clinic_data):
     client = client_for(clinic_admin)
+    text = client.get(reverse("outcomes:dashboard")).content.decode()
+
+    assert SECTIONS["responders"] in text and "pain-by-session" not in text  # only the open section
+    assert reverse("outcomes:course-list") + "?timepoint=" in text
+    assert "figure=tp-missing" in text
+    pain = client.get(reverse("outcomes:dashboard"), {"tab": "pain"}).content.decode()
+    assert 'data-chart-url="/outcomes/charts/pain-by-session.json"' in pain
+
+
+def test_an_unknown_section_is_not_found(clinic_admin, client_for):
+    response = client_for(clinic_admin).get(reverse("outcomes:dashboard"), {"tab": "<script>"})
+
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize("tab", SECTIONS)
+def test_each_dashboard_section_runs_the_same_number_of_queries_as_data_grows(
+    clinic_admin, client_for, practitioner, django_assert_max_num_queries, tab
+):
+    """Cold (no cached report): sign-in and the report version, the headline (course counts, this month's
+    sessions, the timepoint tallies), the section's own grouped queries and names, the form."""
+    client = client_for(clinic_admin)
+    url = f"{reverse('outcomes:dashboard')}?tab={tab}"
     builder = ClinicBuilder()
     build_clinic(practitioner, builder)
-    client.get(reverse("outcomes:dashboard"))  # warm the session and permission caches
+    client.get(url)  # warm the session and permission caches
     caches[reports.ALIAS].clear()
-    with django_assert_max_num_queries(42) as small:
-        assert client.get(reverse("outcomes:dashboard")).status_code == 200
+    with django_assert_max_num_queries(25) as small:
+        assert client.get(url).status_code == 200
     for _ in range(4):
         build_clinic(practitioner, builder)
-    with django_assert_max_num_queries(42) as large:
-        assert client.get(reverse("outcomes:dashboard")).status_code == 200
+    caches[reports.ALIAS].clear()
+    with django_assert_max_num_queries(25) as large:
+        assert client.get(url).status_code == 200
     assert len(large.captured_queries) == len(small.captured_queries), len(small.captured_queries)
 
 
@@ -122,7 +144,8 @@ def test_the_instrument_figures_drill_down_to_their_courses(clinic_admin, client
 
 
 def test_the_dashboard_states_the_responder_definition(clinic_admin, client_for, clinic_data):
-    text = client_for(clinic_admin).get(reverse("outcomes:dashboard")).content.decode()
+    response = client_for(clinic_admin).get(reverse("outcomes:dashboard"), {"tab": "definitions"})
+    text = response.content.decode()
 
     assert "2 points or 30 % of the baseline" in text
     assert "half the room there was to improve" in text

@@ -191,9 +191,14 @@ def test_the_pages_keep_csrf_protection(assignment, link):
     assert strict.post(link, {"day": 2, "month": 3, "year": 1970}).status_code == 403
 
 
-def test_send_invitations_emails_the_link_and_nothing_clinical(assignment, settings):
+def test_invitations_go_through_the_outbox_with_the_link_and_nothing_clinical(
+    assignment, settings, django_capture_on_commit_callbacks
+):
+    from clinic.models import OutboundMessage
+
     settings.SITE_URL = "https://prolo.example.org"
-    call_command("send_invitations", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_invitations", stdout=open("/dev/null", "w"))  # noqa: SIM115
     (message,) = mail.outbox
     assert message.to == ["ada@mail.example"]
     body = message.body + message.subject
@@ -202,9 +207,13 @@ def test_send_invitations_emails_the_link_and_nothing_clinical(assignment, setti
     for clinical in ("pain", "Pain", "NRS", "Knee", "osteoarthritis", "score"):
         assert clinical not in body
     assignment.refresh_from_db()
-    assert assignment.status == AssignmentStatus.SENT
-    # Sent once: a second run sends nothing.
-    call_command("send_invitations", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert assignment.status == AssignmentStatus.SENT and assignment.token_hash
+    # The link's secret was made when the worker sent it: it never rested in the outbox.
+    stored = OutboundMessage.objects.get(kind="questionnaire_invitation")
+    assert stored.status == "sent" and "/q/" not in stored.body
+    # Once per questionnaire: another round queues nothing.
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("queue_messages", stdout=open("/dev/null", "w"))  # noqa: SIM115
     assert len(mail.outbox) == 1
 
 

@@ -1,11 +1,5 @@
-from django.core.management.base import BaseCommand
-
-from scheduling.reminders import reminders_send
+from clinic.management.commands.queue_messages import Command as QueueMessages
 
 
-class Command(BaseCommand):
-    help = "Email appointment reminders that are due. Safe to run from cron every few minutes."
-
-    def handle(self, *args, **options):
-        sent = reminders_send()
-        self.stdout.write(f"Reminders sent: {sent}")
+class Command(QueueMessages):
+    help = "The former name of `queue_messages`, kept for existing cron lines: " + QueueMessages.help
