@@ -8,7 +8,7 @@ from auditlog.registry import auditlog
 from django.apps import apps
 
 # The apps whose rows are health data, catalogues, staff accounts or their API credentials.
-AUDITED_APPS = ("clinic", "patients", "courses", "scheduling", "outcomes", "api")
+AUDITED_APPS = ("clinic", "patients", "courses", "scheduling", "outcomes", "questionnaires", "api")
 
 # Rows that carry no clinical or personal data, written by counters rather than people; and derived data
 # recomputed from audited rows (the per-course outcome summary: its inputs are audited where they change).
@@ -37,6 +37,8 @@ OPTIONS = {
     # An API token's issue and revocation are recorded; its key digest is a secret, and the last-used
     # stamp is bookkeeping written without signals (api.tokens.token_touch).
     "api.ApiToken": {"exclude_fields": ["key_hash", "last_used_at"]},
+    # A questionnaire link's digest is a secret too; who opened, answered and submitted is recorded.
+    "questionnaires.Assignment": {"exclude_fields": ["token_hash"]},
 }
 
 # Two-factor devices (django-otp): enrolment and a clinic admin's reset are recorded, with who did it; the

@@ -1,8 +1,10 @@
 """What changed: the one event through which writes tell derived data to follow.
 
 Every service that changes clinical or diary data calls `announce()` once, at its end and inside its
-transaction, saying which courses changed and how. outcomes.refresh (connected in OutcomesConfig.ready)
-is the one place that decides what to recompute: the per-course outcome summaries in the same transaction,
+transaction, saying which courses changed and how. Two receivers follow it: questionnaires.schedule
+(connected in QuestionnairesConfig.ready) keeps each course's questionnaire schedule in line with its diary
+and status in the same transaction; outcomes.refresh (connected in OutcomesConfig.ready) is the one place
+that decides what to recompute: the per-course outcome summaries in the same transaction,
 the report data version once the transaction has committed. Writing apps never import outcomes/, and
 nothing derived hangs off a model's post_save.
 """

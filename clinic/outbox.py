@@ -37,12 +37,12 @@ LOST_AFTER = datetime.timedelta(minutes=10)
 
 # What `queue_messages` asks for due messages each round: callables taking `now`, returning how many
 # messages they put in the outbox. Each calls message_send_once, so running them twice sends nothing twice.
-DUE_MESSAGES = ("scheduling.reminders.reminders_queue",)
+DUE_MESSAGES = ("scheduling.reminders.reminders_queue", "questionnaires.messages.invitations_queue")
 
 
 # Kinds whose text is finished when it is sent, so a secret in it (a questionnaire link's token) never rests
 # in the outbox: {kind: dotted path of a callable(message) returning the body to send, not message.body}.
-SEND_TIME_BODIES = {}
+SEND_TIME_BODIES = {"questionnaire_invitation": "questionnaires.messages.invitation_body"}
 
 
 def retry_delay(attempts):

@@ -15,6 +15,10 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 CLINIC_NAME = os.environ.get("CLINIC_NAME", "ProloTrack Demo Clinic")
 # Printed in appointment reminders as the way to reschedule.
 CLINIC_PHONE = os.environ.get("CLINIC_PHONE", "01632 960000")
+# Where the clinic is told about things to act on (a patient's questionnaire link locked); empty: no e-mail.
+CLINIC_EMAIL = os.environ.get("CLINIC_EMAIL", "")
+# The address patients reach the site at: the links in questionnaire invitations start with it.
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 
 TASKS, TASK_APPS, RQ_QUEUES = tasks_config()
 
@@ -53,6 +57,7 @@ INSTALLED_APPS = [
     "courses",
     "scheduling",
     "outcomes",
+    "questionnaires",
     "api",
 ]
 

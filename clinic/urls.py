@@ -35,6 +35,9 @@ urlpatterns = [
     path("audit/api-tokens/", include("api.token_urls")),
     path("audit/", include("clinic.audit_urls")),
     path("api/v1/", include("api.urls")),
+    path("questionnaires/", include("questionnaires.urls")),
+    # The patients' questionnaire pages: no account, reached by the link in an invitation.
+    path("q/", include("questionnaires.patient_urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -276,3 +276,60 @@ class OutboundMessageFactory(DjangoModelFactory):
         failed = factory.Trait(
             status="failed", attempts=5, last_error="SMTPServerDisconnected: Connection unexpectedly closed"
         )
+
+
+# --- questionnaires --------------------------------------------------------------------------------
+
+
+class QuestionnaireFactory(DjangoModelFactory):
+    class Meta:
+        model = "questionnaires.Questionnaire"
+        django_get_or_create = ("code",)
+
+    code = factory.Sequence(lambda n: f"q-{n}")
+    name = factory.LazyAttribute(lambda q: f"Questionnaire {q.code}")
+    scoring = "sum"
+    origin = "entered"
+
+
+class QuestionnaireItemFactory(DjangoModelFactory):
+    class Meta:
+        model = "questionnaires.QuestionnaireItem"
+
+    questionnaire = factory.SubFactory(QuestionnaireFactory)
+    link_id = factory.Sequence(lambda n: f"item-{n}")
+    text = "How much does it bother you?"
+    answer_type = "integer"
+    min_value = 0
+    max_value = 4
+    order = factory.Sequence(lambda n: n)
+
+
+class ItemChoiceFactory(DjangoModelFactory):
+    class Meta:
+        model = "questionnaires.ItemChoice"
+
+    item = factory.SubFactory(QuestionnaireItemFactory, answer_type="choice", min_value=None, max_value=None)
+    code = factory.Sequence(lambda n: f"c{n}")
+    label = factory.LazyAttribute(lambda c: f"Choice {c.code}")
+    score = Decimal("1")
+
+
+def shipped_questionnaire(code):
+    from questionnaires.models import Questionnaire
+
+    return Questionnaire.objects.get(code=code)
+
+
+class AssignmentFactory(DjangoModelFactory):
+    """A follow-up questionnaire of a completed course, open now."""
+
+    class Meta:
+        model = "questionnaires.Assignment"
+
+    course = factory.SubFactory(TreatmentCourseFactory)
+    questionnaire = factory.LazyFunction(lambda: shipped_questionnaire("pain-nrs"))
+    anchor = "follow_up"
+    timepoint = factory.LazyFunction(lambda: courses.ProtocolTimepoint.objects.get(code="w12"))
+    opens_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=1))
+    closes_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=20))

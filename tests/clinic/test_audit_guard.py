@@ -13,7 +13,7 @@ import pytest
 from clinic.audit import audited_models
 
 BASE = Path(__file__).resolve().parents[2]
-SOURCE_DIRS = ("clinic", "patients", "courses", "scheduling", "outcomes", "api")
+SOURCE_DIRS = ("clinic", "patients", "courses", "scheduling", "outcomes", "questionnaires", "api")
 BULK_WRITES = {"update", "delete", "bulk_create", "bulk_update"}
 QUERYSET_STEPS = {
     "objects",

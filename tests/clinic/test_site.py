@@ -8,7 +8,17 @@ from django.urls import reverse
 from tests.urls_inventory import project_urls
 
 # The calendar feed is fetched by calendar apps, which cannot sign in: its secret token is the credential.
-PUBLIC = {"login", "healthz", "scheduling:feed"}
+# The patients' questionnaire pages are reached by the link in an invitation, without an account: the link's
+# secret and the date of birth are the credential (tests/questionnaires/test_patient_pages.py).
+PUBLIC = {
+    "login",
+    "healthz",
+    "scheduling:feed",
+    "answer:start",
+    "answer:question",
+    "answer:review",
+    "answer:done",
+}
 # API endpoints answer 401 themselves, asking for a token (tests/api/test_access_matrix.py); the API's
 # documentation page is a page like the others.
 API = {name for name, _ in project_urls() if name and name.startswith("api:") and name != "api:docs"}

@@ -34,9 +34,10 @@ pytestmark = pytest.mark.django_db
 # extensions; with clinical access also the components, injections and side effects of the sessions,
 # the scores and the pain NRS (which with the course's own instrument makes the score form's choices),
 # the latest screening for the alerts banner (courses.safety; front desk sees only that one exists), and
-# the course's values at the protocol's timepoints (outcomes.CourseTimepoint).
-FRONT_DESK_QUERIES = 6
-CLINICAL_QUERIES = 12
+# the course's values at the protocol's timepoints (outcomes.CourseTimepoint); for both, the course's patient
+# questionnaires (questionnaires.selectors.course_assignments).
+FRONT_DESK_QUERIES = 7
+CLINICAL_QUERIES = 13
 
 
 def frame(client):

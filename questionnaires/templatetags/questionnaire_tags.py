@@ -1,0 +1,21 @@
+from django import template
+from django.utils import timezone
+
+from questionnaires import selectors
+
+register = template.Library()
+
+
+@register.inclusion_tag("questionnaires/_course_questionnaires.html", takes_context=True)
+def course_questionnaires(context, course):
+    """The course page's questionnaires: status for whoever may see them, scores for clinical staff."""
+    user = context["request"].user
+    if not user.has_perm("questionnaires.view_assignment"):
+        return {"shown": False}
+    assignments = selectors.course_assignments(course)
+    return {
+        "shown": True,
+        "assignments": assignments,
+        "locks": selectors.link_locks(assignments, timezone.now()),
+        "clinical": user.has_perm("courses.view_clinical"),
+    }

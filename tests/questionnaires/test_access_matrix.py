@@ -1,0 +1,50 @@
+"""The questionnaire URLs: the patient's pages are open to anyone holding a link (and to nobody else's
+records); the import page is the clinic admins'."""
+
+import pytest
+
+from questionnaires.services import assignment_invite
+from tests.access import REDIRECT_TO_LOGIN, Row, cases, check
+from tests.factories import AssignmentFactory
+
+EVERYONE = {"anonymous": 200, "front_desk": 200, "practitioner": 200, "clinic_admin": 200}
+UNKNOWN_LINK = {"anonymous": 404, "front_desk": 404, "practitioner": 404, "clinic_admin": 404}
+# Before the date of birth is confirmed, the questions send everyone back to the confirmation page.
+TO_CONFIRMATION = {"anonymous": 302, "front_desk": 302, "practitioner": 302, "clinic_admin": 302}
+CLINIC_ADMIN_ONLY = {
+    "anonymous": REDIRECT_TO_LOGIN,
+    "front_desk": 403,
+    "practitioner": 403,
+    "clinic_admin": 200,
+}
+
+ROWS = [
+    Row("answer:start", EVERYONE, args=lambda o: [o["token"]]),
+    Row("answer:start", UNKNOWN_LINK, args=lambda o: ["not-a-link"]),
+    Row("answer:question", TO_CONFIRMATION, args=lambda o: [o["token"], 1]),
+    Row("answer:question", UNKNOWN_LINK, args=lambda o: ["x" * 43, 1]),
+    Row("answer:review", TO_CONFIRMATION, args=lambda o: [o["token"]]),
+    Row("answer:review", UNKNOWN_LINK, args=lambda o: ["x" * 43], method="post"),
+    Row("answer:done", EVERYONE),
+    Row(
+        "answer:done",
+        {"anonymous": 405, "front_desk": 405, "practitioner": 405, "clinic_admin": 405},
+        method="post",
+    ),
+    Row("questionnaires:import", CLINIC_ADMIN_ONLY),
+]
+
+
+@pytest.fixture
+def users(front_desk, practitioner, clinic_admin):
+    return {"front_desk": front_desk, "practitioner": practitioner, "clinic_admin": clinic_admin}
+
+
+@pytest.fixture
+def objects(db):
+    return {"token": assignment_invite(assignment=AssignmentFactory())}
+
+
+@pytest.mark.parametrize(("row", "persona"), cases(ROWS))
+def test_access(row, persona, client, users, objects):
+    check(row, persona, client=client, users=users, objects=objects)
