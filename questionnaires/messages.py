@@ -100,7 +100,8 @@ def invitation_body(message):
     """
     from questionnaires.services import assignment_invite
 
-    pk = int(message.key.removeprefix("assignment:"))
+    # "assignment:<id>", or "assignment:<id>:resend:<n>" for an invitation sent again by the staff.
+    pk = int(message.key.split(":")[1])
     assignment = Assignment.objects.select_related("course__patient").get(pk=pk)
     token = assignment_invite(assignment=assignment)
     link = settings.SITE_URL + reverse("answer:start", args=[token])

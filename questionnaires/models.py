@@ -367,6 +367,9 @@ class Assignment(models.Model):
                 violation_error_message="This questionnaire is already scheduled for this timepoint.",
             ),
         ]
+        permissions = [
+            ("send_assignment", "Can send a questionnaire again or hand it to the patient on a tablet"),
+        ]
 
     def __str__(self):
         return f"{self.questionnaire.name} for course {self.course_id} ({self.get_status_display()})"
@@ -444,3 +447,24 @@ class LinkLock(models.Model):
 
     def __str__(self):
         return f"Link locked {self.locked_at:%d %b %Y %H:%M} (course {self.assignment.course_id})"
+
+
+class StaffAction(models.Model):
+    """A member of staff sending a questionnaire again or handing it to the patient on a clinic tablet:
+    who did it and when (the audit trail records the row too); resends are counted from these rows."""
+
+    class Kind(models.TextChoices):
+        RESEND = "resend", "Invitation sent again"
+        TABLET = "tablet", "Filled in on the clinic tablet"
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.PROTECT, related_name="staff_actions")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    by = models.ForeignKey("clinic.User", on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["assignment", "kind", "at"], name="staff_action_idx")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} by {self.by} at {self.at:%d %b %Y %H:%M}"

@@ -1,4 +1,4 @@
-from questionnaires.models import Assignment
+from questionnaires.models import Assignment, AssignmentStatus
 
 
 def course_assignments(course):
@@ -6,7 +6,7 @@ def course_assignments(course):
     return list(
         Assignment.objects.filter(course=course)
         .exclude(status="cancelled")
-        .select_related("questionnaire", "session", "timepoint")
+        .select_related("questionnaire", "session", "timepoint", "course__patient")
         .order_by("opens_at", "pk")
     )
 
@@ -15,3 +15,10 @@ def link_locks(assignments, now):
     """The course's links locked now after five wrong dates of birth (the clinic may call the patient),
     from its assignments already loaded."""
     return [assignment for assignment in assignments if assignment.is_locked_at(now)]
+
+
+def answerable_now(assignments, now):
+    """The questionnaires the patient could answer now (open, not done, not locked): the ones the staff may
+    send again or hand over on the tablet (questionnaires.services checks it again on the way in)."""
+    waiting = (AssignmentStatus.SCHEDULED, AssignmentStatus.SENT, AssignmentStatus.OPENED)
+    return [a for a in assignments if a.status in waiting and a.is_open_at(now) and not a.is_locked_at(now)]

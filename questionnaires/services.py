@@ -31,6 +31,7 @@ from questionnaires.models import (
     AssignmentStatus,
     LinkLock,
     Scoring,
+    StaffAction,
 )
 from questionnaires.scoring import questionnaire_score
 
@@ -272,3 +273,80 @@ def assignments_expire(*, now=None):
             assignment.save(update_fields=["status", "updated_at"])
             expired += 1
     return expired
+
+
+# --- The staff side: sending again, and the clinic tablet ------------------------------------------
+
+RESENDS_ALLOWED = 3
+RESEND_GAP = datetime.timedelta(minutes=15)
+
+
+def _answerable_by_staff(assignment, now):
+    """Raises ValidationError, in words the front desk can act on, when the patient cannot answer now."""
+    if assignment.status not in (AssignmentStatus.SCHEDULED, AssignmentStatus.SENT, AssignmentStatus.OPENED):
+        raise ValidationError(f"This questionnaire is {assignment.get_status_display().lower()}.")
+    if assignment.closes_at <= now:
+        raise ValidationError("This questionnaire's window has closed.")
+    if assignment.opens_at > now:
+        opens = timezone.localtime(assignment.opens_at)
+        raise ValidationError(f"This questionnaire opens on {opens:%d %b %Y at %H:%M}.")
+    if assignment.is_locked_at(now):
+        until = timezone.localtime(assignment.locked_until)
+        raise ValidationError(f"The link is locked until {until:%H:%M} after five wrong dates of birth.")
+    if assignment.course.patient.archived:
+        raise ValidationError("The patient is archived.")
+
+
+@transaction.atomic
+def assignment_resend(*, assignment, by, now=None):
+    """Send the invitation again through the outbox (a new message key each time; the worker gives it a new
+    link as it sends, which replaces the earlier one). At most RESENDS_ALLOWED times, RESEND_GAP apart."""
+    from questionnaires.messages import INVITATION, LINK_PLACEHOLDER, invitation_key, invitation_message
+
+    now = now or timezone.now()
+    assignment = _locked_row(assignment)
+    _answerable_by_staff(assignment, now)
+    patient = assignment.course.patient
+    if not patient.email:
+        raise ValidationError(
+            "The patient has no e-mail address: add one on the patient's page, or let them fill it in here."
+        )
+    resends = assignment.staff_actions.filter(kind=StaffAction.Kind.RESEND)
+    count = resends.count()
+    if count >= RESENDS_ALLOWED:
+        raise ValidationError(f"It has already been sent again {count} times: consider calling the patient.")
+    last = resends.order_by("-at").first()
+    if last is not None and now - last.at < RESEND_GAP:
+        minutes = int(RESEND_GAP.total_seconds() // 60)
+        raise ValidationError(f"It was sent again less than {minutes} minutes ago.")
+    subject, body = invitation_message(assignment, LINK_PLACEHOLDER)
+    message_send_once(
+        kind=INVITATION,
+        key=f"{invitation_key(assignment)}:resend:{count + 1}",
+        to=patient.email,
+        subject=subject,
+        body=body,
+        now=now,
+    )
+    action = StaffAction(assignment=assignment, kind=StaffAction.Kind.RESEND, by=by, at=now)
+    action.full_clean()
+    action.save()
+    if assignment.status == AssignmentStatus.SCHEDULED:
+        assignment.status = AssignmentStatus.SENT
+        assignment.invited_at = now
+        assignment.save(update_fields=["status", "invited_at", "updated_at"])
+    return action
+
+
+@transaction.atomic
+def assignment_hand_over(*, assignment, by, now=None):
+    """Give the questionnaire a new link for the patient to fill in on a clinic tablet now; returns its
+    secret. The earlier link stops working; the patient still confirms their date of birth."""
+    now = now or timezone.now()
+    assignment = _locked_row(assignment)
+    _answerable_by_staff(assignment, now)
+    token = assignment_invite(assignment=assignment, now=now)
+    action = StaffAction(assignment=assignment, kind=StaffAction.Kind.TABLET, by=by, at=now)
+    action.full_clean()
+    action.save()
+    return token

@@ -1,13 +1,16 @@
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from questionnaires.fhir_import import parse_json
 from questionnaires.fhir_import import questionnaire_import as import_resource
 from questionnaires.forms import FhirImportForm
+from questionnaires.models import Assignment
+from questionnaires.services import assignment_hand_over, assignment_resend
 
 
 @require_http_methods(["GET", "POST"])
@@ -40,3 +43,49 @@ def questionnaire_import(request):
         status = 400
         messages.error(request, "Nothing was imported: see the messages below.")
     return render(request, "questionnaires/import.html", {"form": form}, status=status)
+
+
+def _course_page(assignment):
+    return redirect(reverse("courses:course-detail", args=[assignment.course_id]) + "#questionnaires")
+
+
+@require_POST
+@permission_required("questionnaires.send_assignment", raise_exception=True)
+def assignment_send_again(request, pk):
+    """Front desk or a practitioner sends the invitation again (through the outbox, with a new link)."""
+    assignment = get_object_or_404(
+        Assignment.objects.select_related("course__patient", "questionnaire"), pk=pk
+    )
+    try:
+        assignment_resend(assignment=assignment, by=request.user)
+    except ValidationError as error:
+        messages.error(
+            request, f"“{assignment.questionnaire.name}” was not sent again: {' '.join(error.messages)}"
+        )
+    else:
+        messages.success(
+            request,
+            f"“{assignment.questionnaire.name}” will be e-mailed again to {assignment.course.patient.email} "
+            "with a new link; the earlier link stops working.",
+        )
+    return _course_page(assignment)
+
+
+@require_POST
+@permission_required("questionnaires.send_assignment", raise_exception=True)
+def assignment_tablet(request, pk):
+    """Hand the clinic tablet to the patient: a new link for this questionnaire, the member of staff signed
+    out (their session flushed, so nothing of the staff site stays on the tablet), and the patient's page,
+    where the patient confirms their date of birth as with an e-mailed link."""
+    assignment = get_object_or_404(
+        Assignment.objects.select_related("course__patient", "questionnaire"), pk=pk
+    )
+    try:
+        token = assignment_hand_over(assignment=assignment, by=request.user)
+    except ValidationError as error:
+        messages.error(
+            request, f"“{assignment.questionnaire.name}” cannot be filled in now: {' '.join(error.messages)}"
+        )
+        return _course_page(assignment)
+    logout(request)
+    return redirect("answer:start", token)

@@ -242,8 +242,9 @@ class Sweep:
         elif method == "post" and refused(response) and changes() != before:
             self.failures.append(f"{self.user.username} POST {path} {data!r}: refused, yet rows changed")
         location = response.get("Location", "")
-        if location.startswith(("/accounts/login", "/accounts/two-factor")):
-            self.client.force_login(self.user)  # a reset of one's own app or a sign-out: carry on
+        if location.startswith(("/accounts/login", "/accounts/two-factor", "/q/")):
+            # A reset of one's own app, a sign-out, or the tablet handed to a patient: carry on.
+            self.client.force_login(self.user)
         return response
 
     def value(self, offered):

@@ -13,9 +13,12 @@ def course_questionnaires(context, course):
     if not user.has_perm("questionnaires.view_assignment"):
         return {"shown": False}
     assignments = selectors.course_assignments(course)
+    now = timezone.now()
     return {
         "shown": True,
         "assignments": assignments,
-        "locks": selectors.link_locks(assignments, timezone.now()),
+        "locks": selectors.link_locks(assignments, now),
         "clinical": user.has_perm("courses.view_clinical"),
+        "can_send": user.has_perm("questionnaires.send_assignment"),
+        "answerable": selectors.answerable_now(assignments, now),
     }

@@ -17,6 +17,8 @@ CLINIC_ADMIN_ONLY = {
     "practitioner": 403,
     "clinic_admin": 200,
 }
+SENDERS = {"anonymous": REDIRECT_TO_LOGIN, "front_desk": 302, "practitioner": 302, "clinic_admin": 403}
+NOT_A_GET = {"anonymous": REDIRECT_TO_LOGIN, "front_desk": 405, "practitioner": 405, "clinic_admin": 405}
 
 ROWS = [
     Row("answer:start", EVERYONE, args=lambda o: [o["token"]]),
@@ -32,6 +34,12 @@ ROWS = [
         method="post",
     ),
     Row("questionnaires:import", CLINIC_ADMIN_ONLY),
+    # Front desk and practitioners send again or hand over the tablet (302 back to the course page, or to
+    # the patient's page); clinic admins see the status only.
+    Row("questionnaires:assignment-send-again", SENDERS, method="post", args=lambda o: [o["open"].pk]),
+    Row("questionnaires:assignment-send-again", NOT_A_GET, args=lambda o: [o["open"].pk]),
+    Row("questionnaires:assignment-tablet", SENDERS, method="post", args=lambda o: [o["open"].pk]),
+    Row("questionnaires:assignment-tablet", NOT_A_GET, args=lambda o: [o["open"].pk]),
 ]
 
 
@@ -42,7 +50,7 @@ def users(front_desk, practitioner, clinic_admin):
 
 @pytest.fixture
 def objects(db):
-    return {"token": assignment_invite(assignment=AssignmentFactory())}
+    return {"token": assignment_invite(assignment=AssignmentFactory()), "open": AssignmentFactory()}
 
 
 @pytest.mark.parametrize(("row", "persona"), cases(ROWS))
