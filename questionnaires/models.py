@@ -468,3 +468,38 @@ class StaffAction(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} by {self.by} at {self.at:%d %b %Y %H:%M}"
+
+
+class UrgentAlert(models.Model):
+    """A check-in reporting what must be seen the same day (a fever, a hot swollen joint): raised with the
+    submission for the course's practitioner, shown until someone acknowledges it."""
+
+    assignment = models.OneToOneField(Assignment, on_delete=models.PROTECT, related_name="urgent_alert")
+    course = models.ForeignKey(
+        "courses.TreatmentCourse", on_delete=models.PROTECT, related_name="urgent_alerts"
+    )
+    practitioner = models.ForeignKey("clinic.User", on_delete=models.PROTECT, related_name="urgent_alerts")
+    reason = models.CharField(max_length=300)
+    raised_at = models.DateTimeField(default=timezone.now)
+    acknowledged_by = models.ForeignKey(
+        "clinic.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-raised_at", "-pk"]
+        indexes = [models.Index(fields=["acknowledged_at", "raised_at"], name="urgent_alert_open_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(acknowledged_at__isnull=True, acknowledged_by__isnull=True)
+                | Q(acknowledged_at__isnull=False, acknowledged_by__isnull=False),
+                name="urgent_alert_acknowledged_by_whom",
+                violation_error_message="An acknowledged alert names who acknowledged it.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Urgent check-in for course {self.course_id} at {self.raised_at:%d %b %Y %H:%M}"
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("Urgent alerts are acknowledged, never deleted.")

@@ -6,7 +6,14 @@ def course_assignments(course):
     return list(
         Assignment.objects.filter(course=course)
         .exclude(status="cancelled")
-        .select_related("questionnaire", "session", "timepoint", "course__patient")
+        .select_related(
+            "questionnaire",
+            "session",
+            "timepoint",
+            "course__patient",
+            "urgent_alert__practitioner",
+            "urgent_alert__acknowledged_by",
+        )
         .order_by("opens_at", "pk")
     )
 
@@ -22,3 +29,10 @@ def answerable_now(assignments, now):
     send again or hand over on the tablet (questionnaires.services checks it again on the way in)."""
     waiting = (AssignmentStatus.SCHEDULED, AssignmentStatus.SENT, AssignmentStatus.OPENED)
     return [a for a in assignments if a.status in waiting and a.is_open_at(now) and not a.is_locked_at(now)]
+
+
+def course_alerts(assignments):
+    """The course's urgent check-ins, newest first (acknowledged ones with who and when), from its
+    assignments already loaded with them."""
+    alerts = [a.urgent_alert for a in assignments if getattr(a, "urgent_alert", None) is not None]
+    return sorted(alerts, key=lambda alert: (alert.raised_at, alert.pk), reverse=True)

@@ -23,6 +23,7 @@ from clinic.outbox import message_send_once
 from courses.models import SessionStatus, Timepoint
 from courses.services import outcome_score_record
 from courses.timeline import first_treatment
+from questionnaires.alerts import alert_raise_if_urgent
 from questionnaires.models import (
     Anchor,
     Answer,
@@ -226,7 +227,7 @@ def response_submit(*, assignment, now=None):
         raise ValidationError("Please confirm your date of birth first.")
     questionnaire = assignment.questionnaire
     items = list(questionnaire.items.prefetch_related("choices"))
-    answers = list(assignment.answers.select_related("choice"))
+    answers = list(assignment.answers.select_related("choice", "item"))
     missing = missing_answers(assignment, items, answers)
     if missing:
         raise ValidationError(
@@ -254,6 +255,7 @@ def response_submit(*, assignment, now=None):
         )
     assignment.full_clean(validate_constraints=False)
     assignment.save()
+    alert_raise_if_urgent(assignment=assignment, answers=answers, now=now)
     return assignment
 
 

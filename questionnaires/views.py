@@ -4,12 +4,13 @@ from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from questionnaires.alerts import alert_acknowledge, alerts_open
 from questionnaires.fhir_import import parse_json
 from questionnaires.fhir_import import questionnaire_import as import_resource
 from questionnaires.forms import FhirImportForm
-from questionnaires.models import Assignment
+from questionnaires.models import Assignment, UrgentAlert
 from questionnaires.services import assignment_hand_over, assignment_resend
 
 
@@ -89,3 +90,33 @@ def assignment_tablet(request, pk):
         return _course_page(assignment)
     logout(request)
     return redirect("answer:start", token)
+
+
+@require_GET
+@permission_required("questionnaires.view_urgentalert", raise_exception=True)
+def urgent_alerts(request):
+    """Check-ins that need a practitioner today and nobody has acknowledged yet, oldest first; the
+    signed-in practitioner's own first."""
+    alerts = list(alerts_open())
+    alerts.sort(key=lambda alert: alert.practitioner_id != request.user.pk)
+    return render(
+        request,
+        "questionnaires/urgent_alerts.html",
+        {"alerts": alerts, "can_acknowledge": request.user.has_perm("questionnaires.change_urgentalert")},
+    )
+
+
+@require_POST
+@permission_required("questionnaires.change_urgentalert", raise_exception=True)
+def urgent_alert_acknowledge(request, pk):
+    alert = get_object_or_404(UrgentAlert, pk=pk)
+    try:
+        alert_acknowledge(alert=alert, by=request.user)
+    except ValidationError as error:
+        messages.error(request, f"Not acknowledged: {' '.join(error.messages)}")
+    else:
+        messages.success(request, "Acknowledged: the alert is recorded with your name and the time.")
+    next_url = request.POST.get("next", "")
+    if next_url == "list":
+        return redirect("questionnaires:urgent-alerts")
+    return redirect(reverse("courses:course-detail", args=[alert.course_id]) + "#urgent")

@@ -21,4 +21,8 @@ def course_questionnaires(context, course):
         "clinical": user.has_perm("courses.view_clinical"),
         "can_send": user.has_perm("questionnaires.send_assignment"),
         "answerable": selectors.answerable_now(assignments, now),
+        "alerts": selectors.course_alerts(assignments)
+        if user.has_perm("questionnaires.view_urgentalert")
+        else [],
+        "can_acknowledge": user.has_perm("questionnaires.change_urgentalert"),
     }

@@ -3,6 +3,7 @@ records); the import page is the clinic admins'."""
 
 import pytest
 
+from questionnaires.models import UrgentAlert
 from questionnaires.services import assignment_invite
 from tests.access import REDIRECT_TO_LOGIN, Row, cases, check
 from tests.factories import AssignmentFactory
@@ -18,6 +19,13 @@ CLINIC_ADMIN_ONLY = {
     "clinic_admin": 200,
 }
 SENDERS = {"anonymous": REDIRECT_TO_LOGIN, "front_desk": 302, "practitioner": 302, "clinic_admin": 403}
+CLINICAL = {"anonymous": REDIRECT_TO_LOGIN, "front_desk": 403, "practitioner": 200, "clinic_admin": 200}
+PRACTITIONER_ACTS = {
+    "anonymous": REDIRECT_TO_LOGIN,
+    "front_desk": 403,
+    "practitioner": 302,
+    "clinic_admin": 403,
+}
 NOT_A_GET = {"anonymous": REDIRECT_TO_LOGIN, "front_desk": 405, "practitioner": 405, "clinic_admin": 405}
 
 ROWS = [
@@ -40,6 +48,15 @@ ROWS = [
     Row("questionnaires:assignment-send-again", NOT_A_GET, args=lambda o: [o["open"].pk]),
     Row("questionnaires:assignment-tablet", SENDERS, method="post", args=lambda o: [o["open"].pk]),
     Row("questionnaires:assignment-tablet", NOT_A_GET, args=lambda o: [o["open"].pk]),
+    # Urgent check-ins are clinical: practitioners see and acknowledge them, clinic admins see them.
+    Row("questionnaires:urgent-alerts", CLINICAL),
+    Row(
+        "questionnaires:urgent-alert-acknowledge",
+        PRACTITIONER_ACTS,
+        method="post",
+        args=lambda o: [o["alert"].pk],
+    ),
+    Row("questionnaires:urgent-alert-acknowledge", NOT_A_GET, args=lambda o: [o["alert"].pk]),
 ]
 
 
@@ -50,7 +67,14 @@ def users(front_desk, practitioner, clinic_admin):
 
 @pytest.fixture
 def objects(db):
-    return {"token": assignment_invite(assignment=AssignmentFactory()), "open": AssignmentFactory()}
+    open_one = AssignmentFactory()
+    alert = UrgentAlert.objects.create(
+        assignment=open_one,
+        course=open_one.course,
+        practitioner=open_one.course.practitioner,
+        reason="Fever: mild",
+    )
+    return {"token": assignment_invite(assignment=AssignmentFactory()), "open": open_one, "alert": alert}
 
 
 @pytest.mark.parametrize(("row", "persona"), cases(ROWS))
