@@ -1,4 +1,6 @@
-from questionnaires.models import Assignment, AssignmentStatus
+import datetime
+
+from questionnaires.models import Anchor, Assignment, AssignmentStatus
 
 
 def course_assignments(course):
@@ -36,3 +38,26 @@ def course_alerts(assignments):
     assignments already loaded with them."""
     alerts = [a.urgent_alert for a in assignments if getattr(a, "urgent_alert", None) is not None]
     return sorted(alerts, key=lambda alert: (alert.raised_at, alert.pk), reverse=True)
+
+
+# Closed unanswered follow-ups stay on the list to chase this long after their window closed.
+CHASE_CLOSED_FOR = datetime.timedelta(days=14)
+WAITING = (AssignmentStatus.SCHEDULED, AssignmentStatus.SENT, AssignmentStatus.OPENED)
+
+
+def follow_ups_to_chase(now, *, closed=False):
+    """Follow-up questionnaires not answered, of patients still on the books: open now (closing soonest
+    first), or with `closed` those whose window closed unanswered in the last CHASE_CLOSED_FOR (latest
+    first)."""
+    follow_ups = Assignment.objects.filter(
+        anchor=Anchor.FOLLOW_UP, course__patient__archived=False
+    ).select_related("questionnaire", "timepoint", "course__patient", "course__practitioner")
+    if closed:
+        return follow_ups.filter(
+            status__in=(*WAITING, AssignmentStatus.EXPIRED),
+            closes_at__lte=now,
+            closes_at__gt=now - CHASE_CLOSED_FOR,
+        ).order_by("-closes_at", "pk")
+    return follow_ups.filter(status__in=WAITING, opens_at__lte=now, closes_at__gt=now).order_by(
+        "closes_at", "pk"
+    )

@@ -2,15 +2,19 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from clinic.inputs import page_number
 from questionnaires.alerts import alert_acknowledge, alerts_open
 from questionnaires.fhir_import import parse_json
 from questionnaires.fhir_import import questionnaire_import as import_resource
 from questionnaires.forms import FhirImportForm
 from questionnaires.models import Assignment, UrgentAlert
+from questionnaires.selectors import follow_ups_to_chase
 from questionnaires.services import assignment_hand_over, assignment_resend
 
 
@@ -120,3 +124,21 @@ def urgent_alert_acknowledge(request, pk):
     if next_url == "list":
         return redirect("questionnaires:urgent-alerts")
     return redirect(reverse("courses:course-detail", args=[alert.course_id]) + "#urgent")
+
+
+CHASE_PAGE_SIZE = 50
+
+
+@require_GET
+@permission_required("scheduling.view_worklists", raise_exception=True)
+def follow_ups_missing(request):
+    """The work list of follow-up questionnaires to chase: open and not answered, or (?closed=1) closed
+    unanswered lately; with the patient's phone number, paginated."""
+    closed = request.GET.get("closed") == "1"
+    rows = follow_ups_to_chase(timezone.now(), closed=closed)
+    page = Paginator(rows, CHASE_PAGE_SIZE).get_page(page_number(request.GET.get("page")))
+    return render(
+        request,
+        "questionnaires/follow_ups_missing.html",
+        {"page": page, "closed": closed},
+    )

@@ -19,6 +19,7 @@ CLINIC_ADMIN_ONLY = {
     "clinic_admin": 200,
 }
 SENDERS = {"anonymous": REDIRECT_TO_LOGIN, "front_desk": 302, "practitioner": 302, "clinic_admin": 403}
+WORK_LISTS = {"anonymous": REDIRECT_TO_LOGIN, "front_desk": 200, "practitioner": 403, "clinic_admin": 200}
 CLINICAL = {"anonymous": REDIRECT_TO_LOGIN, "front_desk": 403, "practitioner": 200, "clinic_admin": 200}
 PRACTITIONER_ACTS = {
     "anonymous": REDIRECT_TO_LOGIN,
@@ -48,6 +49,7 @@ ROWS = [
     Row("questionnaires:assignment-send-again", NOT_A_GET, args=lambda o: [o["open"].pk]),
     Row("questionnaires:assignment-tablet", SENDERS, method="post", args=lambda o: [o["open"].pk]),
     Row("questionnaires:assignment-tablet", NOT_A_GET, args=lambda o: [o["open"].pk]),
+    Row("questionnaires:follow-ups-missing", WORK_LISTS),
     # Urgent check-ins are clinical: practitioners see and acknowledge them, clinic admins see them.
     Row("questionnaires:urgent-alerts", CLINICAL),
     Row(
