@@ -21,6 +21,8 @@ from outcomes.forms import OutcomeFilterForm, practitioner_list
 from outcomes.reports import ReportCache
 from outcomes.trend import patient_trend
 from patients.models import Patient
+from questionnaires.rates import NAME as response_rates_name
+from questionnaires.rates import response_rates
 
 
 class _Report:
@@ -110,13 +112,15 @@ TABLES = {
     "side-effects-region": lambda r: selectors.side_effects_by_region(r.courses, link=r.link),
     "serious-events": lambda r: selectors.serious_events_table(r.courses, link=r.link),
     "drop-out": lambda r: selectors.adherence(r.courses, link=r.link)["table"],
+    response_rates_name: lambda r: response_rates(r.courses),
 }
 
 
 def _responders_tab(report):
     _, instrument = report.reading
     table = report.table("responders-timepoints") if instrument else None
-    return {"timepoint_table": table}, [table] if table else []
+    rates = report.table(response_rates_name)
+    return {"timepoint_table": table, "response_rates_table": rates}, [table, rates] if table else [rates]
 
 
 def _groups_tab(report):

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clinic.outbox import message_send_once
+from outcomes.versions import report_data_changed
 from questionnaires.models import Assignment, AssignmentStatus
 
 INVITATION = "questionnaire_invitation"
@@ -88,6 +89,7 @@ def invitations_queue(now=None):
             assignment.status = AssignmentStatus.SENT
             assignment.invited_at = now
             assignment.save(update_fields=["status", "invited_at", "updated_at"])
+            report_data_changed()  # the dashboard's response rates count what was sent
             queued += message is not None
     return queued
 

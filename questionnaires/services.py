@@ -23,6 +23,7 @@ from clinic.outbox import message_send_once
 from courses.models import SessionStatus, Timepoint
 from courses.services import outcome_score_record
 from courses.timeline import first_treatment
+from outcomes.versions import report_data_changed
 from questionnaires.alerts import alert_raise_if_urgent
 from questionnaires.models import (
     Anchor,
@@ -111,6 +112,7 @@ def assignment_invite(*, assignment, now=None):
         assignment.status = AssignmentStatus.SENT
     assignment.full_clean()
     assignment.save(update_fields=["token_hash", "invited_at", "status", "updated_at"])
+    report_data_changed()  # the dashboard's response rates count what was sent
     return token
 
 
@@ -337,6 +339,7 @@ def assignment_resend(*, assignment, by, now=None):
         assignment.status = AssignmentStatus.SENT
         assignment.invited_at = now
         assignment.save(update_fields=["status", "invited_at", "updated_at"])
+        report_data_changed()
     return action
 
 
