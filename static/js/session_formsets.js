@@ -198,7 +198,7 @@
     if (container.hasAttribute("data-copy-last") || container.querySelector("[data-copy-last]")) {
       const previous = liveRows(container.dataset.formset).pop();
       if (previous) {
-        ["laterality", "volume_ml", "needle_gauge"].forEach((name) => {
+        ["laterality", "volume_ml", "needle_gauge", "preparation"].forEach((name) => {
           const from = previous.querySelector(`[name$='-${name}']`);
           const to = row.querySelector(`[name$='-${name}']`);
           if (from && to && from.value) to.value = from.value;
