@@ -58,6 +58,13 @@ class Layers:
         finally:
             self.leave()
 
+    def snapshot(self):
+        copy = Layers()
+        copy.cpu.update(self.cpu)
+        copy.wall.update(self.wall)
+        copy.calls.update(self.calls)
+        return copy
+
     def reset(self):
         self.cpu.clear()
         self.wall.clear()
