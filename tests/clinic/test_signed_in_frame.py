@@ -6,12 +6,17 @@ import datetime
 
 from auditlog.context import auditlog_value
 from auditlog.models import LogEntry
-from django.contrib.auth.models import Permission
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import Group, Permission
 from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from clinic import roles
+from clinic.backends import RoleBackend
+from clinic.models import User
 from tests.factories import UserFactory
 
 
@@ -51,3 +56,29 @@ def test_the_audit_context_ends_with_its_request(client_for, practitioner):
     practitioner.save()
     entry = LogEntry.objects.get_for_object(practitioner).latest("timestamp")
     assert entry.actor is None
+
+
+def test_a_bare_signed_in_page_reads_only_the_session_and_the_user_with_its_roles(client_for, front_desk):
+    client = client_for(front_desk)
+    client.get(reverse("password_change_done"))
+    with CaptureQueriesContext(connection) as bare:
+        assert client.get(reverse("password_change_done")).status_code == 200
+    assert len(bare.captured_queries) == 2  # was 3: the user and its roles were read apart
+
+
+def test_the_user_read_with_its_roles_answers_as_django_does(db):
+    user = UserFactory(role=roles.PRACTITIONER, last_login=timezone.now())
+    user.groups.add(Group.objects.get(name=roles.FRONT_DESK))
+    user.groups.create(name="Observer, with\ttab")
+    user.user_permissions.add(Permission.objects.get(codename="change_lot"))
+    loaded = RoleBackend().get_user(user.pk)
+    plain = User.objects.get(pk=user.pk)
+    assert loaded.get_all_permissions() == ModelBackend().get_all_permissions(plain)
+    assert "courses.change_lot" in loaded.get_all_permissions()
+    assert loaded.role_names == {roles.PRACTITIONER, roles.FRONT_DESK, "Observer, with\ttab"}
+    assert [getattr(loaded, f.attname) for f in User._meta.concrete_fields] == [
+        getattr(plain, f.attname) for f in User._meta.concrete_fields
+    ]
+    assert RoleBackend().get_user(user.pk + 1000) is None
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert RoleBackend().get_user(user.pk) is None
