@@ -4,7 +4,9 @@ Every page asks what the signed-in user may do: the view's `permission_required`
 "Signed in as … (role)" badge. ModelBackend answers from three queries (the user's own permissions, their
 groups' permissions, and the group names for the badge); `load_access()` reads all three in one UNION and
 fills ModelBackend's per-request caches, so the answers are the same and only the query count changes.
-Nothing is kept beyond the request: a role taken away applies on the user's next page.
+`RoleBackend.get_user()` (what `auth.get_user` calls on every signed-in request) reads the user's row and
+those rows together, in one statement. Nothing is kept beyond the request: a role taken away applies on the
+user's next page.
 """
 
 from functools import cache
