@@ -410,11 +410,15 @@ def lot_medication(lot, out):
 
 
 def preparation(visit, components, out):
-    """The syringe mix: each component's lot as an ingredient with its final strength in the mix."""
-    total = sum((Decimal(component.volume_ml) for component in components), Decimal("0"))
+    """The syringe mix: each component's lot as an ingredient with its final strength in the preparation
+    it was drawn into (a visit may hold several)."""
+    totals = defaultdict(Decimal)
+    for component in components:
+        totals[component.preparation_id] += Decimal(component.volume_ml)
     ingredients = []
     for component in components:
         product = component.lot.product
+        total = totals[component.preparation_id]
         ingredient = {
             "itemReference": out.reference("Medication", "lot", component.lot_id),
             "isActive": product.product_type != product.ProductType.DILUENT,

@@ -5,16 +5,19 @@ here only describe those bodies for the schema. Fields a role may not see are le
 (`ClinicalFieldsMixin`), as the pages leave them out of the HTML.
 """
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from courses.models import (
     Injection,
     OutcomeScore,
+    Preparation,
     PreparationComponent,
     SideEffect,
     TreatmentCourse,
     TreatmentSession,
 )
+from courses.session_services import preparation_strengths
 from patients.models import Patient
 from patients.services import PATIENT_FIELDS
 
@@ -191,6 +194,7 @@ class ComponentSerializer(ReadOnlyModelSerializer):
         model = PreparationComponent
         fields = (
             "id",
+            "preparation",
             "lot",
             "product",
             "lot_number",
@@ -206,7 +210,42 @@ class InjectionSerializer(ReadOnlyModelSerializer):
 
     class Meta:
         model = Injection
-        fields = ("id", "site", "region", "laterality", "spinal_level", "volume_ml", "needle_gauge", "passes")
+        fields = (
+            "id",
+            "preparation",
+            "site",
+            "region",
+            "laterality",
+            "spinal_level",
+            "volume_ml",
+            "needle_gauge",
+            "passes",
+        )
+
+
+class AgentStrengthSerializer(serializers.Serializer):
+    agent = serializers.CharField(read_only=True)
+    final_percent = serializers.DecimalField(max_digits=6, decimal_places=3, read_only=True)
+
+
+class PreparationSerializer(ReadOnlyModelSerializer):
+    """One syringe mix with its strengths (courses.session_services.preparation_strengths): each local
+    anaesthetic with its own final %, never added together."""
+
+    anaesthetics = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Preparation
+        fields = ("id", "label", "volume_ml", "final_dextrose_percent", "anaesthetics")
+
+    @extend_schema_field(AgentStrengthSerializer(many=True))
+    def get_anaesthetics(self, preparation):
+        # From the visit's prefetched components: no query per preparation.
+        components = [c for c in preparation.session.components.all() if c.preparation_id == preparation.pk]
+        return [
+            {"agent": name, "final_percent": percent}
+            for name, percent in preparation_strengths(components).anaesthetics
+        ]
 
 
 class SideEffectSerializer(ReadOnlyModelSerializer):
@@ -238,6 +277,7 @@ class TreatmentSerializer(ReadOnlyModelSerializer):
 
     practitioner = StaffSerializer(read_only=True)
     completed_by = StaffSerializer(read_only=True, allow_null=True)
+    preparations = PreparationSerializer(many=True, read_only=True)
     components = ComponentSerializer(many=True, read_only=True)
     injections = InjectionSerializer(many=True, read_only=True)
     side_effects = SideEffectSerializer(source="reported_side_effects", many=True, read_only=True)
@@ -276,6 +316,7 @@ class TreatmentSerializer(ReadOnlyModelSerializer):
             "count_override_reason",
             "completed_at",
             "completed_by",
+            "preparations",
             "components",
             "injections",
             "side_effects",

@@ -254,6 +254,7 @@ def _treatments():
     return (
         TreatmentSession.objects.select_related("practitioner", "completed_by")
         .prefetch_related(
+            "preparations",
             Prefetch("components", queryset=PreparationComponent.objects.select_related("lot__product")),
             Prefetch("injections", queryset=Injection.objects.select_related("site")),
             Prefetch("reported_side_effects", queryset=SideEffect.objects.select_related("term", "site")),

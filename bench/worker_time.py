@@ -1,7 +1,7 @@
 """One request's worker time for each benchmarked page, without the load: where the milliseconds go.
 
     python bench/worker_time.py TARGETS.json [PAGE ...] [--repeat N] [--cold] [--cprofile PAGE]
-                                [--queries PAGE]
+                                [--queries PAGE] [--layers]
 
 TARGETS.json is what `bench/prepare.py prepare` writes. Each page is requested in-process through Django's
 test client (production settings, the same middleware) as its benchmark role; the median wall time of
@@ -10,6 +10,11 @@ and the top functions by cumulative time are printed. Under `make bench`'s load 
 page's median latency is about five times the figure printed here, which is what to aim at.
 
 PROFILE_SORT=tottime orders the --cprofile listing by each function's own time instead of cumulative time.
+
+With --layers, each named page's requests are timed layer by layer (bench/layers.py): every middleware
+of the chain on its own, the session load, the user, OTP device and role loads, the view, template
+rendering, the access-log entry and SQL, each exclusive of the others, as process CPU time and wall time
+per request (mean of --repeat). CPU time is the figure to quote on a machine shared with other work.
 
 With --cold, the report data version is bumped before each request (outside the timing), as any write a
 report reads does: the outcomes pages then compute their report instead of serving it from the cache.
@@ -187,6 +192,39 @@ def _page(targets, page):
     return client_for(role, api_key), url_of(targets, page), data
 
 
+def _print_layers(targets, page, repeat, cold):
+    import layers as layering  # bench/, this script's folder
+
+    client, url, data = _page(targets, page)
+    request(client, url, data)  # loads the middleware chain, warms the caches and the connection
+    layers = layering.Layers()
+    layering.instrument(client.handler, layers)
+
+    class _Layered:
+        def __enter__(self):
+            layers._mark = None
+            layers.enter("test client (not in a worker)")
+            self.sql = connection.execute_wrapper(layers.sql)
+            self.sql.__enter__()
+
+        def __exit__(self, *exc):
+            self.sql.__exit__(*exc)
+            layers.leave()
+            layers._mark = None
+            return False
+
+    request(client, url, data, wrap=_Layered())
+    layers.reset()
+    for _ in range(repeat):
+        if cold:
+            _report_changed()
+        request(client, url, data, wrap=_Layered())
+    measured = layers.snapshot()  # before the query-counting request, which the layers would time too
+    queries = CaptureQueriesContext(connection)
+    request(client, url, data, wrap=queries)
+    layering.print_table(page, measured, repeat, len(queries.captured_queries))
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("targets")
@@ -195,6 +233,7 @@ def main():
     parser.add_argument("--cprofile")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--queries", help="print the SQL of one request of this page, with each query's time")
+    parser.add_argument("--layers", action="store_true", help="time each layer (bench/layers.py)")
     parser.add_argument("--cold", action="store_true", help="bump the report version before each request")
     parser.add_argument(
         "--json",
@@ -230,6 +269,10 @@ def main():
                 _report_changed()
             request(client, url, data, wrap=profiler)
         pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(args.top)
+        return
+    if args.layers:
+        for page in args.pages or list(ROLES):
+            _print_layers(targets, page, args.repeat, args.cold)
         return
     if args.json:
         found = {}

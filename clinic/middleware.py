@@ -1,12 +1,17 @@
 """Request middleware for the security rules: audit context and automatic sign-out."""
 
 import time
+from functools import partial
 
+from auditlog.cid import set_cid
+from auditlog.context import _set_extra_data, auditlog_value
 from auditlog.middleware import AuditlogMiddleware
+from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.signals import user_logged_in
+from django.db.models.signals import pre_save
 from django.dispatch import receiver
 from django.http import HttpResponse
 from django.shortcuts import redirect
@@ -20,8 +25,35 @@ LAST_ACTIVITY = "last_activity"
 ACTIVITY_RESOLUTION_SECONDS = 60
 
 
+# The request's who-and-where reaches each audit entry through one receiver connected once, instead of
+# django-auditlog's connecting and disconnecting a receiver around every request (which also empties
+# Django's cache of pre_save receivers for every model, each time).
+_REQUEST_DUID = ("clinic.middleware.AuditMiddleware", 0)
+pre_save.connect(
+    partial(_set_extra_data, signal_duid=_REQUEST_DUID),
+    sender=LogEntry,
+    dispatch_uid=_REQUEST_DUID,
+    weak=False,
+)
+
+
 class AuditMiddleware(AuditlogMiddleware):
-    """django-auditlog's middleware, with the client address taken only from trusted proxy headers."""
+    """django-auditlog's middleware, with the client address taken only from trusted proxy headers.
+
+    The context (actor, address, correlation id) is the same as django-auditlog's; it is set for the
+    request and taken away after it, so nothing outside a request (a command, a worker) is attributed to
+    the last request's user.
+    """
+
+    def __call__(self, request):
+        set_cid(request)
+        context = self.get_extra_data(request)
+        context["signal_duid"] = _REQUEST_DUID
+        token = auditlog_value.set(context)
+        try:
+            return self.get_response(request)
+        finally:
+            auditlog_value.reset(token)
 
     @staticmethod
     def _get_remote_addr(request):

@@ -8,7 +8,7 @@ PostgreSQL the inserts use COPY (ids drawn from the table's sequence first), whi
 faster than multi-row INSERT for the ~1.5 million rows of N=20,000; elsewhere bulk_create.
 
 Derived columns are computed here, as the services would: Patient.refresh_search_fields(), each
-session's final concentrations (courses.session_services.preparation_summary) and volume, and the
+session's final concentrations (courses.session_services.preparations_compute) and volume, and the
 session's patient. The diary (courses.demo._Diary) hands out slots so no practitioner or patient is in
 two live appointments at once; PostgreSQL's exclusion constraints check that again on insert.
 """
@@ -33,6 +33,7 @@ from courses.models import (
     InjectionSite,
     OutcomeInstrument,
     OutcomeScore,
+    Preparation,
     PreparationComponent,
     ProtocolSettings,
     SessionStatus,
@@ -42,7 +43,7 @@ from courses.models import (
     TreatmentCourse,
     TreatmentSession,
 )
-from courses.session_services import injected_volume, preparation_summary
+from courses.session_services import preparations_compute
 from outcomes.summary import course_outcomes_rebuild
 from patients.models import Consent, Patient, Screening
 from patients.services import mrn_allocate
@@ -319,6 +320,7 @@ def _stop_plan(course, responds, rng):
 
 def _courses_for(chunk, rng, today, catalogue, diary, desk):
     courses, sessions, components, injections, side_effects, scores = [], [], [], [], [], []
+    preparations = []
     now = timezone.now()
     for patient, consent in chunk:
         start = consent.consented_on + datetime.timedelta(days=rng.randint(0, 21))
@@ -338,13 +340,12 @@ def _courses_for(chunk, rng, today, catalogue, diary, desk):
                 rows = course_demo._injections(course, session, site_names, catalogue.sites, rng)
                 rows = rows[: rng.choice(SITES_PER_VISIT)]
                 injections += rows
-                mix = course_demo._preparation(session, rows, catalogue.lots, rng)
+                mixes = course_demo._preparations(session, rows, catalogue.lots, rng)
+                mix = [component for _, parts, _ in mixes for component in parts]
                 course_demo.check_gates(session, mix, protocol=catalogue.protocol, first=index == 0)
                 components += mix
-                summary = preparation_summary(mix)
-                session.final_dextrose_percent = summary.final_dextrose_percent
-                session.final_anaesthetic_percent = summary.final_anaesthetic_percent
-                session.total_volume_ml = injected_volume(rows)
+                preparations_compute(session=session, mixes=mixes)
+                preparations += [preparation for preparation, _, _ in mixes]
                 reported = done[index + 1] if index + 1 < len(done) else session
                 side_effects += course_demo._side_effects(session, reported, rows, catalogue.terms, rng)
             course_demo._close(course, done, stop_reason, count, today)
@@ -355,6 +356,7 @@ def _courses_for(chunk, rng, today, catalogue, diary, desk):
             start = (course.end_date or course.start_date) + datetime.timedelta(days=rng.randint(60, 400))
     insert_rows(TreatmentCourse, courses, batch_size=BATCH)
     insert_rows(TreatmentSession, sessions, batch_size=BATCH)
+    insert_rows(Preparation, preparations, batch_size=BATCH)
     insert_rows(PreparationComponent, components, batch_size=BATCH)
     insert_rows(Injection, injections, batch_size=BATCH)
     insert_rows(SideEffect, side_effects, batch_size=BATCH)

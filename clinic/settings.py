@@ -253,6 +253,8 @@ AXES_USERNAME_CALLABLE = "clinic.inputs.sign_in_username"
 SESSION_IDLE_MINUTES = env_int("SESSION_IDLE_MINUTES", 30)
 SESSION_MAX_HOURS = env_int("SESSION_MAX_HOURS", 12)
 SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
+# Database sessions; the per-request read is plain SQL (clinic/sessions.py).
+SESSION_ENGINE = "clinic.sessions"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

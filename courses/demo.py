@@ -29,6 +29,7 @@ from courses.models import (
     NoShowFollowUp,
     OutcomeInstrument,
     OutcomeScore,
+    Preparation,
     PreparationComponent,
     Product,
     ProtocolSettings,
@@ -40,7 +41,7 @@ from courses.models import (
     TreatmentCourse,
     TreatmentSession,
 )
-from courses.session_services import injected_volume, preparation_summary
+from courses.session_services import preparations_compute
 from courses.sites import laterality_problem
 from patients.models import Consent, Patient, Screening
 from scheduling.demo import DemoDiary
@@ -423,20 +424,19 @@ def seed(*, users, rng, patients=None, stdout=None):
         session_plans.append((course, site_names, course_sessions, gain, stop_reason, count))
     TreatmentSession.objects.bulk_create(sessions)
 
-    components, injections, side_effects, scores = [], [], [], []
+    preparations, components, injections, side_effects, scores = [], [], [], [], []
     injected = []  # (session, its injections) for placing the serious events
     for course, site_names, course_sessions, gain, stop_reason, count in session_plans:
         for index, session in enumerate(course_sessions):
             course_injections = _injections(course, session, site_names, sites, rng)
             injections += course_injections
             injected.append((session, course_injections))
-            mix = _preparation(session, course_injections, lots, rng)
+            mixes = _preparations(session, course_injections, lots, rng)
+            mix = [component for _, rows, _ in mixes for component in rows]
             check_gates(session, mix, protocol=protocol, first=index == 0)
             components += mix
-            summary = preparation_summary(mix)
-            session.final_dextrose_percent = summary.final_dextrose_percent
-            session.final_anaesthetic_percent = summary.final_anaesthetic_percent
-            session.total_volume_ml = injected_volume(course_injections)
+            preparations_compute(session=session, mixes=mixes)
+            preparations += [preparation for preparation, _, _ in mixes]
             reported = course_sessions[index + 1] if index + 1 < len(course_sessions) else session
             side_effects += _side_effects(session, reported, course_injections, terms, rng)
         _close(course, course_sessions, stop_reason, count, today)
@@ -457,6 +457,7 @@ def seed(*, users, rng, patients=None, stdout=None):
         ["status", "stop_reason", "end_date", "closing_note"],
         batch_size=500,
     )
+    Preparation.objects.bulk_create(preparations, batch_size=1000)
     PreparationComponent.objects.bulk_create(components, batch_size=1000)
     Injection.objects.bulk_create(injections, batch_size=1000)
     SideEffect.objects.bulk_create(side_effects, batch_size=1000)
@@ -638,37 +639,52 @@ def _injections(course, session, site_names, sites, rng):
     return rows
 
 
-def _preparation(session, injections, lots, rng):
-    """A syringe holding what was injected: dextrose 50% stock, lidocaine 1% (when the session mixes a
-    local anaesthetic in), saline to volume."""
-    total = sum((i.volume_ml for i in injections), Decimal("0"))
+def _preparations(session, injections, lots, rng):
+    """The syringes holding what was injected: dextrose 50% stock, lidocaine 1% (when the session mixes a
+    local anaesthetic in), saline to volume. A visit injecting inside a joint and around it draws up two,
+    25% for inside and the usual strength around it (Rabago 2013): [(preparation, components, injections)]."""
+    if not injections:
+        return []
     dextrose_target = Decimal(str(rng.choice([12.5, 15, 15, 15, 20, 25])))
     lidocaine_target = Decimal(str(rng.choice([0.1, 0.2, 0.2, 0.25, 0.5])))
-    dextrose_ml = (total * dextrose_target / 50).quantize(Decimal("0.01"))
-    lidocaine_ml = max(Decimal("0.05"), (total * lidocaine_target).quantize(Decimal("0.01")))
-    if session.anaesthetic_use != AnaestheticUse.IN_PREPARATION:
-        lidocaine_ml = Decimal("0")
-    saline_ml = total - dextrose_ml - lidocaine_ml
     day = session.starts_at.date()
     recalled_window = day.toordinal() % 29 == 0  # a few sessions drew from the lot recalled later
     lidocaine = lots["LD1-8025"] if recalled_window else lots["LD1-7731"]
-    rows = [
-        (lots[rng.choice(["DX50-24117", "DX50-25032"])], dextrose_ml),
-        (lidocaine, lidocaine_ml),
-    ]
-    if saline_ml > 0:
-        rows.append((lots["NS-55102"], saline_ml))
-    return [
-        PreparationComponent(
-            session=session,
-            lot=lot,
-            volume_ml=volume,
-            created_by=session.practitioner,
-            created_at=session.completed_at,
+    dextrose_lot = lots[rng.choice(["DX50-24117", "DX50-25032"])]
+    inside = [i for i in injections if i.site.structure_type == InjectionSite.StructureType.INTRA_ARTICULAR]
+    around = [i for i in injections if i not in inside]
+    if inside and around:
+        groups = [("Intra-articular", inside, Decimal("25")), ("Around the joint", around, dextrose_target)]
+    else:
+        groups = [("", injections, dextrose_target)]
+    mixes = []
+    for label, rows, target in groups:
+        total = sum((i.volume_ml for i in rows), Decimal("0"))
+        dextrose_ml = (total * target / 50).quantize(Decimal("0.01"))
+        lidocaine_ml = max(Decimal("0.05"), (total * lidocaine_target).quantize(Decimal("0.01")))
+        if session.anaesthetic_use != AnaestheticUse.IN_PREPARATION:
+            lidocaine_ml = Decimal("0")
+        saline_ml = total - dextrose_ml - lidocaine_ml
+        parts = [(dextrose_lot, dextrose_ml), (lidocaine, lidocaine_ml)]
+        if saline_ml > 0:
+            parts.append((lots["NS-55102"], saline_ml))
+        preparation = Preparation(
+            session=session, label=label, created_by=session.practitioner, created_at=session.completed_at
         )
-        for lot, volume in rows
-        if volume > 0
-    ]
+        components = [
+            PreparationComponent(
+                session=session,
+                preparation=preparation,
+                lot=lot,
+                volume_ml=volume,
+                created_by=session.practitioner,
+                created_at=session.completed_at,
+            )
+            for lot, volume in parts
+            if volume > 0
+        ]
+        mixes.append((preparation, components, rows))
+    return mixes
 
 
 def serious_events(injected, terms, rng):

@@ -163,6 +163,17 @@ class Product(models.Model):
         default=Parabens.NONE,
         help_text="Multi-dose local anaesthetic vials are usually preserved with methylparaben.",
     )
+    # The glucose a mixed product brings to the syringe (P2G: glucose 12.5 %); a dextrose product's glucose
+    # is its stock concentration (glucose_content_percent).
+    glucose_percent = models.DecimalField(
+        "glucose content (%)",
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="For mixed products such as P2G (phenol–glycerine–glucose). A dextrose product counts its "
+        "stock concentration: leave 0.",
+    )
     other_ingredients = models.CharField(
         "other ingredients and excipients",
         max_length=300,
@@ -183,6 +194,13 @@ class Product(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def glucose_content_percent(self):
+        """The glucose (dextrose) % of the stock: what it adds to the syringe's final dextrose %."""
+        if self.product_type == self.ProductType.DEXTROSE:
+            return self.stock_concentration_percent
+        return self.glucose_percent or Decimal("0")
 
 
 class LotQuerySet(models.QuerySet):
@@ -789,7 +807,8 @@ class TreatmentSession(models.Model):
     aftercare_notes = models.CharField("other aftercare advice", max_length=300, blank=True)
     notes = models.TextField("clinical notes", blank=True)
 
-    # Final concentrations of the syringe, computed from the preparation components (never typed).
+    # Computed from the preparations (never typed): the strongest preparation's dextrose %, and the
+    # strongest single local anaesthetic's own final % (agents are never added together).
     final_dextrose_percent = models.DecimalField(
         max_digits=5, decimal_places=2, null=True, blank=True, editable=False
     )
@@ -926,10 +945,32 @@ class TreatmentSession(models.Model):
         raise ValidationError("Sessions are cancelled or marked as no-shows with a reason, never deleted.")
 
 
+class Preparation(ClinicalRecord):
+    """One syringe mix of a session (e.g. 25 % inside the knee, 15 % around it), with the strengths computed
+    from its components by courses.session_services.preparation_strengths, never typed."""
+
+    session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="preparations")
+    label = models.CharField(max_length=60, blank=True, help_text="e.g. 'Intra-articular'")
+    volume_ml = models.DecimalField(
+        "volume drawn up (mL)", max_digits=6, decimal_places=2, null=True, blank=True, editable=False
+    )
+    final_dextrose_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, editable=False
+    )
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["session"], name="preparation_session_idx")]
+
+    def __str__(self):
+        return self.label or f"Preparation {self.pk}"
+
+
 class PreparationComponent(ClinicalRecord):
-    """One ingredient of the session's syringe mix: a product lot and the volume drawn."""
+    """One ingredient of a syringe mix: a product lot and the volume drawn."""
 
     session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="components")
+    preparation = models.ForeignKey(Preparation, on_delete=models.PROTECT, related_name="components")
     lot = models.ForeignKey(Lot, on_delete=models.PROTECT, related_name="components")
     volume_ml = models.DecimalField("volume (mL)", max_digits=6, decimal_places=2)
 
@@ -950,6 +991,10 @@ class PreparationComponent(ClinicalRecord):
 
 class Injection(ClinicalRecord):
     session = models.ForeignKey(TreatmentSession, on_delete=models.PROTECT, related_name="injections")
+    # The syringe it was drawn from; empty on records from before a session could hold several.
+    preparation = models.ForeignKey(
+        Preparation, on_delete=models.PROTECT, null=True, blank=True, related_name="injections"
+    )
     site = models.ForeignKey(InjectionSite, on_delete=models.PROTECT, related_name="injections")
     laterality = models.CharField(max_length=10, choices=Laterality.choices)
     spinal_level = models.CharField(max_length=20, blank=True, help_text="e.g. L4–L5")

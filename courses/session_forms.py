@@ -156,6 +156,8 @@ class SessionCatalogue:
             ]
         )
         self.default_laterality = session.course.laterality
+        # How many new preparations the page holds (the preparations formset's rows): set by the view.
+        self.new_preparations = 0
 
     @cached_property
     def _usable_lots(self):
@@ -198,13 +200,39 @@ class SessionCatalogue:
 
     @cached_property
     def lot_data(self):
-        return {
-            str(lot.pk): {
-                "type": lot.product.product_type,
-                "percent": str(lot.product.stock_concentration_percent),
-            }
-            for lot in self._usable_lots
-        }
+        return {str(lot.pk): lot_facts(lot) for lot in self._usable_lots}
+
+    @cached_property
+    def saved_preparations(self):
+        """{pk: preparation} of the session's standing preparations, in the order they were drawn up."""
+        return {preparation.pk: preparation for preparation in self.session.preparations.all()}
+
+    def preparation_choices(self, new_count):
+        """The preparations a row can belong to: the saved ones ("s<pk>"), then the new ones of this page
+        ("n<index>", the preparations formset's form index), numbered as the page shows them."""
+        choices = [
+            (f"s{pk}", preparation_title(number, preparation.label))
+            for number, (pk, preparation) in enumerate(self.saved_preparations.items(), start=1)
+        ]
+        first_new = len(choices) + 1
+        choices += [(f"n{index}", preparation_title(first_new + index, "")) for index in range(new_count)]
+        return choices
+
+
+def preparation_title(number, label):
+    return f"Preparation {number}" + (f" · {label}" if label else "")
+
+
+def lot_facts(lot):
+    """What the page's script needs of a lot to show the strengths as they are typed (the server computes
+    them again with courses.session_services.preparation_strengths)."""
+    product = lot.product
+    return {
+        "type": product.product_type,
+        "name": product.name,
+        "percent": str(product.stock_concentration_percent),
+        "glucose": str(product.glucose_content_percent),
+    }
 
 
 def _lot_label(lot):
@@ -350,7 +378,60 @@ class RowForm(forms.Form):
         return {name: value for name, value in self.cleaned_data.items() if name != "DELETE"}
 
 
+class PreparationChoiceField(forms.ChoiceField):
+    """Which preparation a row belongs to: a saved one of the session ("s<pk>", cleaned to the row) or a new
+    one of this save ("n<index>", cleaned to that key); blank when the session has one to choose."""
+
+    def __init__(self, *, saved=dict, **kwargs):
+        self.saved = saved
+        super().__init__(required=False, **kwargs)
+
+    def valid_value(self, value):
+        return True  # decided in clean(), which can say why
+
+    def clean(self, value):
+        value = super().clean(value)
+        if not value:
+            return None
+        kind, number = value[:1], value[1:]
+        if not number.isdigit() or len(number) > 9 or kind not in ("s", "n"):
+            raise ValidationError("Select a valid choice.", code="invalid_choice")
+        if kind == "n":
+            return value
+        found = self.saved().get(int(number))
+        if found is None:
+            raise ValidationError(
+                "This preparation is no longer on the session; reload the page.", code="invalid_choice"
+            )
+        return found
+
+
+def _preparation_field(form, catalogue, label):
+    field = form.fields["preparation"]
+    field.label = label
+    field.saved = lambda: catalogue.saved_preparations
+    field.choices = catalogue.preparation_choices(catalogue.new_preparations)
+    field.initial = field.choices[0][0] if field.choices else ""
+    field.widget.attrs["data-role"] = "preparation"
+
+
+class PreparationForm(RowForm):
+    """A new preparation (syringe mix): its components are the component rows that name it."""
+
+    label = forms.CharField(
+        label="Label",
+        max_length=60,
+        required=False,
+        help_text="e.g. Intra-articular, Around the joint",
+    )
+
+    def __init__(self, *args, catalogue, **kwargs):
+        super().__init__(*args, catalogue=catalogue, **kwargs)
+        self.fields["label"].widget.attrs["data-role"] = "preparation-label"
+
+
 class ComponentForm(RowForm):
+    preparation = PreparationChoiceField(label="Preparation")
     lot = CatalogueChoiceField(label="Product lot")
     volume_ml = forms.DecimalField(
         label="Volume (mL)",
@@ -362,6 +443,7 @@ class ComponentForm(RowForm):
 
     def __init__(self, *args, catalogue, **kwargs):
         super().__init__(*args, catalogue=catalogue, **kwargs)
+        _preparation_field(self, catalogue, "Preparation")
         lot = self.fields["lot"]
         lot.rows, lot.lookup, lot.choices = (
             (lambda: catalogue.lots),
@@ -393,9 +475,11 @@ class InjectionForm(RowForm):
     )
     needle_gauge = forms.IntegerField(label="Needle (G)", min_value=18, max_value=34, required=False)
     passes = forms.IntegerField(label="Passes", min_value=1, max_value=100, required=False)
+    preparation = PreparationChoiceField(label="From")
 
     def __init__(self, *args, catalogue, **kwargs):
         super().__init__(*args, catalogue=catalogue, **kwargs)
+        _preparation_field(self, catalogue, "From preparation")
         site = self.fields["site"]
         site.rows, site.choices = (lambda: catalogue.sites), catalogue.site_choices
         site.widget.attrs["data-role"] = "site"
@@ -460,6 +544,15 @@ class SideEffectForm(RowForm):
         return cleaned
 
 
+PreparationFormSet = formset_factory(
+    PreparationForm,
+    formset=CheckedFormSet,
+    extra=0,
+    can_delete=True,
+    max_num=10,
+    absolute_max=20,
+    renderer=SESSION_RENDERER,
+)
 ComponentFormSet = formset_factory(
     ComponentForm,
     formset=CheckedFormSet,

@@ -13,6 +13,8 @@ from courses import safety, timeline
 from courses.models import (
     CourseStatus,
     Injection,
+    Lot,
+    Preparation,
     PreparationComponent,
     Product,
     ProtocolSettings,
@@ -57,7 +59,17 @@ SIDE_EFFECT_FIELDS = (
     "relatedness",
     "notes",
 )
-FOREIGN_KEYS = ("session", "reported_session", "lot", "site", "term", "attributed_session", "created_by")
+FOREIGN_KEYS = (
+    "session",
+    "reported_session",
+    "preparation",
+    "lot",
+    "site",
+    "term",
+    "attributed_session",
+    "created_by",
+)
+PREPARATION_FIELDS = ("label",)
 
 TWO_PLACES = Decimal("0.01")
 THREE_PLACES = Decimal("0.001")
@@ -67,58 +79,96 @@ THREE_PLACES = Decimal("0.001")
 
 
 @dataclass(frozen=True)
-class PreparationSummary:
+class PreparationStrengths:
+    """What one syringe mix holds: its volume drawn up, its final dextrose (glucose) % and each local
+    anaesthetic's own final %, as ((product name, %), ...) sorted by name."""
+
     volume_ml: Decimal | None
     final_dextrose_percent: Decimal | None
-    final_anaesthetic_percent: Decimal | None
+    anaesthetics: tuple = ()
+
+    @property
+    def final_anaesthetic_percent(self):
+        """The strongest single agent's final % (0 when none is mixed in): agents are never added up."""
+        if self.volume_ml is None:
+            return None
+        return max((percent for _, percent in self.anaesthetics), default=Decimal("0.000"))
 
 
-def preparation_summary(components):
-    """Final concentrations of a syringe mix.
+def preparation_strengths(components):
+    """Final strengths of one syringe mix: the rule the page, the exports, the API and the dashboards share.
 
     `components` are PreparationComponent rows (saved or not) or anything with `volume_ml` and
     `lot.product`. Final % of an agent = Σ(volume × stock %) over that agent's components / total volume.
+    Dextrose counts every component's glucose (Product.glucose_content_percent: P2G's 12.5 % included).
+    Each local anaesthetic product keeps its own %: 2 mL lidocaine 1 % in 10 mL is lidocaine 0.2 %.
     """
     total = Decimal("0")
-    dextrose = Decimal("0")
-    anaesthetic = Decimal("0")
-    for component in components:
-        volume = Decimal(component.volume_ml)
-        product = component.lot.product
-        total += volume
-        if product.product_type == Product.ProductType.DEXTROSE:
-            dextrose += volume * product.stock_concentration_percent
-        elif product.product_type == Product.ProductType.ANAESTHETIC:
-            anaesthetic += volume * product.stock_concentration_percent
-    if not total:
-        return PreparationSummary(None, None, None)
-    return PreparationSummary(
-        volume_ml=total.quantize(TWO_PLACES, rounding=ROUND_HALF_UP),
-        final_dextrose_percent=_final_percent(dextrose, total, TWO_PLACES),
-        final_anaesthetic_percent=_final_percent(anaesthetic, total, THREE_PLACES),
-    )
-
-
-def anaesthetic_strengths(components):
-    """{local-anaesthetic product name: its own final %} of a syringe mix (the research export's per-agent
-    columns).
-
-    The same rule as `preparation_summary`, kept per product: 1 mL lidocaine 1 % and 1 mL bupivacaine 0.5 %
-    with 3 mL dextrose are lidocaine 0.2 % and bupivacaine 0.1 %. The summary's anaesthetic % adds agents up,
-    which describes no agent's dose, so it is never used per agent.
-    """
-    total = Decimal("0")
+    glucose = Decimal("0")
     amounts = {}
     for component in components:
         volume = Decimal(component.volume_ml)
         product = component.lot.product
         total += volume
+        glucose += volume * product.glucose_content_percent
         if product.product_type == Product.ProductType.ANAESTHETIC:
             amount = volume * product.stock_concentration_percent
             amounts[product.name] = amounts.get(product.name, Decimal("0")) + amount
     if not total:
-        return {}
-    return {name: _final_percent(amount, total, THREE_PLACES) for name, amount in amounts.items()}
+        return PreparationStrengths(None, None)
+    return PreparationStrengths(
+        volume_ml=total.quantize(TWO_PLACES, rounding=ROUND_HALF_UP),
+        final_dextrose_percent=_final_percent(glucose, total, TWO_PLACES),
+        anaesthetics=tuple(
+            (name, _final_percent(amount, total, THREE_PLACES)) for name, amount in sorted(amounts.items())
+        ),
+    )
+
+
+def anaesthetic_strengths(components):
+    """{local-anaesthetic product name: its own final %} of one syringe mix (preparation_strengths)."""
+    return dict(preparation_strengths(components).anaesthetics)
+
+
+def session_strengths(preparations):
+    """The session's figures from its preparations' strengths, as the dashboards band them: the strongest
+    dextrose % injected and the strongest single anaesthetic's %; None when nothing was drawn up."""
+    drawn = [strengths for strengths in preparations if strengths.volume_ml is not None]
+    if not drawn:
+        return PreparationStrengths(None, None)
+    agents = {}
+    for strengths in drawn:
+        for name, percent in strengths.anaesthetics:
+            agents[name] = max(agents.get(name, percent), percent)
+    return PreparationStrengths(
+        volume_ml=sum((s.volume_ml for s in drawn), Decimal("0")),
+        final_dextrose_percent=max(s.final_dextrose_percent for s in drawn),
+        anaesthetics=tuple(sorted(agents.items())),
+    )
+
+
+def overdrawn(preparations, injections):
+    """The volume rule: what is injected from a preparation cannot exceed what was drawn up.
+
+    `preparations` maps a key to the volume drawn up (None or 0: nothing drawn); `injections` are
+    (key, volume) pairs. Returns {key: (drawn, injected)} for each preparation injected beyond its volume.
+    """
+    injected = {}
+    for key, volume in injections:
+        if key is not None and volume is not None:
+            injected[key] = injected.get(key, Decimal("0")) + Decimal(volume)
+    return {
+        key: (preparations.get(key) or Decimal("0"), total)
+        for key, total in injected.items()
+        if total > (preparations.get(key) or Decimal("0"))
+    }
+
+
+def overdrawn_message(label, drawn, injected):
+    return (
+        f"{injected.normalize():f} mL injected from {label}, which holds {drawn.normalize():f} mL drawn up: "
+        "check the volumes or the preparation each injection came from."
+    )
 
 
 def _final_percent(amount, total, places):
@@ -130,6 +180,28 @@ def injected_volume(injections):
     """The session's total volume: what was injected across every site, or None before any injection."""
     volumes = [Decimal(injection.volume_ml) for injection in injections]
     return sum(volumes, Decimal("0")).quantize(TWO_PLACES) if volumes else None
+
+
+def preparations_compute(*, session, mixes):
+    """For the bulk seeders (courses.demo, clinic.scale_demo), which do not go through session_record:
+    `mixes` is [(preparation, its components, its injections)]. Sets each preparation's and the session's
+    strengths and the session's total volume with session_record's rules; raises ValueError when a
+    preparation is overdrawn (a generator bug, as the page would refuse it)."""
+    figures = []
+    for preparation, components, injections in mixes:
+        strengths = preparation_strengths(components)
+        problem = overdrawn({0: strengths.volume_ml}, [(0, i.volume_ml) for i in injections])
+        if problem:
+            raise ValueError(f"The demo overdrew a preparation: {overdrawn_message('it', *problem[0])}")
+        preparation.volume_ml = strengths.volume_ml
+        preparation.final_dextrose_percent = strengths.final_dextrose_percent
+        for row in [*components, *injections]:
+            row.preparation = preparation
+        figures.append(strengths)
+    session_figures = session_strengths(figures)
+    session.final_dextrose_percent = session_figures.final_dextrose_percent
+    session.final_anaesthetic_percent = session_figures.final_anaesthetic_percent
+    session.total_volume_ml = injected_volume([i for _, _, rows in mixes for i in rows])
 
 
 # --- Warnings that need a recorded reason -------------------------------------------------------------
@@ -290,6 +362,130 @@ def _refusal_errors(gates, built_components):
     return errors
 
 
+class _Mixes:
+    """The session's preparations during one save: the saved ones that stand, the new ones, and which
+    preparation each new component and injection belongs to (errors keyed by row, as session_record's)."""
+
+    def __init__(self, session, existing, new_rows, voids, recorded_by, errors):
+        self.errors = errors
+        voided = {preparation.pk for preparation, _ in voids}
+        self.saved = [p for pk, p in existing["preparations"].items() if pk not in voided]
+        self.by_key = {}
+        self.new = []
+        for index, row in new_rows:
+            preparation = Preparation(
+                session=session, created_by=recorded_by, label=(row.get("label") or "").strip()[:60]
+            )
+            self.by_key[str(row.get("key", index))] = preparation
+            self.new.append(preparation)
+        self.session, self.recorded_by = session, recorded_by
+        # Voiding a preparation voids what was drawn into it; its injections must be voided by hand.
+        self.cascade_voids = [
+            (component, f"Its preparation was voided: {reason}")
+            for preparation, reason in voids
+            for component in existing["components"].values()
+            if component.preparation_id == preparation.pk
+        ]
+        self.voided_component_ids = {component.pk for component, _ in self.cascade_voids}
+        self.voided_preparation_ids = voided
+        self.existing = existing
+
+    @property
+    def live(self):
+        return self.saved + self.new
+
+    def _resolve(self, kind, index, reference):
+        if isinstance(reference, Preparation):
+            if reference.pk in self.voided_preparation_ids:
+                self._error(kind, index, "This preparation is being voided: choose another.")
+            elif reference.pk not in self.existing["preparations"]:
+                self._error(kind, index, "This preparation does not belong to the session; reload the page.")
+            else:
+                return self.existing["preparations"][reference.pk]
+            return None
+        if reference not in (None, ""):
+            found = self.by_key.get(str(reference))
+            if found is None:
+                self._error(kind, index, "Choose one of the session's preparations.")
+            return found
+        if len(self.live) == 1:
+            return self.live[0]
+        return None
+
+    def _error(self, kind, index, message):
+        self.errors.setdefault(f"{kind}.{index}.preparation", []).append(message)
+
+    def for_component(self, index, reference):
+        preparation = self._resolve("components", index, reference)
+        if preparation is None and reference in (None, "") and not self.live:
+            # The first component of a visit without a preparation: the syringe starts here.
+            preparation = Preparation(session=self.session, created_by=self.recorded_by)
+            self.new.append(preparation)
+        elif preparation is None and reference in (None, ""):
+            self._error("components", index, "Choose the preparation this component goes into.")
+        return preparation
+
+    def for_injection(self, index, reference):
+        preparation = self._resolve("injections", index, reference)
+        if preparation is None and reference in (None, "") and len(self.live) > 1:
+            self._error("injections", index, "Choose the preparation this injection came from.")
+        return preparation
+
+    def label(self, preparation):
+        if preparation.label:
+            return f"preparation “{preparation.label}”"
+        return f"preparation {self.live.index(preparation) + 1}"
+
+    def strengths(self, components):
+        """{id(preparation): PreparationStrengths} of every standing preparation from `components`."""
+        grouped = {id(p): [] for p in self.live}
+        by_pk = {p.pk: p for p in self.saved}
+        for component in components:
+            preparation = (
+                component.preparation if component.pk is None else by_pk.get(component.preparation_id)
+            )
+            if preparation is not None and id(preparation) in grouped:
+                grouped[id(preparation)].append(component)
+        return {key: preparation_strengths(rows) for key, rows in grouped.items()}
+
+    def check_volumes(self, built_components, void_components, built_injections, void_injections):
+        """The volume rule (overdrawn) on each preparation this save changes; older records are left as
+        they were recorded."""
+        voided = {c.pk for c, _ in void_components} | self.voided_component_ids
+        voided_injections = {i.pk for i, _ in void_injections}
+        components = [c for pk, c in self.existing["components"].items() if pk not in voided]
+        components += [c for _, c in built_components]
+        touched = {id(c.preparation) for _, c in built_components if c.preparation is not None}
+        touched |= {id(i.preparation) for _, i in built_injections if i.preparation is not None}
+        by_pk = {p.pk: p for p in self.saved}
+        touched |= {id(by_pk[c.preparation_id]) for c, _ in void_components if c.preparation_id in by_pk}
+        drawn = {key: figures.volume_ml for key, figures in self.strengths(components).items()}
+        injected = [
+            (id(by_pk[i.preparation_id]), i.volume_ml)
+            for pk, i in self.existing["injections"].items()
+            if pk not in voided_injections and i.preparation_id in by_pk
+        ] + [(id(i.preparation), i.volume_ml) for _, i in built_injections if i.preparation is not None]
+        for key, (volume, total) in overdrawn(drawn, injected).items():
+            if key not in touched:
+                continue
+            preparation = next(p for p in self.live if id(p) == key)
+            message = overdrawn_message(self.label(preparation), volume, total)
+            rows = [index for index, i in built_injections if id(i.preparation) == key]
+            for index in rows:
+                self.errors.setdefault(f"injections.{index}.volume_ml", []).append(message)
+            if not rows:
+                self.errors.setdefault(NON_FIELD_ERRORS, []).append(message)
+        for preparation in self.voided_preparation_ids:
+            if any(
+                i.preparation_id == preparation and pk not in voided_injections
+                for pk, i in self.existing["injections"].items()
+            ):
+                self.errors.setdefault(NON_FIELD_ERRORS, []).append(
+                    "A voided preparation's injections must be voided with it."
+                )
+                break
+
+
 @transaction.atomic
 def session_record(
     *,
@@ -301,6 +497,7 @@ def session_record(
     recorded_by,
     expected_version,
     confirmations,
+    preparations=(),
 ):
     """Save a whole session visit: its fields, new and voided rows, completion, computed totals.
 
@@ -308,6 +505,11 @@ def session_record(
     assessment, nothing injected). Each row list holds dicts: a new row has its
     fields and no "id"; a saved row to void has "id" and "void_reason". `confirmations` maps a warning code
     ("screening", "spacing", "count") to the practitioner's reason.
+
+    `preparations` lists the new syringe mixes ({"key": str, "label": str}) and saved ones to void. A new
+    component or injection names its preparation in "preparation": a saved Preparation of this session, the
+    key of a new one, or None when there is only one to choose (components without any preparation go into
+    a new one). What each preparation's injections add up to may not exceed its volume drawn up (overdrawn).
 
     Raises SessionConflict when `expected_version` is stale, ValidationError keyed by session field or by
     "<kind>.<row index>.<field>" (also for an injection the safety gates refuse: courses.safety, no reason
@@ -335,10 +537,14 @@ def session_record(
     session.version = expected_version + 1
 
     existing = {
+        "preparations": {p.pk: p for p in session.preparations.all()},
         "components": {c.pk: c for c in session.components.select_related("lot__product")},
         "injections": {i.pk: i for i in session.injections.all()},
         "side_effects": {s.pk: s for s in session.reported_side_effects.select_related("attributed_session")},
     }
+    new_preparations, void_preparations = _voids(
+        "preparations", preparations, existing["preparations"], errors
+    )
     new_components, void_components = _voids("components", components, existing["components"], errors)
     new_injections, void_injections = _voids("injections", injections, existing["injections"], errors)
     new_side_effects, void_side_effects = _voids(
@@ -346,11 +552,13 @@ def session_record(
     )
 
     day = session_day(session)
+    mixes = _Mixes(session, existing, new_preparations, void_preparations, recorded_by, errors)
     built_components = []
     for index, row in new_components:
         component = PreparationComponent(
             session=session, created_by=recorded_by, **{f: row.get(f) for f in COMPONENT_FIELDS}
         )
+        component.preparation = mixes.for_component(index, row.get("preparation"))
         if component.lot_id and (reason := component.lot.unusable_reason(day)):
             errors.setdefault(f"components.{index}.lot", []).append(
                 f"{component.lot} cannot be used: {reason}."
@@ -360,7 +568,9 @@ def session_record(
     for index, row in new_injections:
         values = {f: row.get(f) for f in INJECTION_FIELDS}
         values["spinal_level"] = (values["spinal_level"] or "").strip()
-        built_injections.append((index, Injection(session=session, created_by=recorded_by, **values)))
+        injection = Injection(session=session, created_by=recorded_by, **values)
+        injection.preparation = mixes.for_injection(index, row.get("preparation"))
+        built_injections.append((index, injection))
     built_side_effects = []
     for index, row in new_side_effects:
         values = {f: row.get(f) for f in SIDE_EFFECT_FIELDS}
@@ -422,11 +632,13 @@ def session_record(
     except ValidationError as error:
         for field, messages in error.message_dict.items():
             errors.setdefault(field, []).extend(messages)
+    if not errors:
+        mixes.check_volumes(built_components, void_components, built_injections, void_injections)
     if errors:
         raise ValidationError(errors)
 
     voided_ids = {
-        "components": {c.pk for c, _ in void_components},
+        "components": {c.pk for c, _ in void_components} | mixes.voided_component_ids,
         "injections": {i.pk for i, _ in void_injections},
     }
     kept_components = [c for pk, c in existing["components"].items() if pk not in voided_ids["components"]]
@@ -486,15 +698,27 @@ def session_record(
     if missing:
         raise ConfirmationRequired(missing)
 
-    summary = preparation_summary(all_components)
-    session.final_dextrose_percent = summary.final_dextrose_percent
-    session.final_anaesthetic_percent = summary.final_anaesthetic_percent
+    strengths = mixes.strengths(all_components)
+    figures = session_strengths(strengths.values())
+    session.final_dextrose_percent = figures.final_dextrose_percent
+    session.final_anaesthetic_percent = figures.final_anaesthetic_percent
     session.total_volume_ml = injected_volume(all_injections)
     session.save()
 
-    for instance, reason in void_components + void_injections + void_side_effects:
+    for instance, reason in void_components + mixes.cascade_voids + void_injections + void_side_effects:
         instance.void(by=recorded_by, reason=reason)
+    for preparation, reason in void_preparations:
+        preparation.void(by=recorded_by, reason=reason)
     # Row by row, so the audit trail (which listens to saves) records each entry.
+    for preparation in mixes.live:
+        figures = strengths.get(id(preparation)) or PreparationStrengths(None, None)
+        if preparation.pk is None or (preparation.volume_ml, preparation.final_dextrose_percent) != (
+            figures.volume_ml,
+            figures.final_dextrose_percent,
+        ):
+            preparation.volume_ml = figures.volume_ml
+            preparation.final_dextrose_percent = figures.final_dextrose_percent
+            preparation.save()
     for _, row in built_components + built_injections + built_side_effects:
         row.save()
 
@@ -516,6 +740,78 @@ def session_record(
     affected |= {instance.attributed_session.course_id for instance, _ in void_side_effects}
     announce(*changes, courses=affected)
     return session
+
+
+# --- Repeat the last treatment -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RepeatPlan:
+    """The course's previous treatment as initial data for a new visit's forms (nothing is saved).
+
+    `preparations`: [{"label", "components": [{"lot", "volume_ml", "product", "note"}]}]; a component whose
+    lot cannot be used today has a usable lot of the same product instead, or None with the note saying so.
+    `injections`: the INJECTION_FIELDS plus "preparation", the index of its preparation (or None).
+    """
+
+    source: object  # the TreatmentSession repeated, or None when the course has no earlier treatment
+    preparations: list
+    injections: list
+    notes: list
+
+
+def repeat_last_treatment(session):
+    """What the course's previous treatment drew up and injected, with each lot swapped for one usable on
+    this visit's day (Lot.objects.usable_on; the soonest to expire first) where it no longer is."""
+    day = session_day(session)
+    earlier = [
+        s
+        for s in timeline.treatments(
+            TreatmentSession.objects.filter(course_id=session.course_id).exclude(pk=session.pk)
+        )
+        if s.starts_at < session.starts_at
+    ]
+    if not earlier:
+        return RepeatPlan(None, [], [], ["This course has no earlier treatment to repeat."])
+    source = earlier[-1]
+    preparations = list(source.preparations.all())
+    components = list(source.components.select_related("lot__product"))
+    injections = list(source.injections.select_related("site"))
+    usable = {}
+    products = {c.lot.product_id for c in components}
+    for lot in Lot.objects.usable_on(day).filter(product_id__in=products).order_by("expiry_date", "pk"):
+        usable.setdefault(lot.product_id, lot)
+    notes = []
+    index_of = {preparation.pk: index for index, preparation in enumerate(preparations)}
+    planned = [{"label": p.label, "components": []} for p in preparations]
+    for component in components:
+        lot, note = component.lot, ""
+        if reason := lot.unusable_reason(day) or ("" if lot.product.active else "product withdrawn"):
+            lot = usable.get(lot.product_id)
+            if lot is None:
+                note = (
+                    f"{component.lot} cannot be used ({reason}) and no other lot of "
+                    f"{component.lot.product.name} is usable: choose a lot."
+                )
+            else:
+                note = f"Lot {component.lot.lot_number} {reason}: lot {lot.lot_number} put in its place."
+            notes.append(note)
+        target = index_of.get(component.preparation_id)
+        if target is None:  # a record from before preparations: one syringe
+            planned.append({"label": "", "components": []})
+            index_of[component.preparation_id] = target = len(planned) - 1
+        planned[target]["components"].append(
+            {"lot": lot, "volume_ml": component.volume_ml, "product": component.lot.product, "note": note}
+        )
+    order = [index for index, preparation in enumerate(planned) if preparation["components"]]
+    kept = {old: new for new, old in enumerate(order)}
+    planned = [planned[index] for index in order]
+    rows = []
+    for injection in injections:
+        row = {field: getattr(injection, field) for field in INJECTION_FIELDS}
+        row["preparation"] = kept.get(index_of.get(injection.preparation_id))
+        rows.append(row)
+    return RepeatPlan(source, planned, rows, notes)
 
 
 def next_appointment(session):

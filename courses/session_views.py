@@ -21,7 +21,15 @@ from courses.models import (
     TreatmentSession,
 )
 from courses.selectors import earlier_treatment_sites
-from courses.session_forms import FORMSETS, ConfirmationForm, SessionCatalogue, SessionForm, VoidForm
+from courses.session_forms import (
+    FORMSETS,
+    ConfirmationForm,
+    PreparationFormSet,
+    SessionCatalogue,
+    SessionForm,
+    VoidForm,
+    preparation_title,
+)
 from courses.session_services import (
     ConfirmationRequired,
     SessionConflict,
@@ -29,7 +37,8 @@ from courses.session_services import (
     injected_volume,
     latest_screening,
     next_appointment,
-    preparation_summary,
+    preparation_strengths,
+    repeat_last_treatment,
     resume_date,
     session_day,
     session_gates,
@@ -54,6 +63,7 @@ def _load_session(pk):
         TreatmentSession.objects.select_related(
             "course__condition", "course__consent", "patient", "practitioner", "completed_by"
         ).prefetch_related(
+            "preparations",
             Prefetch(
                 "components",
                 queryset=PreparationComponent.objects.select_related("lot__product"),
@@ -111,6 +121,7 @@ def _context(request, session, *, forms, visit, can_edit, editing, warnings=()):
     open_visit = session.status in (SessionStatus.SCHEDULED, SessionStatus.CHECKED_IN)
     components = list(session.components.all())
     injections = list(session.injections.all())
+    preparations = _saved_preparations(session, components, injections)
     first_to_come = not completed_earlier and not timeline.is_treatment(session)
     if "void_form" in forms:
         for kind, rows in forms["void_form"].saved.items():
@@ -136,11 +147,13 @@ def _context(request, session, *, forms, visit, can_edit, editing, warnings=()):
         ),
         "allergy_clashes": allergy_clashes(screening, [c.lot for c in components]),
         "previous_session": completed_earlier[-1] if completed_earlier else None,
+        "repeat_url": "?repeat=1" if editing and completed_earlier and _may_repeat(session) else "",
         "completed_count": len(timeline.treatments(course_sessions)),
         "components": components,
         "injections": injections,
         "side_effects": list(session.reported_side_effects.all()),
-        "summary": preparation_summary(components),
+        "preparations": preparations,
+        "summary": preparation_strengths(components) if len(preparations) < 2 else None,
         "injected_volume": injected_volume(injections),
         "can_edit": can_edit,
         "editing": editing,
@@ -164,6 +177,15 @@ def _body_chart(session, catalogue, earlier_treatments):
     )
 
 
+def _may_repeat(session):
+    """The last treatment is offered as a start only on a visit with nothing injected yet."""
+    return (
+        session.status != SessionStatus.COMPLETED
+        and not session.components.all()
+        and not session.injections.all()
+    )
+
+
 def _visit_title(session):
     if session.assessment_only:
         return "Assessment visit"
@@ -172,9 +194,58 @@ def _visit_title(session):
     return f"Treatment {session.sequence}"
 
 
-def _build_forms(request, session, visit, data=None):
+def _saved_preparations(session, components, injections):
+    """The session's standing preparations as the page lists them: number and label, their components,
+    strengths per agent (preparation_strengths) and the volume injected from each."""
+    listed = []
+    for number, preparation in enumerate(session.preparations.all(), start=1):
+        mine = [c for c in components if c.preparation_id == preparation.pk]
+        from_it = [i for i in injections if i.preparation_id == preparation.pk]
+        title = preparation_title(number, preparation.label)
+        for injection in from_it:
+            injection.preparation_title = title
+        listed.append(
+            {
+                "key": f"s{preparation.pk}",
+                "title": title,
+                "preparation": preparation,
+                "components": mine,
+                "strengths": preparation_strengths(mine),
+                "injected": injected_volume(from_it),
+            }
+        )
+    return listed
+
+
+def _repeat_initial(plan):
+    """The forms' initial rows from repeat_last_treatment(): nothing is saved until the practitioner saves."""
+    preparations = [{"label": p["label"]} for p in plan.preparations]
+    components = [
+        {
+            "preparation": f"n{index}",
+            "lot": row["lot"].pk if row["lot"] else None,
+            "volume_ml": row["volume_ml"],
+            "note": row["note"],
+        }
+        for index, p in enumerate(plan.preparations)
+        for row in p["components"]
+    ]
+    injections = [
+        {
+            **{name: value for name, value in row.items() if name not in ("site", "preparation")},
+            "site": row["site"].pk,
+            "preparation": "" if row["preparation"] is None else f"n{row['preparation']}",
+        }
+        for row in plan.injections
+    ]
+    return {"preparations": preparations, "components": components, "injections": injections}
+
+
+def _build_forms(request, session, visit, data=None, repeat=None):
     catalogue = SessionCatalogue(session, attributable_sessions=lambda: visit.attributable)
+    initial = _repeat_initial(repeat) if repeat is not None else {}
     saved = {
+        "preparations": list(session.preparations.all()),
         "components": list(session.components.all()),
         "injections": list(session.injections.all()),
         "side_effects": list(session.reported_side_effects.all()),
@@ -184,13 +255,46 @@ def _build_forms(request, session, visit, data=None):
         "confirm_form": ConfirmationForm(data, session=session),
         "void_form": VoidForm(data, saved=saved),
     }
+    # A client that sends no preparations formset (one syringe, as before several were possible) has its
+    # components go into the session's preparation, or a new one.
+    preparation_data = data if data is None or "preparations-TOTAL_FORMS" in data else None
+    first_syringe = [{}] if not saved["preparations"] else []
+    forms["preparations_formset"] = PreparationFormSet(
+        preparation_data,
+        prefix="preparations",
+        initial=initial.get("preparations") or (first_syringe if data is None else None),
+        form_kwargs={"catalogue": catalogue},
+    )
+    catalogue.new_preparations = forms["preparations_formset"].total_form_count()
     for prefix, formset_class in FORMSETS:
         kwargs = {"catalogue": catalogue}
         if prefix == "side_effects":
             kwargs["default_attribution"] = lambda: visit.default_attribution
-        forms[f"{prefix}_formset"] = formset_class(data, prefix=prefix, form_kwargs=kwargs)
+        forms[f"{prefix}_formset"] = formset_class(
+            data, prefix=prefix, form_kwargs=kwargs, initial=initial.get(prefix)
+        )
     forms["catalogue"] = catalogue
     return forms
+
+
+def _preparation_rows(forms, rows):
+    """The new preparations to save, each named by its form's key ("n<index>"): an untouched one is kept when
+    a component goes into it. Injections naming a new preparation with nothing drawn into it name none (as
+    on a visit whose syringe is not recorded)."""
+    named = {row.get("preparation") for row in rows["components"]}
+    formset = forms["preparations_formset"]
+    kept, keyed = [], []
+    for index, form in enumerate(formset.forms):
+        key = f"n{index}"
+        if form in formset.deleted_forms or not (form.has_changed() or key in named):
+            continue
+        kept.append(form)
+        keyed.append({**form.row(), "key": key})
+    saving = {row["key"] for row in keyed}
+    for row in rows["injections"]:
+        if isinstance(row.get("preparation"), str) and row["preparation"] not in saving:
+            row["preparation"] = None
+    return keyed, kept
 
 
 def _apply_errors(forms, error):
@@ -245,10 +349,13 @@ def session_log(request, pk):
         if request.method == "POST":
             messages.error(request, f"A {session.get_status_display().lower()} session cannot be logged.")
             return redirect("courses:session-log", session.pk)
-        forms = _build_forms(request, session, visit) if editing else {}
-        return render(
-            request, "courses/session_log.html", _context(request, session, forms=forms, **context_kwargs)
-        )
+        repeat = None
+        if editing and request.GET.get("repeat") == "1" and _may_repeat(session):
+            repeat = repeat_last_treatment(session)
+        forms = _build_forms(request, session, visit, repeat=repeat) if editing else {}
+        context = _context(request, session, forms=forms, **context_kwargs)
+        context["repeat"] = repeat
+        return render(request, "courses/session_log.html", context)
 
     forms = _build_forms(request, session, visit, data=request.POST)
     action = request.POST.get("action")
@@ -261,7 +368,7 @@ def session_log(request, pk):
             forms["void_form"],
             *(forms[f"{prefix}_formset"] for prefix, _ in FORMSETS),
         )
-    )
+    ) and (not forms["preparations_formset"].is_bound or forms["preparations_formset"].is_valid())
     warnings = ()
     if valid:
         rows, row_forms = {}, {}
@@ -271,6 +378,10 @@ def session_log(request, pk):
             voids = forms["void_form"].rows(prefix)
             rows[prefix] = voids + [f.row() for f in kept]
             row_forms[prefix] = [None] * len(voids) + kept
+        voids = forms["void_form"].rows("preparations")
+        new_preparations, kept = _preparation_rows(forms, rows)
+        rows["preparations"] = voids + new_preparations
+        row_forms["preparations"] = [None] * len(voids) + kept
         data = {name: forms["form"].cleaned_data.get(name) for name in forms["form"].Meta.fields}
         data["complete"] = complete
         data["assessment_only"] = action == "assessment"
@@ -281,6 +392,7 @@ def session_log(request, pk):
                 components=rows["components"],
                 injections=rows["injections"],
                 side_effects=rows["side_effects"],
+                preparations=rows["preparations"],
                 recorded_by=request.user,
                 expected_version=forms["form"].cleaned_data["version"],
                 confirmations=forms["confirm_form"].cleaned_data,

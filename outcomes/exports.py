@@ -37,7 +37,7 @@ from courses.models import (
     Timepoint,
     TreatmentSession,
 )
-from courses.session_services import anaesthetic_strengths
+from courses.session_services import preparation_strengths
 from outcomes import timepoints
 from outcomes.dbfunctions import DaysBetween
 from outcomes.models import CourseTimepoint
@@ -461,7 +461,7 @@ SESSION_COLUMNS = [
     _coded("guidance", "Guidance used.", lambda s: s.guidance, Guidance),
     Column(
         "final_dextrose_percent",
-        "Final dextrose % of the syringe mix.",
+        "Final dextrose (glucose) % of the session's strongest preparation.",
         "number",
         lambda s: _number(s.final_dextrose_percent),
         low="0",
@@ -469,7 +469,8 @@ SESSION_COLUMNS = [
     ),
     Column(
         "final_anaesthetic_percent",
-        "Final anaesthetic % of the syringe mix, all agents added together (per agent: the injection file).",
+        "Final % of the strongest single local anaesthetic in the session's preparations, never agents added "
+        "together (each agent's own %: the injection file).",
         "number",
         lambda s: _number(s.final_anaesthetic_percent),
         low="0",
@@ -766,7 +767,8 @@ INJECTION_COLUMNS = [
     ),
     Column(
         "injection_dextrose_percent",
-        "Final dextrose % of the session's mix.",
+        "Final dextrose (glucose) % of the preparation injected (every component's glucose counted); the "
+        "session's strongest preparation for injections recorded before a session could hold several.",
         "number",
         lambda r: _number(r.dextrose),
         low="0",
@@ -774,8 +776,8 @@ INJECTION_COLUMNS = [
     ),
     Column(
         "anaesthetic_agents",
-        f"Local-anaesthetic products in the session's mix. The first {ANAESTHETIC_SLOTS}, by name, fill the "
-        "anaesthetic columns; each agent's % is its own, never added to another's.",
+        f"Local-anaesthetic products in the preparation injected. The first {ANAESTHETIC_SLOTS}, by name, "
+        "fill the anaesthetic columns; each agent's % is its own, never added to another's.",
         "integer",
         lambda r: len(r.agents),
     ),
@@ -784,8 +786,10 @@ INJECTION_COLUMNS = [
 
 
 def export_injections(courses):
-    """Current injections of the treatments given, per course by treatment number, with the session's mix."""
+    """Current injections of the treatments given, per course by treatment number, with the strengths of
+    the preparation each came from (courses.session_services.preparation_strengths)."""
     fields = (
+        "preparation_id",
         "session_id",
         "pk",
         "site_id",
@@ -802,18 +806,25 @@ def export_injections(courses):
         mixes = PreparationComponent.objects.filter(session__course_id__in=list(firsts)).select_related(
             "lot__product"
         )
+        by_session = defaultdict(list)
         for component in mixes.order_by():
-            components[component.session_id].append(component)
-        agents = {}
+            components[component.preparation_id].append(component)
+            by_session[component.session_id].append(component)
+        strengths = {}
         found = []
-        for session_id, pk, site_id, site, region, laterality, level, volume in (
+        for preparation_id, session_id, pk, site_id, site, region, laterality, level, volume in (
             Injection.objects.filter(session__course_id__in=list(firsts)).order_by().values_list(*fields)
         ):
             visit = given.get(session_id)
             if visit is None:
                 continue
-            if session_id not in agents:
-                agents[session_id] = sorted(anaesthetic_strengths(components[session_id]).items())
+            # An injection not tied to a preparation reads the session's whole mix, as before a session
+            # could hold several.
+            key = preparation_id if preparation_id is not None else ("session", session_id)
+            if key not in strengths:
+                rows = components[preparation_id] if preparation_id is not None else by_session[session_id]
+                strengths[key] = preparation_strengths(rows)
+            mix = strengths[key]
             row = InjectionRow(
                 visit.course_id,
                 numbers[session_id],
@@ -824,8 +835,8 @@ def export_injections(courses):
                 laterality,
                 level,
                 volume,
-                visit.final_dextrose_percent,
-                agents[session_id],
+                visit.final_dextrose_percent if preparation_id is None else mix.final_dextrose_percent,
+                list(mix.anaesthetics),
             )
             found.append(((visit.course_id, row.treatment_number, pk), row))
         for _, row in sorted(found, key=lambda item: item[0]):

@@ -22,6 +22,7 @@ from courses.models import (
     Injection,
     Lot,
     OutcomeScore,
+    Preparation,
     PreparationComponent,
     SideEffect,
     TreatmentCourse,
@@ -32,7 +33,7 @@ from patients.models import Consent, Screening
 # Derived or internal columns that say nothing the other fields do not.
 SKIPPED_FIELDS = {"search_name", "phone_digits", "version"}
 # Foreign keys to the record's own rows: their ids are kept, their labels would only repeat the nesting.
-PARENT_FIELDS = {"patient", "course", "session", "reported_session", "attributed_session"}
+PARENT_FIELDS = {"patient", "course", "session", "reported_session", "attributed_session", "preparation"}
 
 
 @dataclass
@@ -170,6 +171,7 @@ def patient_record(patient, *, exported_by=""):
     extensions = list(CourseExtension.objects.filter(course__patient=patient).order_by("created_at", "pk"))
     scores = list(OutcomeScore.all_objects.filter(course__patient=patient).order_by("recorded_on", "pk"))
     sessions = list(TreatmentSession.objects.filter(patient=patient).order_by("starts_at", "pk"))
+    preparations = list(Preparation.all_objects.filter(session__patient=patient).order_by("pk"))
     components = list(PreparationComponent.all_objects.filter(session__patient=patient).order_by("pk"))
     injections = list(Injection.all_objects.filter(session__patient=patient).order_by("pk"))
     side_effects = list(
@@ -178,7 +180,7 @@ def patient_record(patient, *, exported_by=""):
 
     labels = _Labels()
     rows = [patient, *screenings, *consents, *courses, *extensions, *scores, *sessions]
-    for obj in (*rows, *components, *injections, *side_effects):
+    for obj in (*rows, *preparations, *components, *injections, *side_effects):
         labels.want(obj)
     labels.fetch()
 
@@ -188,6 +190,7 @@ def patient_record(patient, *, exported_by=""):
             grouped[getattr(obj, key)].append(_entry(obj, labels))
         return grouped
 
+    preparations_by_session = entries(preparations, "session_id")
     components_by_session = entries(components, "session_id")
     injections_by_session = entries(injections, "session_id")
     effects_by_session = entries(side_effects, "attributed_session_id")
@@ -195,6 +198,7 @@ def patient_record(patient, *, exported_by=""):
     for session in sessions:
         entry = _entry(session, labels)
         entry.children = {
+            "preparations": preparations_by_session[session.pk],
             "preparation": components_by_session[session.pk],
             "injections": injections_by_session[session.pk],
             "side_effects": effects_by_session[session.pk],

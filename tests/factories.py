@@ -187,11 +187,27 @@ class TreatmentSessionFactory(DjangoModelFactory):
         )
 
 
+class PreparationFactory(DjangoModelFactory):
+    class Meta:
+        model = courses.Preparation
+
+    session = factory.SubFactory(TreatmentSessionFactory, completed=True)
+
+
+def _session_preparation(component):
+    """The session's first preparation (one syringe, as before a session could hold several)."""
+    if component.session.pk is None:  # built, not saved
+        return PreparationFactory.build(session=component.session)
+    found = courses.Preparation.objects.filter(session=component.session).first()
+    return found or PreparationFactory(session=component.session)
+
+
 class PreparationComponentFactory(DjangoModelFactory):
     class Meta:
         model = courses.PreparationComponent
 
     session = factory.SubFactory(TreatmentSessionFactory, completed=True)
+    preparation = factory.LazyAttribute(_session_preparation)
     lot = factory.SubFactory(LotFactory)
     volume_ml = Decimal("3")
 

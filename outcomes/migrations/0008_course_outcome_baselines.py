@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 def backfill(apps, schema_editor):
     # The summary is derived data computed by the app's own rebuild, which uses the current models: it runs
-    # in the last migration that adds a summary column (0011), and this earlier backfill defers to it.
+    # in the last migration that adds a summary column (0012), and this earlier backfill defers to it.
     return
 
 

@@ -4,14 +4,9 @@ from django.db import migrations, models
 
 
 def backfill(apps, schema_editor):
-    # The summary is derived data: computed by the app's own rebuild, which uses the current models, so it
-    # runs here, after the last summary column exists (the earlier backfills defer to this one). Only a
-    # database that already has courses has anything to summarise.
-    if not apps.get_model("courses", "TreatmentCourse").objects.exists():
-        return
-    from outcomes.summary import course_outcomes_rebuild
-
-    course_outcomes_rebuild()
+    # The summary is derived data, computed by the app's own rebuild with the current models: it runs in the
+    # last migration that changes what the summary reads (0012), and this earlier backfill defers to it.
+    pass
 
 
 class Migration(migrations.Migration):

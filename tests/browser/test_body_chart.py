@@ -17,6 +17,8 @@ from tests.factories import (
     InjectionFactory,
     LotFactory,
     PatientFactory,
+    PreparationComponentFactory,
+    PreparationFactory,
     ProductFactory,
     ScreeningFactory,
     TreatmentCourseFactory,
@@ -215,3 +217,36 @@ def test_the_session_page_never_scrolls_sideways(page, live_server, visit, size)
     # The save buttons are on screen wherever the practitioner has scrolled to.
     page.get_by_label("Pain before injection (NRS 0–10)").scroll_into_view_if_needed()
     expect(page.get_by_role("button", name="Save draft")).to_be_in_viewport()
+
+
+def test_a_repeat_treatment_with_three_sites_takes_a_handful_of_actions_on_a_tablet(page, live_server, visit):
+    """The issue's measure: a repeat of the last treatment, three sites shown on the chart, saved."""
+    first, session, lot = visit["session"].course.sessions.get(sequence=1), visit["session"], visit["lot"]
+    preparation = PreparationFactory(session=first, label="Around the joint")
+    PreparationComponentFactory(session=first, preparation=preparation, lot=lot, volume_ml=Decimal("4"))
+    first.injections.update(preparation=preparation, volume_ml=Decimal("1"))
+    page.set_viewport_size(TABLET)
+    sign_in(page, live_server, "dr.hale", "correct-horse-battery")
+    page.goto(f"{live_server.url}/courses/sessions/{session.pk}/log/")
+    chart = page.get_by_role("region", name="Body chart")
+
+    act = Actions()
+    act(page.get_by_role("link", name="Repeat last treatment"), "click")
+    expect(page.locator("[data-repeat-notes]")).to_contain_text("Filled from treatment 1")
+    # The repeated rows are on the chart, on the side they were given.
+    for name in ("MCL femoral", "Pes anserine", "Patellar tendon"):
+        expect(
+            chart.get_by_role("button", name=f"{name}, right (Knee), given at an earlier treatment")
+        ).to_have_attribute("aria-pressed", "true")
+    act(page.get_by_label("Pain before injection (NRS 0–10)"), "fill", "4")
+    act(page.get_by_role("button", name="Complete session"), "click")
+
+    expect(page.get_by_text("Treatment 2 completed.")).to_be_visible()
+    assert sorted((i.site.name, i.laterality) for i in session.injections.all()) == [
+        ("MCL femoral", "right"),
+        ("Patellar tendon", "right"),
+        ("Pes anserine", "right"),
+    ]
+    assert [c.lot for c in session.components.all()] == [lot]
+    print(f"\nActions to log a repeat treatment with three sites: {act.count}")
+    assert act.count <= 12

@@ -98,7 +98,7 @@ def test_a_practitioner_screens_logs_two_sessions_and_sees_the_pain_trend(page, 
         components.nth(index).get_by_label("Product lot").select_option(str(lot.pk))
         components.nth(index).get_by_label("Volume (mL)").fill(volume)
     expect(page.locator("[data-preparation-summary]")).to_have_text(
-        "10.00 mL · dextrose 15.00% · anaesthetic 0.200%"
+        "10.00 mL · dextrose 15.00% · Lidocaine 1% 0.200%"
     )
     injections = page.locator("[data-formset='injections'] [data-formset-row]")
     for index, (site, volume) in enumerate(

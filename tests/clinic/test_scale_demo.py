@@ -13,13 +13,14 @@ from courses.models import (
     CourseStatus,
     Injection,
     OutcomeScore,
+    Preparation,
     PreparationComponent,
     SessionStatus,
     SideEffect,
     TreatmentCourse,
     TreatmentSession,
 )
-from courses.session_services import injected_volume, preparation_summary
+from courses.session_services import injected_volume, preparation_strengths, session_strengths
 from patients.models import Consent, Patient, Screening, fold
 from scheduling.models import WorkingHours
 
@@ -44,7 +45,9 @@ def test_scale_seeding_creates_a_clinic_in_the_demo_proportions(scale_50):
     assert 3 * courses <= sessions <= 8 * courses
     completed = TreatmentSession.objects.filter(status=SessionStatus.COMPLETED).count()
     assert 2 * completed <= Injection.objects.count() <= 4 * completed
-    assert 2 * completed <= PreparationComponent.objects.count() <= 3 * completed
+    # A visit injecting inside a joint and around it draws up two preparations (25% inside).
+    assert 2 * completed <= PreparationComponent.objects.count() <= 5 * completed
+    assert completed < Preparation.objects.count() < 2 * completed
     assert SideEffect.objects.exists() and OutcomeScore.objects.exists()
     assert set(TreatmentCourse.objects.values_list("status", flat=True)) >= {
         CourseStatus.COMPLETED,
@@ -82,13 +85,20 @@ def test_derived_columns_are_computed_as_the_services_would(scale_50):
             f"{patient.given_name} {patient.family_name} {patient.preferred_name}"
         )
     completed = TreatmentSession.objects.filter(status=SessionStatus.COMPLETED).prefetch_related(
-        "components__lot__product", "injections"
+        "preparations__components__lot__product", "preparations__injections", "injections"
     )
     for session in completed:
-        summary = preparation_summary(session.components.all())
+        strengths = []
+        for preparation in session.preparations.all():
+            mix = preparation_strengths(preparation.components.all())
+            assert preparation.final_dextrose_percent == mix.final_dextrose_percent
+            assert mix.volume_ml >= injected_volume(preparation.injections.all())
+            strengths.append(mix)
+        summary = session_strengths(strengths)
         assert session.final_dextrose_percent == summary.final_dextrose_percent
         assert session.final_anaesthetic_percent == summary.final_anaesthetic_percent
         assert session.total_volume_ml == injected_volume(session.injections.all())
+        assert all(injection.preparation_id for injection in session.injections.all())
         assert session.patient_id == session.course.patient_id
 
 

@@ -321,7 +321,7 @@ def test_a_paraben_allergy_refuses_a_multi_dose_anaesthetic_vial(practitioner, v
         record(
             visit,
             practitioner,
-            components=[{"lot": lot, "volume_ml": 1}],
+            components=[{"lot": lot, "volume_ml": 2}],
             injections=[knee_injection()],
             confirmations=EVERY_REASON,
         )
@@ -336,7 +336,7 @@ def test_a_paraben_allergy_allows_a_single_dose_preservative_free_vial(practitio
     record(
         visit,
         practitioner,
-        components=[{"lot": lidocaine(multi_dose=False), "volume_ml": 1}],
+        components=[{"lot": lidocaine(multi_dose=False), "volume_ml": 2}],
         injections=[knee_injection()],
     )
 

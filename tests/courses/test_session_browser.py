@@ -53,7 +53,7 @@ def test_a_practitioner_logs_a_whole_session_in_the_browser(page, live_server):
         components.nth(index).get_by_label("Product lot").select_option(str(lot.pk))
         components.nth(index).get_by_label("Volume (mL)").fill(volume)
     summary = page.locator("[data-preparation-summary]")
-    assert summary.inner_text() == "10.00 mL · dextrose 15.00% · anaesthetic 0.200%"
+    assert summary.inner_text() == "10.00 mL · dextrose 15.00% · Lidocaine 1% 0.200%"
 
     # A fourth row added by mistake and removed again must not be saved.
     page.get_by_role("button", name="Add component").click()

@@ -135,7 +135,8 @@ def test_it_logs_a_completed_session_with_a_15_percent_dextrose_lidocaine_prepar
 
     page = client_for(practitioner).get(response["Location"])
     assert "Treatment 2 completed." in page.text
-    assert "dextrose 15.00%" in page.text and "anaesthetic 0.200%" in page.text
+    # Each local anaesthetic is shown with its own final %.
+    assert "dextrose 15.00%" in page.text and "Lidocaine 1% 0.200%" in page.text
 
 
 def test_completing_the_first_session_starts_a_planned_course(client_for, practitioner, lots):

@@ -1,4 +1,4 @@
-"""session_record() and preparation_summary(): the service the page and the demo data share."""
+"""session_record() and preparation_strengths(): the service the page and the demo data share."""
 
 import datetime
 from decimal import Decimal
@@ -12,7 +12,7 @@ from courses.models import Injection, InjectionSite, PreparationComponent, Produ
 from courses.session_services import (
     ConfirmationRequired,
     SessionConflict,
-    preparation_summary,
+    preparation_strengths,
     session_record,
 )
 from tests.factories import (
@@ -26,12 +26,12 @@ from tests.factories import (
 
 
 def component(volume, product_type, percent):
-    product = SimpleNamespace(product_type=product_type, stock_concentration_percent=Decimal(percent))
+    product = Product(product_type=product_type, stock_concentration_percent=Decimal(percent))
     return SimpleNamespace(volume_ml=Decimal(volume), lot=SimpleNamespace(product=product))
 
 
-def test_preparation_summary_gives_15_percent_dextrose_and_0_2_percent_lidocaine():
-    summary = preparation_summary(
+def test_preparation_strengths_gives_15_percent_dextrose_and_0_2_percent_lidocaine():
+    summary = preparation_strengths(
         [
             component("3", Product.ProductType.DEXTROSE, "50"),
             component("2", Product.ProductType.ANAESTHETIC, "1"),
@@ -44,9 +44,9 @@ def test_preparation_summary_gives_15_percent_dextrose_and_0_2_percent_lidocaine
     assert summary.final_anaesthetic_percent == Decimal("0.200")
 
 
-def test_preparation_summary_rounds_a_25_percent_intra_articular_mix():
+def test_preparation_strengths_rounds_a_25_percent_intra_articular_mix():
     # 5 mL of 50% dextrose + 1 mL of 2% lidocaine + 4 mL water: 25% dextrose, 0.2% lidocaine.
-    summary = preparation_summary(
+    summary = preparation_strengths(
         [
             component("5", Product.ProductType.DEXTROSE, "50"),
             component("1", Product.ProductType.ANAESTHETIC, "2"),
@@ -57,12 +57,12 @@ def test_preparation_summary_rounds_a_25_percent_intra_articular_mix():
         Decimal("25.00"),
         Decimal("0.200"),
     )
-    thirds = preparation_summary([component("1", "dextrose", "50"), component("2", "diluent", "0")])
+    thirds = preparation_strengths([component("1", "dextrose", "50"), component("2", "diluent", "0")])
     assert thirds.final_dextrose_percent == Decimal("16.67")
 
 
-def test_preparation_summary_of_nothing_is_empty():
-    assert preparation_summary([]).final_dextrose_percent is None
+def test_preparation_strengths_of_nothing_is_empty():
+    assert preparation_strengths([]).final_dextrose_percent is None
 
 
 @pytest.fixture

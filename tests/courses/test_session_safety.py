@@ -67,7 +67,8 @@ def test_only_usable_lots_are_offered(client_for, practitioner, visit, screened,
     for lot in unusable_lots.values():
         assert f"Lot {lot.lot_number}" not in page
         assert f'"{lot.pk}": {{"type"' not in page  # nor in the data the live totals read
-    assert f'"{usable.pk}": {{"type": "dextrose", "percent": "50.00"}}' in page
+    facts = '{"type": "dextrose", "name": "Dextrose 50%", "percent": "50.00", "glucose": "50.00"}'
+    assert f'"{usable.pk}": {facts}' in page
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ from courses.models import (
     SideEffectTerm,
     Timepoint,
 )
-from courses.session_services import anaesthetic_strengths, preparation_summary
+from courses.session_services import anaesthetic_strengths, preparation_strengths
 from outcomes import exports, reports
 from tests.factories import (
     InjectionFactory,
@@ -317,8 +317,8 @@ def test_per_agent_strengths_follow_the_preparation_rule_and_are_never_added_up(
         "Lidocaine 1%": Decimal("0.2"),
         "Bupivacaine 0.5%": Decimal("0.1"),
     }
-    # The session's single anaesthetic figure is their sum: it describes neither agent.
-    assert preparation_summary(components).final_anaesthetic_percent == Decimal("0.3")
+    # The single anaesthetic figure is the strongest agent's own, never their sum.
+    assert preparation_strengths(components).final_anaesthetic_percent == Decimal("0.2")
     assert anaesthetic_strengths([]) == {}
 
 

@@ -136,11 +136,11 @@ def test_the_record_takes_the_same_queries_for_one_course_or_four(
     small = full_history(PatientFactory(), courses=1, by=clinic_admin)
     large = full_history(PatientFactory(), courses=4, by=clinic_admin)
 
-    # One query per kind of row (9) and one per kind of named catalogue or staff row (user, condition,
+    # One query per kind of row (10) and one per kind of named catalogue or staff row (user, condition,
     # lot, site, side-effect term, instrument, the consent a course rests on): the same for any history.
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(17):
         one = patient_record(small).as_dict()
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(17):
         four = patient_record(large).as_dict()
     assert len(one["courses"]) == 1
     assert len(four["courses"]) == 4

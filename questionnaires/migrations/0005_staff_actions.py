@@ -25,7 +25,7 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("questionnaires", "0003_role_permissions"),
+        ("questionnaires", "0004_schedule_existing_courses"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

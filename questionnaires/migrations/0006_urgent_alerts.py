@@ -25,7 +25,7 @@ def backwards(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("courses", "0011_injection_site_chart_codes_laterality"),
-        ("questionnaires", "0004_staff_actions"),
+        ("questionnaires", "0005_staff_actions"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
