@@ -1,18 +1,7 @@
-"""Give the courses that existed before questionnaires their schedule (open courses, and closed ones while a
-follow-up window can still be open), as `manage.py questionnaires_sync` does."""
+"""Formerly the schedule of the courses that existed before questionnaires: it needs the app's current models,
+so it runs in the last questionnaires migration (0007_schedule_existing_courses) instead."""
 
-import io
-
-from django.core.management import call_command
 from django.db import migrations
-
-
-def schedule(apps, schema_editor):
-    # The schedule is derived from each course's diary by the app's own service with the current models, so
-    # it runs after the last migration those models need. Only a database with courses has anything to do.
-    if not apps.get_model("courses", "TreatmentCourse").objects.exists():
-        return
-    call_command("questionnaires_sync", stdout=io.StringIO())
 
 
 class Migration(migrations.Migration):
@@ -22,4 +11,4 @@ class Migration(migrations.Migration):
         ("clinic", "0005_outbound_message_permissions"),
     ]
 
-    operations = [migrations.RunPython(schedule, migrations.RunPython.noop)]
+    operations = []
