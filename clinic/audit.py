@@ -78,6 +78,11 @@ def register_models():
         options.setdefault("exclude_fields", [])
         if any(field.name == "updated_at" for field in model._meta.get_fields()):
             options["exclude_fields"].append("updated_at")
+        # The far side of another model's one-to-one (a side effect's patient report, a score's
+        # questionnaire) is that model's column, audited there; diffing it here would cost a query per save.
+        options["exclude_fields"] += [
+            field.name for field in model._meta.get_fields() if field.one_to_one and field.auto_created
+        ]
         auditlog.register(model, **options)
     for label, options in OTP_DEVICES.items():
         model = apps.get_model(label)

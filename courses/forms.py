@@ -247,3 +247,14 @@ class CourseFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = self.STATUS_CHOICES
         self.fields["practitioner"].queryset = User.objects.practitioners()
+
+
+class PatientReportDismissForm(forms.Form):
+    """Why a reaction the patient reported is not recorded as a side effect."""
+
+    reason = forms.CharField(
+        label="Why is this not a side effect?",
+        max_length=300,
+        help_text="For example: the swelling was there before the treatment.",
+        error_messages={"required": "Say why this report is not a side effect."},
+    )

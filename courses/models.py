@@ -1137,6 +1137,104 @@ class SideEffect(ClinicalRecord):
             raise ValidationError({"serious": "Grade 4 and 5 events are serious."})
 
 
+class PatientSideEffectReport(models.Model):
+    """A reaction the patient reported in a check-in after a treatment, waiting for the practitioner.
+
+    Made by the check-in's submission (courses.services.patient_side_effects_report); it is not a side effect
+    until the practitioner confirms it on the next session page, as a side-effect row they have checked and
+    graded (the row points back here), or dismisses it with a reason. Never deleted.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting for the practitioner"
+        CONFIRMED = "confirmed", "Confirmed as a side effect"
+        DISMISSED = "dismissed", "Dismissed"
+
+    course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="patient_reports")
+    session = models.ForeignKey(
+        TreatmentSession,
+        on_delete=models.PROTECT,
+        related_name="patient_reports",
+        help_text="The treatment the check-in followed.",
+    )
+    assignment = models.ForeignKey(
+        "questionnaires.Assignment", on_delete=models.PROTECT, related_name="side_effect_reports"
+    )
+    item_code = models.CharField(max_length=40, help_text="The check-in question it answers.")
+    term = models.ForeignKey(
+        SideEffectTerm,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The catalogue term it suggests, if any: the practitioner decides.",
+    )
+    description = models.CharField(max_length=300, help_text="What the patient reported, in their words.")
+    grade = models.PositiveSmallIntegerField(
+        choices=Severity.choices,
+        null=True,
+        blank=True,
+        help_text="The grade the patient's severity suggests.",
+    )
+    reported_on = models.DateField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    side_effect = models.OneToOneField(
+        SideEffect, on_delete=models.PROTECT, null=True, blank=True, related_name="patient_report"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    dismiss_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["reported_on", "pk"]
+        indexes = [models.Index(fields=["course", "status"], name="patient_report_course_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assignment", "item_code"],
+                name="patient_report_one_per_answer",
+                violation_error_message="This answer was already reported.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(status="pending") & Q(side_effect__isnull=True) & Q(decided_at__isnull=True))
+                | (Q(status="confirmed") & Q(side_effect__isnull=False) & Q(decided_at__isnull=False))
+                | (
+                    Q(status="dismissed")
+                    & Q(side_effect__isnull=True)
+                    & Q(decided_at__isnull=False)
+                    & ~Q(dismiss_reason="")
+                ),
+                name="patient_report_decision_matches",
+                violation_error_message=(
+                    "A confirmed report names its side effect, a dismissed one says why, "
+                    "a waiting one neither."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=Q(grade__isnull=True) | Q(grade__gte=1, grade__lte=5),
+                name="patient_report_grade_1_5",
+                violation_error_message="Grades run from 1 to 5.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.description} (reported {self.reported_on:%d %b %Y})"
+
+    @property
+    def decided_sentence(self):
+        """What to tell someone who tries to decide on a report already decided."""
+        when = timezone.localtime(self.decided_at)
+        verb = "confirmed" if self.status == self.Status.CONFIRMED else "dismissed"
+        return (
+            f"This report was already {verb} by {self.decided_by or 'someone'} on {when:%d %b %Y at %H:%M}."
+        )
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("A patient's report is confirmed or dismissed, never deleted.")
+
+
 class Timepoint(models.TextChoices):
     BASELINE = "baseline", "Baseline"
     SESSION = "session", "At a session"

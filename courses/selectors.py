@@ -9,6 +9,7 @@ from courses.models import (
     Injection,
     OutcomeInstrument,
     OutcomeScore,
+    PatientSideEffectReport,
     PreparationComponent,
     ProtocolSettings,
     SessionStatus,
@@ -422,4 +423,27 @@ def earlier_treatment_sites(treatments):
         return set()
     return set(
         Injection.objects.filter(session__in=[s.pk for s in treatments]).values_list("site_id", "laterality")
+    )
+
+
+def patient_reports_waiting(session):
+    """The reactions the patient reported after this course's treatments before `session` that wait for the
+    practitioner to confirm or dismiss, oldest first."""
+    return list(
+        PatientSideEffectReport.objects.filter(
+            course_id=session.course_id,
+            status=PatientSideEffectReport.Status.PENDING,
+            session__starts_at__lt=session.starts_at,
+        )
+        .select_related("term", "session")
+        .order_by("reported_on", "pk")
+    )
+
+
+def course_patient_reports(course):
+    """Every reaction the patient reported in this course's check-ins, with its decision, oldest first."""
+    return list(
+        PatientSideEffectReport.objects.filter(course=course)
+        .select_related("session", "decided_by")
+        .order_by("reported_on", "pk")
     )

@@ -19,6 +19,7 @@ from courses.models import (
     CourseStatus,
     NoShowFollowUp,
     OutcomeScore,
+    PatientSideEffectReport,
     ProtocolSettings,
     SessionStatus,
     Timepoint,
@@ -311,3 +312,48 @@ def outcome_score_void(*, score, by, reason):
     score.void(by=by, reason=(reason or "")[:200])
     announce(Change.SCORES, courses=[score.course_id])
     return score
+
+
+# --- What the patient reports after a treatment ---------------------------------------------------------
+
+
+def patient_side_effects_report(*, assignment, reports, reported_on):
+    """Store the reactions a submitted check-in reports, each waiting for the practitioner's decision.
+
+    `reports` are dicts with "item_code", "description", "term" (a SideEffectTerm or None) and "grade"
+    (1-3 or None), as questionnaires.reactions reads them from the answers. Runs in the submission's
+    transaction; the figures change only when a report is confirmed into a side effect.
+    """
+    made = []
+    for row in reports:
+        report = PatientSideEffectReport(
+            course=assignment.course,
+            session=assignment.session,
+            assignment=assignment,
+            item_code=row["item_code"],
+            term=row.get("term"),
+            description=row["description"][:300],
+            grade=row.get("grade"),
+            reported_on=reported_on,
+        )
+        report.full_clean(exclude=["course", "session", "assignment", "term"])
+        report.save()
+        made.append(report)
+    return made
+
+
+@transaction.atomic
+def patient_report_dismiss(*, report, by, reason, now=None):
+    """The practitioner decides a patient's report is not a side effect: kept, with who, when and why."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "Say why this report is not a side effect."})
+    report = PatientSideEffectReport.objects.select_for_update().get(pk=report.pk)
+    if report.status != PatientSideEffectReport.Status.PENDING:
+        raise ValidationError(report.decided_sentence)
+    report.status = PatientSideEffectReport.Status.DISMISSED
+    report.decided_by, report.decided_at = by, now or timezone.now()
+    report.dismiss_reason = reason[:300]
+    report.full_clean(exclude=["course", "session", "assignment", "term", "decided_by"])
+    report.save()
+    return report

@@ -24,6 +24,7 @@ from courses.models import (
     SideEffectTerm,
     TreatmentSession,
 )
+from courses.selectors import patient_reports_waiting
 from courses.session_services import SESSION_FIELDS, session_day
 
 BLANK = [("", "---------")]
@@ -193,6 +194,12 @@ class SessionCatalogue:
     @cached_property
     def sessions(self):
         return {s.pk: s for s in self.attributable_sessions}
+
+    @cached_property
+    def patient_reports(self):
+        """{pk: report} of the reactions the patient reported after this course's earlier treatments that
+        wait for the practitioner (courses.selectors.patient_reports_waiting): one query."""
+        return {report.pk: report for report in patient_reports_waiting(self.session)}
 
     @cached_property
     def spine_site_ids(self):
@@ -516,6 +523,8 @@ class SideEffectForm(RowForm):
     outcome = forms.ChoiceField(label="Outcome", choices=SideEffect.Outcome.choices)
     relatedness = forms.ChoiceField(label="Relatedness", choices=SideEffect.Relatedness.choices)
     notes = forms.CharField(label="Notes", required=False, max_length=1000)
+    # The patient's check-in report this row confirms, if it came from one.
+    patient_report = forms.IntegerField(required=False, widget=forms.HiddenInput, min_value=1)
 
     def __init__(self, *args, catalogue, default_attribution=None, **kwargs):
         super().__init__(*args, catalogue=catalogue, **kwargs)
@@ -529,6 +538,15 @@ class SideEffectForm(RowForm):
         self.fields["relatedness"].initial = SideEffect.Relatedness.POSSIBLY
         self.fields["severity"].initial = Severity.MILD
 
+    @property
+    def report(self):
+        """The waiting patient report this row confirms (for the row's note), or None."""
+        value = self["patient_report"].value()
+        try:
+            return self.catalogue.patient_reports.get(int(value)) if value not in (None, "") else None
+        except (TypeError, ValueError):
+            return None
+
     def clean(self):
         cleaned = super().clean()
         onset, resolved = cleaned.get("onset_date"), cleaned.get("resolved_date")
@@ -541,6 +559,15 @@ class SideEffectForm(RowForm):
         severity = cleaned.get("severity")
         if severity and severity >= Severity.LIFE_THREATENING and not cleaned.get("serious"):
             self.add_error("serious", "Grade 4 and 5 events are serious.")
+        if cleaned.get("patient_report") is not None:
+            # The report is a hidden field: its error is the row's own, where the practitioner sees it.
+            cleaned["patient_report"] = self.catalogue.patient_reports.get(cleaned["patient_report"])
+            if cleaned["patient_report"] is None:
+                self.add_error(
+                    None,
+                    "The patient's report this row came from is no longer waiting: someone has confirmed "
+                    "or dismissed it. Remove the row, or record the side effect on its own in a new row.",
+                )
         return cleaned
 
 

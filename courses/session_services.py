@@ -14,6 +14,7 @@ from courses.models import (
     CourseStatus,
     Injection,
     Lot,
+    PatientSideEffectReport,
     Preparation,
     PreparationComponent,
     Product,
@@ -487,6 +488,47 @@ class _Mixes:
 
 
 @transaction.atomic
+def _patient_reports(session, rows, errors):
+    """The waiting patient reports that these new side-effect rows confirm, locked: {row index: report}."""
+    wanted = {index: row["patient_report"] for index, row in rows if row.get("patient_report") is not None}
+    if not wanted:
+        return {}
+    ids = {getattr(ref, "pk", ref) for ref in wanted.values()}
+    locked = {r.pk: r for r in PatientSideEffectReport.objects.select_for_update().filter(pk__in=ids)}
+    found, seen = {}, set()
+    for index, ref in wanted.items():
+        pk = getattr(ref, "pk", ref)
+        report = locked.get(pk)
+        problem = None
+        if report is None or report.course_id != session.course_id:
+            problem = "That patient report belongs to another course."
+        elif report.status != PatientSideEffectReport.Status.PENDING:
+            problem = report.decided_sentence
+        elif pk in seen:
+            problem = "Two rows confirm the same patient report: remove one of them."
+        if problem:
+            errors.setdefault(f"side_effects.{index}.{NON_FIELD_ERRORS}", []).append(problem)
+            continue
+        seen.add(pk)
+        found[index] = report
+    return found
+
+
+def _patient_reports_decide(confirmed, side_effects, voided, by):
+    """Mark the confirmed reports with the side effect each became; a report whose side effect is voided
+    (entered in error) waits for the practitioner again. Row by row, so the audit trail records each."""
+    now = timezone.now()
+    for index, report in confirmed.items():
+        report.status = PatientSideEffectReport.Status.CONFIRMED
+        report.side_effect, report.decided_by, report.decided_at = side_effects[index], by, now
+        report.save(update_fields=["status", "side_effect", "decided_by", "decided_at"])
+    if voided:
+        for report in PatientSideEffectReport.objects.filter(side_effect__in=[s.pk for s, _ in voided]):
+            report.status = PatientSideEffectReport.Status.PENDING
+            report.side_effect = report.decided_by = report.decided_at = None
+            report.save(update_fields=["status", "side_effect", "decided_by", "decided_at"])
+
+
 def session_record(
     *,
     session,
@@ -586,6 +628,7 @@ def session_record(
         elif problem := timeline.onset_problem(attributed, values["onset_date"]):
             errors.setdefault(f"side_effects.{index}.onset_date", []).append(problem)
         built_side_effects.append((index, side_effect))
+    confirmed_reports = _patient_reports(session, new_side_effects, errors)
 
     # Field validators and clean() run here. Foreign keys arrive as loaded catalogue rows and the
     # CheckConstraints mirror the validators and are enforced by the database in this same transaction, so
@@ -721,6 +764,7 @@ def session_record(
             preparation.save()
     for _, row in built_components + built_injections + built_side_effects:
         row.save()
+    _patient_reports_decide(confirmed_reports, dict(built_side_effects), void_side_effects, recorded_by)
 
     course = session.course
     changes = [Change.TREATMENT, Change.SIDE_EFFECTS]

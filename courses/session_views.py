@@ -1,5 +1,7 @@
 """The session-logging page (with the patient in the chair) and the patient's aftercare handout."""
 
+import json
+
 from django.contrib import messages
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db.models import Prefetch
@@ -7,13 +9,17 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.access import log_access
+from clinic.next_url import safe_next
 from courses import safety, timeline
+from courses import services as course_services
+from courses.forms import PatientReportDismissForm
 from courses.models import (
     LIVE_SESSION_STATUSES,
     Injection,
+    PatientSideEffectReport,
     PreparationComponent,
     ProtocolSettings,
     SessionStatus,
@@ -164,6 +170,7 @@ def _context(request, session, *, forms, visit, can_edit, editing, warnings=()):
         "chart": _body_chart(session, forms["catalogue"], completed_earlier)
         if "catalogue" in forms
         else None,
+        "patient_reports": _patient_reports(forms),
         **forms,
     }
 
@@ -175,6 +182,23 @@ def _body_chart(session, catalogue, earlier_treatments):
         region=session.course.body_region,
         previous=earlier_treatment_sites(earlier_treatments),
     )
+
+
+def _patient_reports(forms):
+    """The patient's waiting check-in reports, each with the row it would fill, minus those a row on the
+    page already confirms."""
+    if "catalogue" not in forms:
+        return []
+    on_page = {
+        form.report.pk
+        for form in forms["side_effects_formset"].forms
+        if form.report is not None and not (form.is_bound and form["DELETE"].value())
+    }
+    return [
+        {"report": report, "fill_json": json.dumps(report_initial(report))}
+        for report in forms["catalogue"].patient_reports.values()
+        if report.pk not in on_page
+    ]
 
 
 def _may_repeat(session):
@@ -241,9 +265,38 @@ def _repeat_initial(plan):
     return {"preparations": preparations, "components": components, "injections": injections}
 
 
+def report_initial(report):
+    """A side-effect row filled from a patient's check-in report, for the practitioner to check and grade."""
+    return {
+        "term": report.term_id,
+        "attributed_session": report.session_id,
+        "onset_date": report.reported_on.isoformat(),
+        "severity": report.grade or 1,
+        "notes": f"Reported by the patient in the check-in of {report.reported_on:%d %b %Y}: "
+        f"{report.description}"[:1000],
+        "patient_report": report.pk,
+    }
+
+
+def _requested_reports(request, catalogue):
+    """The waiting reports named by `?report=` (the "Check and add" links without the page's script);
+    anything else named there is left out with a message."""
+    wanted = request.GET.getlist("report")[:30]
+    found = []
+    for value in wanted:
+        report = catalogue.patient_reports.get(int(value)) if value.isdigit() else None
+        if report is None:
+            messages.warning(request, "A patient report named in the address is no longer waiting.")
+        elif report not in found:
+            found.append(report)
+    return found
+
+
 def _build_forms(request, session, visit, data=None, repeat=None):
     catalogue = SessionCatalogue(session, attributable_sessions=lambda: visit.attributable)
     initial = _repeat_initial(repeat) if repeat is not None else {}
+    if data is None and "report" in request.GET:
+        initial["side_effects"] = [report_initial(r) for r in _requested_reports(request, catalogue)]
     saved = {
         "preparations": list(session.preparations.all()),
         "components": list(session.components.all()),
@@ -484,3 +537,25 @@ def session_handout(request, pk):
             "back_url": reverse("courses:session-log", args=[session.pk]),
         },
     )
+
+
+@require_POST
+def patient_report_dismiss(request, pk):
+    """The practitioner decides a patient's check-in report is not a side effect, saying why."""
+    if not request.user.has_perms(("courses.change_patientsideeffectreport", "courses.view_clinical")):
+        raise PermissionDenied
+    report = get_object_or_404(PatientSideEffectReport.objects.select_related("course"), pk=pk)
+    back = safe_next(request, reverse("courses:course-detail", args=[report.course_id]))
+    form = PatientReportDismissForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "The report was not dismissed: " + " ".join(form.errors["reason"]))
+        return redirect(back)
+    try:
+        course_services.patient_report_dismiss(
+            report=report, by=request.user, reason=form.cleaned_data["reason"]
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"Dismissed: {report.description}")
+    return redirect(back)

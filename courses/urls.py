@@ -21,4 +21,9 @@ urlpatterns = [
     path("protocol/", views.protocol_settings, name="protocol-settings"),
     path("sessions/<int:pk>/log/", session_views.session_log, name="session-log"),
     path("sessions/<int:pk>/handout/", session_views.session_handout, name="session-handout"),
+    path(
+        "patient-reports/<int:pk>/dismiss/",
+        session_views.patient_report_dismiss,
+        name="patient-report-dismiss",
+    ),
 ]

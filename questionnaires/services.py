@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from clinic.outbox import message_send_once
 from courses.models import SessionStatus, Timepoint
-from courses.services import outcome_score_record
+from courses.services import outcome_score_record, patient_side_effects_report
 from courses.timeline import first_treatment
 from outcomes.versions import report_data_changed
 from questionnaires.alerts import alert_raise_if_urgent
@@ -35,6 +35,7 @@ from questionnaires.models import (
     Scoring,
     StaffAction,
 )
+from questionnaires.reactions import reactions_reported
 from questionnaires.scoring import questionnaire_score
 
 WRONG_BIRTH_DATES_ALLOWED = 5
@@ -258,6 +259,10 @@ def response_submit(*, assignment, now=None):
     assignment.full_clean(validate_constraints=False)
     assignment.save()
     alert_raise_if_urgent(assignment=assignment, answers=answers, now=now)
+    if assignment.anchor == Anchor.AFTER_TREATMENT and assignment.session_id:
+        patient_side_effects_report(
+            assignment=assignment, reports=reactions_reported(answers), reported_on=timezone.localdate(now)
+        )
     return assignment
 
 

@@ -61,17 +61,19 @@ def assignment_send_again(request, pk):
     assignment = get_object_or_404(
         Assignment.objects.select_related("course__patient", "questionnaire"), pk=pk
     )
+    first = assignment.invited_at is None
+    again = "" if first else " again"
     try:
         assignment_resend(assignment=assignment, by=request.user)
     except ValidationError as error:
         messages.error(
-            request, f"“{assignment.questionnaire.name}” was not sent again: {' '.join(error.messages)}"
+            request, f"“{assignment.questionnaire.name}” was not sent{again}: {' '.join(error.messages)}"
         )
     else:
         messages.success(
             request,
-            f"“{assignment.questionnaire.name}” will be e-mailed again to {assignment.course.patient.email} "
-            "with a new link; the earlier link stops working.",
+            f"“{assignment.questionnaire.name}” will be e-mailed{again} to {assignment.course.patient.email}"
+            + (" now." if first else " with a new link; the earlier link stops working."),
         )
     return _course_page(assignment)
 

@@ -349,3 +349,28 @@ class AssignmentFactory(DjangoModelFactory):
     timepoint = factory.LazyFunction(lambda: courses.ProtocolTimepoint.objects.get(code="w12"))
     opens_at = factory.LazyFunction(lambda: timezone.now() - datetime.timedelta(days=1))
     closes_at = factory.LazyFunction(lambda: timezone.now() + datetime.timedelta(days=20))
+
+
+class PatientSideEffectReportFactory(DjangoModelFactory):
+    """A reaction reported in a completed check-in after a treatment, waiting for the practitioner."""
+
+    class Meta:
+        model = courses.PatientSideEffectReport
+
+    session = factory.SubFactory(TreatmentSessionFactory, completed=True)
+    course = factory.LazyAttribute(lambda r: r.session.course)
+    assignment = factory.LazyAttribute(
+        lambda r: AssignmentFactory(
+            course=r.course,
+            questionnaire=shipped_questionnaire("check-in"),
+            anchor="after",
+            session=r.session,
+            timepoint=None,
+            status="completed",
+        )
+    )
+    item_code = "swelling"
+    term = factory.LazyFunction(lambda: courses.SideEffectTerm.objects.get(name="Swelling"))
+    description = "Swelling where injected: Yes, mild: I noticed it"
+    grade = 1
+    reported_on = factory.LazyFunction(timezone.localdate)

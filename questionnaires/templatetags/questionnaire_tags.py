@@ -1,7 +1,9 @@
 from django import template
 from django.utils import timezone
 
+from courses.selectors import course_patient_reports
 from questionnaires import selectors
+from questionnaires.models import Anchor, AssignmentStatus
 
 register = template.Library()
 
@@ -25,4 +27,11 @@ def course_questionnaires(context, course):
         if user.has_perm("questionnaires.view_urgentalert")
         else [],
         "can_acknowledge": user.has_perm("questionnaires.change_urgentalert"),
+        # Only a submitted check-in reports anything: without one, no query.
+        "reports": course_patient_reports(course)
+        if user.has_perm("courses.view_patientsideeffectreport")
+        and any(
+            a.anchor == Anchor.AFTER_TREATMENT and a.status == AssignmentStatus.COMPLETED for a in assignments
+        )
+        else [],
     }

@@ -214,16 +214,47 @@
     updateSummary();
   }
 
+  // A patient's check-in report added as a side-effect row: the row is filled for the practitioner to
+  // check, and the report leaves the waiting list until the row is removed again.
+  function addReportRow(link) {
+    const container = form.querySelector("[data-formset='side_effects']");
+    const fill = JSON.parse(link.dataset.reportFill);
+    addRow(container);
+    const row = liveRows("side_effects").pop();
+    Object.entries(fill).forEach(([name, value]) => {
+      const field = row.querySelector(`[name$='-${name}']`);
+      if (field && value !== null) field.value = String(value);
+    });
+    const item = link.closest("[data-patient-report]");
+    const note = row.querySelector("[data-role=report-note]");
+    if (note) {
+      note.textContent = "From the patient's check-in: " + item.querySelector("[data-report-text]").textContent;
+      note.hidden = false;
+    }
+    item.hidden = true;
+  }
+
   function removeRow(row) {
     // New rows are dropped through the formset's DELETE box, so the row numbering stays intact.
     const deleteBox = row.querySelector("input[name$='-DELETE']");
     if (deleteBox) deleteBox.checked = true;
     row.hidden = true;
+    const report = row.querySelector("input[name$='-patient_report']");
+    if (report && report.value) {
+      const item = document.querySelector(`[data-patient-report='${report.value}']`);
+      if (item) item.hidden = false;
+    }
     if (row.hasAttribute("data-preparation-row")) removePreparationOption(row);
     updateSummary();
   }
 
   form.addEventListener("click", (event) => {
+    const reportLink = event.target.closest("[data-report-fill]");
+    if (reportLink) {
+      event.preventDefault();
+      addReportRow(reportLink);
+      return;
+    }
     const add = event.target.closest("[data-formset-add]");
     if (add) {
       addRow(add.closest("[data-formset]"));

@@ -17,6 +17,7 @@ from tests.factories import (
     LotFactory,
     OutcomeInstrumentFactory,
     OutcomeScoreFactory,
+    PatientSideEffectReportFactory,
     PreparationComponentFactory,
     TreatmentCourseFactory,
     TreatmentSessionFactory,
@@ -145,6 +146,14 @@ COURSE_ROWS = [
         },
     ),
     Row("courses:protocol-settings", NOT_ALLOWED, method="delete"),
+    Row(
+        "courses:patient-report-dismiss",
+        PRACTITIONER_WRITES,
+        method="post",
+        args=lambda o: [o["report"].pk],
+        data=lambda o: {"reason": "The swelling was there before the treatment"},
+    ),
+    Row("courses:patient-report-dismiss", NOT_ALLOWED, args=lambda o: [o["report"].pk]),
 ]
 
 ROWS = list(COURSE_ROWS)
@@ -172,6 +181,7 @@ def objects(practitioner, works_every_day, at_noon):
         "nrs": OutcomeInstrumentFactory(),
         "lot": component.lot,
         "score": OutcomeScoreFactory(course=course),
+        "report": PatientSideEffectReportFactory(session=course.sessions.get(sequence=1)),
     }
 
 

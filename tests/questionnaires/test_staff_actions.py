@@ -47,13 +47,29 @@ def test_clinic_admins_see_the_status_but_not_the_actions(client, clinic_admin, 
     assert "send-again" not in html and "tablet" not in html
 
 
+def test_the_button_says_send_now_until_the_first_invitation_and_send_again_after(
+    client, front_desk, assignment
+):
+    client.force_login(front_desk)
+    course_page = reverse("courses:course-detail", args=[assignment.course_id])
+    assert "Send now" in client.get(course_page).content.decode()
+    assignment.invited_at = timezone.now() - datetime.timedelta(hours=1)
+    assignment.save()
+    html = client.get(course_page).content.decode()
+    assert "Send again" in html and "Send now" not in html
+    assert (
+        "will be e-mailed again to ada@mail.example with a new link"
+        in send_again(client, assignment).content.decode()
+    )
+
+
 def test_sending_again_queues_a_new_invitation_whose_link_is_made_when_sent(
     client, front_desk, assignment, django_capture_on_commit_callbacks
 ):
     client.force_login(front_desk)
     with django_capture_on_commit_callbacks(execute=True):
         page = send_again(client, assignment)
-    assert "will be e-mailed again to ada@mail.example" in page.content.decode()
+    assert "will be e-mailed to ada@mail.example now." in page.content.decode()  # never sent before
     message = OutboundMessage.objects.get(key=f"assignment:{assignment.pk}:resend:1")
     assert message.kind == "questionnaire_invitation" and message.recipient == "ada@mail.example"
     assert "/q/" not in message.body
