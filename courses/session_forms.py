@@ -258,9 +258,19 @@ def _grouped(items, group_of, label_of):
     return list(groups.items())
 
 
+# Django's input widgets whose template only includes input.html: rendered with input.html directly (the
+# session renderer's own, jinja2/django/forms/widgets/input.html), one template context fewer per input.
+PLAIN_INPUTS = {
+    f"django/forms/widgets/{name}.html" for name in ("text", "number", "date", "hidden", "checkbox", "email")
+}
+INPUT_TEMPLATE = "django/forms/widgets/input.html"
+
+
 def _style(fields, *, small):
     size = " form-control-sm" if small else ""
     for field in fields:
+        if field.widget.template_name in PLAIN_INPUTS:
+            field.widget.template_name = INPUT_TEMPLATE
         if isinstance(field.widget, forms.CheckboxInput):
             field.widget.attrs.setdefault("class", "form-check-input")
         elif isinstance(field.widget, forms.Select):

@@ -487,7 +487,35 @@ class _Mixes:
                 break
 
 
-@transaction.atomic
+# The caller's prefetches of a session (the page's _load_session) that _standing_rows can stand on.
+STANDING_ROWS = {
+    "preparations": "preparations",
+    "components": "components",
+    "injections": "injections",
+    "side_effects": "reported_side_effects",
+}
+
+
+def _standing_rows(current, loaded, locked_version):
+    """{kind: {pk: row}} of the session's standing rows (components with their lot and product, side
+    effects with the session they are attributed to).
+
+    The page read them with the session just before this save took the session's lock: every save raises
+    the version under that lock, so when the locked row (`locked_version`, as read under the lock) has the
+    version the page read, nothing changed in between and the page's rows stand. Otherwise, or without
+    them, they are read again here.
+    """
+    cache = getattr(loaded, "_prefetched_objects_cache", {})
+    if loaded.version == locked_version and all(name in cache for name in STANDING_ROWS.values()):
+        return {kind: {row.pk: row for row in cache[name]} for kind, name in STANDING_ROWS.items()}
+    return {
+        "preparations": {p.pk: p for p in current.preparations.all()},
+        "components": {c.pk: c for c in current.components.select_related("lot__product")},
+        "injections": {i.pk: i for i in current.injections.all()},
+        "side_effects": {s.pk: s for s in current.reported_side_effects.select_related("attributed_session")},
+    }
+
+
 def _patient_reports(session, rows, errors):
     """The waiting patient reports that these new side-effect rows confirm, locked: {row index: report}."""
     wanted = {index: row["patient_report"] for index, row in rows if row.get("patient_report") is not None}
@@ -529,6 +557,7 @@ def _patient_reports_decide(confirmed, side_effects, voided, by):
             report.save(update_fields=["status", "side_effect", "decided_by", "decided_at"])
 
 
+@transaction.atomic
 def session_record(
     *,
     session,
@@ -567,7 +596,7 @@ def session_record(
     )
     if current.version != expected_version:
         raise SessionConflict(changed_by=_last_editor(current), changed_at=current.updated_at)
-    session = current
+    loaded, session = session, current
     if session.status in (SessionStatus.CANCELLED, SessionStatus.NO_SHOW):
         raise ValidationError(f"A {session.get_status_display().lower()} session cannot be logged.")
 
@@ -578,12 +607,7 @@ def session_record(
             setattr(session, field, data[field])
     session.version = expected_version + 1
 
-    existing = {
-        "preparations": {p.pk: p for p in session.preparations.all()},
-        "components": {c.pk: c for c in session.components.select_related("lot__product")},
-        "injections": {i.pk: i for i in session.injections.all()},
-        "side_effects": {s.pk: s for s in session.reported_side_effects.select_related("attributed_session")},
-    }
+    existing = _standing_rows(session, loaded, expected_version)
     new_preparations, void_preparations = _voids(
         "preparations", preparations, existing["preparations"], errors
     )

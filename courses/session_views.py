@@ -439,7 +439,7 @@ def session_log(request, pk):
         data["complete"] = complete
         data["assessment_only"] = action == "assessment"
         try:
-            session_record(
+            saved = session_record(
                 session=session,
                 data=data,
                 components=rows["components"],
@@ -461,8 +461,7 @@ def session_log(request, pk):
             messages.error(request, "Nothing was saved: correct the entries marked below.")
         else:
             done = "completed" if complete else "saved"
-            session.refresh_from_db(fields=["sequence", "assessment_only"])
-            messages.success(request, f"{_visit_title(session)} {done}.")
+            messages.success(request, f"{_visit_title(saved)} {done}.")
             return redirect("courses:session-log", session.pk)
     else:
         messages.error(request, "Nothing was saved: correct the entries marked below.")

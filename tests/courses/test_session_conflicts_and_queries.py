@@ -35,18 +35,18 @@ from tests.factories import (
 )
 
 # Sign-in and permissions (4), the session, its preparations and three kinds of rows (5), the access-log
-# insert, the course's sessions, the screening, the protocol, the role menu's groups, and the lots, sites
-# and terms.
+# insert, the course's sessions, the screening, the protocol, the lots, sites and terms, and the reactions
+# the patient reported in check-ins that wait for the practitioner.
 GET_BUDGET = 17
 # A first save without its row writes, as the benchmark's POST makes it: sign-in (4), the session, its
-# preparations and rows (5), the lots and sites the rows name (2); the locked session, its preparations and
-# rows (4), protocol, the course's completed sessions, screening, the session's UPDATE with its audit entry
-# and the audit's read of the old row (3); the planned course started, likewise (3); the outcome summary
-# refresh (outcomes/summary.py course_outcome_refresh, twelve queries with its timepoint values); the
-# questionnaire schedule (questionnaires/schedule.py: its rules, the protocol timepoints, the locked course,
-# its sessions and its questionnaires; a questionnaire it adds, the treatment's check-in, is a row write
-# like the others).
-POST_BUDGET = 41
+# preparations and rows (5), the lots and sites the rows name (2); the locked session (its rows are the ones
+# the page read: nothing changed since, courses.session_services._standing_rows), protocol, the course's
+# completed sessions, screening, the session's UPDATE with its audit entry and the audit's read of the old
+# row (3); the planned course started, likewise (3); the outcome summary refresh (outcomes/summary.py
+# course_outcome_refresh, twelve queries with its timepoint values); the questionnaire schedule
+# (questionnaires/schedule.py: its rules, the protocol timepoints, the locked course, its sessions and its
+# questionnaires; a questionnaire it adds, the treatment's check-in, is a row write like the others).
+POST_BUDGET = 36
 WRITES_PER_ROW = 2  # the row's INSERT and its audit entry
 
 

@@ -8,20 +8,32 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from courses.models import Injection, InjectionSite, PreparationComponent, Product, SessionStatus
+from courses import session_services
+from courses.models import (
+    Injection,
+    InjectionSite,
+    PreparationComponent,
+    Product,
+    SessionStatus,
+    SideEffect,
+    TreatmentSession,
+)
 from courses.session_services import (
     ConfirmationRequired,
     SessionConflict,
     preparation_strengths,
     session_record,
 )
+from courses.session_views import _load_session
 from tests.factories import (
     InjectionFactory,
     LotFactory,
     ProductFactory,
     ScreeningFactory,
+    SideEffectTermFactory,
     TreatmentCourseFactory,
     TreatmentSessionFactory,
+    UserFactory,
 )
 
 
@@ -168,3 +180,85 @@ def test_missing_confirmations_raise_before_anything_is_written(practitioner):
     assert [w.code for w in needed.value.warnings] == ["screening"]
     session.refresh_from_db()
     assert session.version == 1 and not Injection.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_a_failure_after_rows_are_written_leaves_nothing_of_the_visit(monkeypatch):
+    """The whole save is one transaction, outside any test transaction too: a failure at its end (here in
+    the last step, after the session, its rows and their audit entries are written) leaves nothing."""
+    practitioner = UserFactory(role="Practitioner")
+    course = TreatmentCourseFactory(practitioner=practitioner)
+    first = TreatmentSessionFactory(course=course, sequence=1, completed=True)
+    visit = TreatmentSessionFactory(course=course, sequence=2, status="checked_in")
+    version = visit.version
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(session_services, "_patient_reports_decide", fail)
+    with pytest.raises(RuntimeError):
+        session_services.session_record(
+            session=visit,
+            data={"complete": False, "notes": "Written, then rolled back"},
+            components=[],
+            injections=[],
+            side_effects=[
+                {
+                    "term": SideEffectTermFactory(),
+                    "attributed_session": first,
+                    "onset_date": first.starts_at.date(),
+                    "severity": 1,
+                    "action_taken": "none",
+                    "outcome": "resolved",
+                    "relatedness": "possibly",
+                }
+            ],
+            recorded_by=practitioner,
+            expected_version=visit.version,
+            confirmations={},
+        )
+    visit.refresh_from_db()
+    assert visit.version == version and visit.notes != "Written, then rolled back"
+    assert not visit.reported_side_effects.exists()
+
+
+def _side_effect_row(first):
+    return {
+        "term": SideEffectTermFactory(),
+        "attributed_session": first,
+        "onset_date": first.starts_at.date(),
+        "severity": 1,
+        "action_taken": "none",
+        "outcome": "resolved",
+        "relatedness": "possibly",
+    }
+
+
+@pytest.mark.django_db
+def test_rows_the_page_read_before_another_save_landed_are_read_again():
+    """The page's rows stand in for the locked session's only while its version is the one the page read."""
+    practitioner = UserFactory(role="Practitioner")
+    course = TreatmentCourseFactory(practitioner=practitioner)
+    first = TreatmentSessionFactory(course=course, sequence=1, completed=True)
+    visit = TreatmentSessionFactory(course=course, sequence=2, status="checked_in")
+    page_read = _load_session(visit.pk)  # with its (empty) rows, as the page reads it
+
+    def save(session, version, side_effects):
+        return session_services.session_record(
+            session=session,
+            data={"complete": False},
+            components=[],
+            injections=[],
+            side_effects=side_effects,
+            recorded_by=practitioner,
+            expected_version=version,
+            confirmations={},
+        )
+
+    save(TreatmentSession.objects.get(pk=visit.pk), visit.version, [_side_effect_row(first)])  # lands first
+    added = visit.reported_side_effects.get()
+    # A client holding the new version, served from the page's earlier read: the row added meanwhile is
+    # known, so it can be voided.
+    save(page_read, visit.version + 1, [{"id": added.pk, "void_reason": "Entered twice"}])
+    added = SideEffect.all_objects.get(pk=added.pk)
+    assert added.is_voided and added.void_reason == "Entered twice"
