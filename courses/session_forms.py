@@ -590,10 +590,13 @@ PreparationFormSet = formset_factory(
     absolute_max=20,
     renderer=SESSION_RENDERER,
 )
+# No blank row from the server: the page's script starts an empty list with one row made from the row
+# template (data-start-row), which the page renders anyway; a blank row rendered here too cost a second
+# rendering of every field of the row on every visit page.
 ComponentFormSet = formset_factory(
     ComponentForm,
     formset=CheckedFormSet,
-    extra=1,
+    extra=0,
     can_delete=True,
     max_num=30,
     absolute_max=60,
@@ -602,7 +605,7 @@ ComponentFormSet = formset_factory(
 InjectionFormSet = formset_factory(
     InjectionForm,
     formset=CheckedFormSet,
-    extra=1,
+    extra=0,
     can_delete=True,
     max_num=100,
     absolute_max=150,

@@ -186,7 +186,7 @@
     level.placeholder = needed ? "Required, e.g. L4–L5" : "Spine sites only";
   }
 
-  function addRow(container) {
+  function addRow(container, { focus = true } = {}) {
     const total = container.querySelector("input[name$='-TOTAL_FORMS']");
     const template = container.querySelector("template[data-formset-template]");
     const index = parseInt(total.value, 10);
@@ -210,7 +210,7 @@
     if (row.hasAttribute("data-preparation-row")) addPreparationOption(row);
     updateSpinalLevel(row);
     const first = row.querySelector("select, input:not([type=hidden]):not([type=checkbox])");
-    if (first) first.focus();
+    if (first && focus) first.focus();
     updateSummary();
   }
 
@@ -275,6 +275,10 @@
     updateSummary();
   });
 
+  // A list the server sent empty starts with one blank row, made from its row template.
+  form.querySelectorAll("[data-start-row]").forEach((container) => {
+    if (!liveRows(container.dataset.formset).length) addRow(container, { focus: false });
+  });
   form.querySelectorAll("[data-formset='injections'] [data-formset-row]").forEach(updateSpinalLevel);
   form.querySelectorAll("[data-preparation-row]").forEach(renamePreparation);
   updateSummary();

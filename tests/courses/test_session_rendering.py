@@ -142,12 +142,13 @@ def test_every_input_of_the_session_page_has_a_label_tied_to_it(client_for, prac
         for id_, field in page.fields.items()
         if field["attrs"].get("type") != "hidden" and not id_.endswith("-DELETE")
     }
-    expected = {"id_pain_pre", "id_notes", "id_injections-0-site", "id_side_effects-__prefix__-term"}
+    # The row templates (__prefix__) are what the page's script makes every new row from, the first included.
+    expected = {"id_pain_pre", "id_notes", "id_injections-__prefix__-site", "id_side_effects-__prefix__-term"}
     assert expected <= set(shown)
     assert any(id_.startswith("id_void-injections-") for id_ in shown)
     assert [id_ for id_ in shown if not page.labels.get(id_)] == []
-    assert page.labels["id_injections-0-volume_ml"] == "Volume (mL) *"  # required: marked
-    assert page.labels["id_injections-0-spinal_level"] == "Spinal level"
+    assert page.labels["id_injections-__prefix__-volume_ml"] == "Volume (mL) *"  # required: marked
+    assert page.labels["id_injections-__prefix__-spinal_level"] == "Spinal level"
     assert page.labels["id_side_effects-__prefix__-serious"] == "Serious"
 
 
@@ -218,9 +219,9 @@ def test_hostile_catalogue_names_and_typed_text_are_escaped_on_the_page(client_f
     def label(select, value):
         return next(text for option, text, _chosen in field[select]["options"] if option == str(value))
 
-    assert label("id_injections-0-site", site.pk) == "<script>alert(1)</script> ⚠ near <nerve>"
+    assert label("id_injections-__prefix__-site", site.pk) == "<script>alert(1)</script> ⚠ near <nerve>"
     assert label("id_side_effects-__prefix__-site", site.pk) == "<script>alert(1)</script> ⚠ near <nerve>"
-    assert label("id_components-0-lot", lot.pk).startswith("Lot A\"1'<b> (exp")
+    assert label("id_components-__prefix__-lot", lot.pk).startswith("Lot A\"1'<b> (exp")
     assert label("id_side_effects-__prefix__-term", term.pk) == "Flare & <pain>"
     assert field["id_medication_notes"]["attrs"]["value"] == HOSTILE
     assert field["id_notes"]["text"].strip() == HOSTILE
