@@ -6,6 +6,7 @@ from django.db import transaction
 
 import courses.demo
 import patients.demo
+import questionnaires.demo
 import scheduling.demo
 from clinic.demo import seed_users
 from clinic.scale_demo import AlreadySeeded, scale_seed
@@ -47,4 +48,10 @@ class Command(BaseCommand):
 
     def seeders(self):
         """Each app's demo step, in dependency order. Each one skips what already exists."""
-        return [patients.demo.seed, scheduling.demo.seed_calendar, courses.demo.seed, scheduling.demo.seed]
+        return [
+            patients.demo.seed,
+            scheduling.demo.seed_calendar,
+            courses.demo.seed,
+            scheduling.demo.seed,
+            questionnaires.demo.seed,
+        ]
