@@ -27,7 +27,7 @@ from api.filters import CourseFilter, PatientFilter, TreatmentFilter, VisitFilte
 from api.inputs import form_data, form_errors, prefilled
 from api.pagination import SearchPagination
 from clinic.access import log_access
-from clinic.inputs import day_range_error, in_clinic_range
+from clinic.inputs import day_range_error, in_clinic_range, record_id
 from courses import services as course_services
 from courses.forms import CourseForm, OutcomeScoreForm
 from courses.models import (
@@ -88,9 +88,10 @@ WRITE_ERRORS = {400: ERROR, 401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR}
 
 def _id_or_refuse(data, name):
     value = data.get(name) if hasattr(data, "get") else None
-    if isinstance(value, bool) or not str(value or "").isdigit() or int(value) > 2**31 - 1:
+    pk = None if isinstance(value, bool) else record_id(value)
+    if pk is None:
         raise ValidationError({name: ["Give the record's id."]})
-    return int(value)
+    return pk
 
 
 # --- Patients ------------------------------------------------------------------------------------------

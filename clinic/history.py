@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.text import capfirst
 
+from clinic.inputs import record_id
+
 # Columns that say nothing a reader needs: the row's id, and who/when it was made (the entry says so).
 HIDDEN_FIELDS = {"id", "version", "created_at", "created_by", "updated_at"}
 BLANK = "(blank)"
@@ -129,7 +131,7 @@ class _Names:
         for model, pks in self.wanted.items():
             manager = getattr(model, "all_objects", model._default_manager)
             rows = manager.select_related(*NAME_RELATIONS.get(model._meta.label_lower, ()))
-            ids = [int(pk) for pk in pks if str(pk).isdigit()]
+            ids = [pk for pk in map(record_id, pks) if pk is not None]
             self.found[model] = {str(pk): str(obj) for pk, obj in rows.in_bulk(ids).items()}
 
     def name(self, model, pk):

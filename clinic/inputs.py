@@ -157,6 +157,19 @@ def clinic_formfield(db_field, **kwargs):
     return db_field.formfield(**kwargs)
 
 
+MAX_RECORD_ID = 2**31 - 1
+
+
+def record_id(value):
+    """A record's id from a query string, a form or a stored reference: a positive int the database can
+    take, or None. ASCII digits only: str.isdigit() also takes "²" and other digits int() refuses."""
+    text = str(value if value is not None else "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_RECORD_ID else None
+
+
 def page_number(value):
     """A page number from the query string, as an int the database can take: 1 when it is not a number,
     at most MAX_PAGE, and 0 for zero or less (which Paginator.get_page, like our own pages, shows as the

@@ -14,7 +14,7 @@ from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 
 from clinic.choices import Laterality
-from clinic.inputs import CheckedFormSet, ClinicDateField, clinic_formfield
+from clinic.inputs import CheckedFormSet, ClinicDateField, clinic_formfield, record_id
 from courses.models import (
     MAX_VOLUME_ML,
     InjectionSite,
@@ -411,7 +411,8 @@ class PreparationChoiceField(forms.ChoiceField):
         if not value:
             return None
         kind, number = value[:1], value[1:]
-        if not number.isdigit() or len(number) > 9 or kind not in ("s", "n"):
+        # ASCII digits: "n0" is the page's first new preparation; str.isdigit() alone also takes "²".
+        if not (number.isascii() and number.isdigit()) or len(number) > 9 or kind not in ("s", "n"):
             raise ValidationError("Select a valid choice.", code="invalid_choice")
         if kind == "n":
             return value
@@ -553,7 +554,7 @@ class SideEffectForm(RowForm):
         """The waiting patient report this row confirms (for the row's note), or None."""
         value = self["patient_report"].value()
         try:
-            return self.catalogue.patient_reports.get(int(value)) if value not in (None, "") else None
+            return self.catalogue.patient_reports.get(record_id(value))
         except (TypeError, ValueError):
             return None
 

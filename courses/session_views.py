@@ -12,6 +12,7 @@ from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from clinic.access import log_access
+from clinic.inputs import record_id
 from clinic.next_url import safe_next
 from courses import safety, timeline
 from courses import services as course_services
@@ -284,7 +285,7 @@ def _requested_reports(request, catalogue):
     wanted = request.GET.getlist("report")[:30]
     found = []
     for value in wanted:
-        report = catalogue.patient_reports.get(int(value)) if value.isdigit() else None
+        report = catalogue.patient_reports.get(record_id(value))
         if report is None:
             messages.warning(request, "A patient report named in the address is no longer waiting.")
         elif report not in found:

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from clinic.access import log_access
 from clinic.changes import Change, announce
 from clinic.forms import apply_service_errors
-from clinic.inputs import page_number
+from clinic.inputs import page_number, record_id
 from courses import safety, selectors, services
 from courses.forms import (
     CompleteForm,
@@ -86,8 +86,8 @@ def course_list(request):
 @require_http_methods(["GET", "POST"])
 @permission_required("courses.add_treatmentcourse", raise_exception=True)
 def course_create(request):
-    patient_pk = request.GET.get("patient") or request.POST.get("patient")
-    if not patient_pk or not str(patient_pk).isdigit():
+    patient_pk = record_id(request.GET.get("patient") or request.POST.get("patient"))
+    if patient_pk is None:
         messages.info(request, "Choose the patient first, then plan the course from their page.")
         return redirect(_patient_list_url())
     patient = get_object_or_404(Patient, pk=patient_pk)
@@ -373,7 +373,8 @@ def lot_recall(request):
     recipients = []
     lot_pk = request.GET.get("lot")
     if lot_pk:
-        if not lot_pk.isdigit():
+        lot_pk = record_id(lot_pk)
+        if lot_pk is None:
             raise Http404("No such lot.")
         lot = get_object_or_404(Lot.objects.select_related("product"), pk=lot_pk)
     elif len(lots) == 1:

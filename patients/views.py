@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from clinic.access import log_access
 from clinic.forms import apply_service_errors
-from clinic.inputs import page_number
+from clinic.inputs import page_number, record_id
 from clinic.models import User
 from clinic.pagination import CountedPagePaginator
 from courses import safety
@@ -56,8 +56,8 @@ def patient_list(request):
     practitioners = list(User.objects.practitioners())
     practitioner = None
     practitioner_id = request.GET.get("practitioner", "")
-    if practitioner_id.isdigit():
-        practitioner = next((p for p in practitioners if p.pk == int(practitioner_id)), None)
+    if (practitioner_pk := record_id(practitioner_id)) is not None:
+        practitioner = next((p for p in practitioners if p.pk == practitioner_pk), None)
     patients = selectors.patient_list(query=query, status=status, practitioner=practitioner, sort=sort)
     if query:
         page = _search_page(patients, request.GET.get("page"))

@@ -11,7 +11,7 @@ from django.contrib import admin
 from django.test import RequestFactory
 from django.urls import reverse
 
-from clinic.inputs import MAX_PAGE, CheckedFormSet, ClinicDateField, page_number
+from clinic.inputs import MAX_PAGE, MAX_RECORD_ID, CheckedFormSet, ClinicDateField, page_number, record_id
 from tests.factories import PatientFactory, TreatmentCourseFactory
 
 FORM_MODULES = (
@@ -133,3 +133,25 @@ def test_every_formset_checks_its_management_data():
 
     for formset in [ProposalFormSet, *(formset for _, formset in FORMSETS)]:
         assert issubclass(formset, CheckedFormSet), formset
+
+
+@pytest.mark.parametrize(
+    ("value", "pk"),
+    [
+        ("42", 42),
+        (" 7 ", 7),
+        (42, 42),
+        (str(MAX_RECORD_ID), MAX_RECORD_ID),
+        (str(MAX_RECORD_ID + 1), None),
+        ("0", None),
+        ("-3", None),
+        ("²", None),  # isdigit() says yes, int() says no
+        ("١٢", None),  # Arabic-Indic digits: int() would take them, an id in our links never has them
+        ("1e3", None),
+        ("", None),
+        (None, None),
+        ("9" * 400, None),
+    ],
+)
+def test_record_ids_are_ascii_digits_the_database_can_take(value, pk):
+    assert record_id(value) == pk
