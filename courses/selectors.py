@@ -427,13 +427,14 @@ def earlier_treatment_sites(treatments):
 
 
 def patient_reports_waiting(session):
-    """The reactions the patient reported after this course's treatments before `session` that wait for the
+    """The reactions the patient reported after this course's treatments up to `session` (that treatment's
+    own check-in included: after a course's last treatment there is no later visit) that wait for the
     practitioner to confirm or dismiss, oldest first."""
     return list(
         PatientSideEffectReport.objects.filter(
             course_id=session.course_id,
             status=PatientSideEffectReport.Status.PENDING,
-            session__starts_at__lt=session.starts_at,
+            session__starts_at__lte=session.starts_at,
         )
         .select_related("term", "session")
         .order_by("reported_on", "pk")

@@ -64,7 +64,7 @@ def test_the_practitioner_adds_one_report_as_a_side_effect_and_dismisses_the_oth
     sign_in(page, live_server, "dr.hale")
     page.goto(f"{live_server.url}/courses/sessions/{session.pk}/log/")
 
-    waiting = page.get_by_role("region", name="Reported by the patient since an earlier treatment (2)")
+    waiting = page.get_by_role("region", name="Reported by the patient after a treatment (2)")
     expect(waiting).to_contain_text("Swelling where injected: Yes, mild")
     assert axe_violations(page) == []
 
@@ -90,7 +90,7 @@ def test_the_practitioner_adds_one_report_as_a_side_effect_and_dismisses_the_oth
     )
     page.get_by_role("button", name="Dismiss").click()
     expect(page.get_by_text("Dismissed: Bruising where injected")).to_be_visible()
-    expect(page.get_by_text("Reported by the patient since")).to_have_count(0)
+    expect(page.get_by_text("Reported by the patient after")).to_have_count(0)
     bruising.refresh_from_db()
     assert bruising.status == PatientSideEffectReport.Status.DISMISSED
 

@@ -143,19 +143,30 @@ def test_a_report_is_never_deleted(course):
 # --- The next session page -----------------------------------------------------------------------
 
 
-def test_the_next_session_page_lists_what_waits_and_the_visit_it_follows_does_not(
+def test_the_next_session_page_and_the_treatments_own_list_what_waits_and_an_earlier_visit_does_not(
     client_for, practitioner, course
 ):
+    earlier_visit = TreatmentSessionFactory(
+        course=course,
+        sequence=9,
+        completed=True,
+        assessment_only=True,
+        starts_at=course.first.starts_at - datetime.timedelta(days=7),
+    )
     submitted(course, swelling="moderate", bruising="mild")
     client = client_for(practitioner)
 
     page = client.get(log_url(course.next_visit)).text
-    assert "Reported by the patient since an earlier treatment (2)" in page
+    assert "Reported by the patient after a treatment (2)" in page
     assert "Swelling where injected: Yes, moderate" in page
     assert "Bruising where injected: Yes, mild" in page
     assert "Check and add as a side effect" in page and "Dismiss" in page
 
-    earlier = client.get(log_url(course.first) + "?edit=1").text
+    # After a course's last treatment there is no later visit: the treatment's own page offers them too.
+    own = client.get(log_url(course.first) + "?edit=1").text
+    assert "Reported by the patient after a treatment (2)" in own
+
+    earlier = client.get(log_url(earlier_visit) + "?edit=1").text
     assert "Reported by the patient" not in earlier
 
 
@@ -169,7 +180,7 @@ def test_check_and_add_fills_a_row_the_practitioner_saves_into_the_record(client
     assert f'<option value="{report.term_id}" selected>' in rows
     assert f'<option value="{course.first.pk}" selected>' in rows
     assert "From the patient's check-in of" in rows
-    assert "Reported by the patient since" not in page  # the row on the page is the report now
+    assert "Reported by the patient after" not in page  # the row on the page is the report now
 
     row = {
         "term": report.term_id,
@@ -394,6 +405,7 @@ def test_the_course_page_shows_each_report_and_its_decision(client_for, practiti
 
     assert "Side effects the patient reported" in page
     assert "Swelling where injected: Yes, mild" in page and "Waits for the practitioner" in page
+    assert reverse("courses:session-log", args=[course.first.pk]) + "?edit=1#patient-reports" in page
     assert "Dismissed" in page and "Bruised before the visit" in page
 
 
