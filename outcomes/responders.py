@@ -26,7 +26,7 @@ from clinic.models import User
 from courses.models import Condition, CourseStatus, OutcomeInstrument, ProtocolSettings, ProtocolTimepoint
 from outcomes import definitions, stats
 from outcomes.models import CourseTimepoint
-from outcomes.selectors import BAND_LABELS, BANDS, Table, _memo, of_courses
+from outcomes.selectors import BAND_LABELS, BANDS, Table, memo, of_courses
 from outcomes.volumes import VOLUME_BANDS, VOLUME_LABELS
 
 RESPONDER_DEFINITION = " ".join(
@@ -168,7 +168,7 @@ def tallies(courses, instrument, *, timepoint=None, group=None, today=None):
         names = ["timepoint_id", *names]
     expressions = {name: value for name, value in group.items() if not isinstance(value, str)}
     fields = [name if name in expressions or name == "timepoint_id" else group[name] for name in names]
-    aggregates = _tally_aggregates(today, _memo(courses, "protocol", ProtocolSettings.load))
+    aggregates = _tally_aggregates(today, memo(courses, "protocol", ProtocolSettings.load))
     if not fields:
         return [((), Tally.of(rows.aggregate(**aggregates)))]
     grouped = rows.annotate(**expressions).values(*fields).annotate(**aggregates).order_by()
@@ -260,7 +260,7 @@ def _figure_row(tally, link, params):
 def timepoint_tallies(courses, instrument):
     """{timepoint id: Tally} of `courses` on `instrument` at every timepoint: one grouped query per report,
     shared by the headline and the timepoint table."""
-    return _memo(
+    return memo(
         courses,
         f"timepoint-tallies-{instrument.pk}",
         lambda: {key[0]: tally for key, tally in tallies(courses, instrument)},
@@ -269,7 +269,7 @@ def timepoint_tallies(courses, instrument):
 
 def by_timepoint(courses, instrument, *, link):
     """Responders at each protocol timepoint on `instrument`, with the three denominators."""
-    points, _ = _memo(courses, "timepoints", timepoint_choices)
+    points, _ = memo(courses, "timepoints", timepoint_choices)
     found = timepoint_tallies(courses, instrument)
     rows = []
     for point in points:
@@ -355,7 +355,7 @@ def _grouped(courses, instrument, timepoint, dimension):
         found = tallies(courses, instrument, timepoint=timepoint, group=group)
         return [(dict(zip(names, key, strict=True)), tally) for key, tally in found]
 
-    return _memo(courses, f"grouped-{instrument.pk}-{timepoint.pk}-{'-'.join(names)}", compute)
+    return memo(courses, f"grouped-{instrument.pk}-{timepoint.pk}-{'-'.join(names)}", compute)
 
 
 def _sum(tallies_):

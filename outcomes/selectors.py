@@ -506,12 +506,13 @@ def _add(cells, x, condition, n, total, total_sq):
     cell[2] += total_sq or 0
 
 
-def _memo(courses, name, compute):
-    """One read per report: the dashboard's tables share the grouped counts of the same course queryset."""
-    memo = courses.__dict__.setdefault("_report_memo", {})
-    if name not in memo:
-        memo[name] = compute()
-    return memo[name]
+def memo(courses, name, compute):
+    """`compute()`, once per report: the dashboard's tables and its headline share the grouped counts of the
+    same course queryset (kept on it under `name`)."""
+    found = courses.__dict__.setdefault("_report_memo", {})
+    if name not in found:
+        found[name] = compute()
+    return found[name]
 
 
 def _baseline_cells(courses):
@@ -524,7 +525,7 @@ def _baseline_cells(courses):
             _add(cells, 0, row["condition__name"], row["n"], row["total"], row["total_sq"])
         return cells
 
-    return _memo(courses, "baseline", compute)
+    return memo(courses, "baseline", compute)
 
 
 def _pain_cells(courses, dimension):
@@ -543,7 +544,7 @@ def _pain_cells(courses, dimension):
         return points
 
     cells = {key: list(value) for key, value in _baseline_cells(courses).items()}
-    for (x, condition), (n, total, total_sq) in _memo(courses, "pain", compute)[dimension].items():
+    for (x, condition), (n, total, total_sq) in memo(courses, "pain", compute)[dimension].items():
         _add(cells, x, condition, n, total, total_sq)
     return cells
 
@@ -616,7 +617,7 @@ def report_counts(courses):
                 counts[dimension][key] = (n, serious)
         return counts
 
-    return _memo(courses, "counts", compute)
+    return memo(courses, "counts", compute)
 
 
 def _session_counts(courses, dimension):
@@ -633,7 +634,7 @@ def _side_effects_of(courses):
 
 def side_effects_by_term(courses, *, link):
     # Completed sessions per course are in the outcome summary (sessions_received).
-    sessions = _memo(
+    sessions = memo(
         courses, "sessions", lambda: courses.aggregate(n=Coalesce(Sum("sessions_received"), 0))["n"]
     )
     counts = report_counts(courses)[CourseSessionCount.Dimension.EFFECT_TERM]

@@ -191,7 +191,7 @@ DEFAULT_TAB = "responders"
 
 def _headline(report):
     """The headline counts (a few of them also stand in the safety and adherence sections)."""
-    return selectors._memo(
+    return selectors.memo(
         report.courses, "headline", lambda: selectors.headline(report.courses, link=report.link)
     )
 
