@@ -17,6 +17,7 @@ NOT_AUDITED = {
     "outcomes.CourseOutcome",
     "outcomes.CourseSessionCount",
     "outcomes.CourseTimepoint",
+    "outcomes.TimepointTally",
     "outcomes.ReportVersion",
     # The outbox is the delivery log of e-mails, written by the worker at each try: bookkeeping. What a
     # message says is made from audited rows (the session, the patient's contact details).

@@ -179,7 +179,16 @@ class CourseTimepoint(models.Model):
                 ),
             ),
         ]
-        indexes = [models.Index(fields=["timepoint", "instrument"], name="course_timepoint_idx")]
+        indexes = [
+            models.Index(fields=["timepoint", "instrument"], name="course_timepoint_idx"),
+            # The windows still open today without a value (awaiting), counted beside TimepointTally.
+            models.Index(
+                fields=["instrument", "closes_on"],
+                include=["timepoint", "practitioner"],
+                condition=models.Q(value__isnull=True),
+                name="course_timepoint_open_idx",
+            ),
+        ]
 
     def __str__(self):
         return f"Course {self.course_id} at {self.timepoint_id} on {self.instrument_id}: {self.value}"
@@ -192,6 +201,46 @@ class CourseTimepoint(models.Model):
     @property
     def state_label(self):
         return timepoints.STATE_LABELS[self.state]
+
+
+class TimepointTally(models.Model):
+    """The timepoint rows (CourseTimepoint) added up per instrument, timepoint and practitioner, and by what
+    per-protocol reads (completed without a deviation, treatments received): the responder tallies of the
+    unfiltered dashboard, for the whole clinic or one practitioner, read from a few hundred rows instead of
+    every course's values.
+
+    What depends on the day (a value still awaited or already missing) is not stored: `unscheduled` counts
+    the rows without a window yet, and the reports count the windows still open today from CourseTimepoint
+    (course_timepoint_open_idx). Kept by outcomes.summary in the same statements that rewrite a course's
+    timepoint rows: its old rows are subtracted and its new rows added, so concurrent writes add up
+    (counts are plain integers: a tally out of step must never refuse a clinical write). Derived data: not
+    audited.
+    """
+
+    instrument = models.ForeignKey(OutcomeInstrument, on_delete=models.PROTECT, related_name="+")
+    timepoint = models.ForeignKey(ProtocolTimepoint, on_delete=models.PROTECT, related_name="+")
+    practitioner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    completed = models.BooleanField()
+    sessions_received = models.IntegerField()
+    treated = models.IntegerField(default=0)
+    scored = models.IntegerField(default=0)
+    unscheduled = models.IntegerField(default=0)
+    mcid = models.IntegerField(default=0)
+    half_evaluable = models.IntegerField(default=0)
+    half = models.IntegerField(default=0)
+    improvement_sum = models.DecimalField(max_digits=12, decimal_places=1, default=0)
+    improvement_sq = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["instrument", "timepoint", "practitioner", "completed", "sessions_received"],
+                name="timepoint_tally_unique",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.treated} course(s) at {self.timepoint_id} on {self.instrument_id}"
 
 
 class ReportVersion(models.Model):

@@ -25,7 +25,7 @@ from django.utils import timezone
 from clinic.models import User
 from courses.models import Condition, CourseStatus, OutcomeInstrument, ProtocolSettings, ProtocolTimepoint
 from outcomes import definitions, stats
-from outcomes.models import CourseTimepoint
+from outcomes.models import CourseTimepoint, TimepointTally
 from outcomes.selectors import BAND_LABELS, BANDS, Table, memo, of_courses
 from outcomes.volumes import VOLUME_BANDS, VOLUME_LABELS
 
@@ -258,13 +258,54 @@ def _figure_row(tally, link, params):
 
 
 def timepoint_tallies(courses, instrument):
-    """{timepoint id: Tally} of `courses` on `instrument` at every timepoint: one grouped query per report,
-    shared by the headline and the timepoint table."""
-    return memo(
-        courses,
-        f"timepoint-tallies-{instrument.pk}",
-        lambda: {key[0]: tally for key, tally in tallies(courses, instrument)},
+    """{timepoint id: Tally} of `courses` on `instrument` at every timepoint, shared by the headline and the
+    timepoint table: from the stored tallies when `courses` are the whole clinic's or one practitioner's,
+    else one grouped query of the timepoint rows."""
+
+    def compute():
+        scope = getattr(courses, "tally_scope", None)
+        if scope is not None:
+            return stored_tallies(instrument, scope, memo(courses, "protocol", ProtocolSettings.load))
+        return {key[0]: tally for key, tally in tallies(courses, instrument)}
+
+    return memo(courses, f"timepoint-tallies-{instrument.pk}", compute)
+
+
+def stored_tallies(instrument, scope, protocol, today=None):
+    """{timepoint id: Tally} on `instrument` from TimepointTally (`scope`: {} for the whole clinic, or
+    {"practitioner_id": id}), equal to `tallies()` of the same courses: two small queries, the stored sums
+    and the windows still open today without a value (awaiting, which the day decides)."""
+    today = today or timezone.localdate()
+    pp = Q(completed=True, sessions_received__gte=protocol.min_sessions)
+    pp &= Q(sessions_received__lte=protocol.max_sessions)
+    # Aliases apart from the stored columns' names: an aggregate cannot reuse another's name in a filter.
+    stored = ("treated", "scored", "unscheduled", "mcid", "half_evaluable", "half")
+    sums = {f"all_{name}": Sum(name) for name in (*stored, "improvement_sum", "improvement_sq")}
+    sums.update({f"pp_{name}": Sum(name, filter=pp) for name in ("scored", "mcid", "half_evaluable", "half")})
+    grouped = (
+        TimepointTally.objects.filter(instrument=instrument, **scope)
+        .values("timepoint_id")
+        .annotate(**sums)
+        .order_by()
     )
+    open_now = dict(
+        CourseTimepoint.objects.filter(
+            instrument=instrument, value__isnull=True, closes_on__gte=today, **scope
+        )
+        .values("timepoint_id")
+        .annotate(n=Count("*"))  # not the id: the partial index alone answers (course_timepoint_open_idx)
+        .values_list("timepoint_id", "n")
+        .order_by()
+    )
+    found = {}
+    for row in grouped:
+        numbers = {name.removeprefix("all_"): value or 0 for name, value in row.items() if name in sums}
+        if not numbers["treated"]:
+            continue  # every course once counted there has gone (a tally row left at zero)
+        awaiting = numbers.pop("unscheduled") + open_now.get(row["timepoint_id"], 0)
+        numbers["missing"] = numbers["treated"] - numbers["scored"] - awaiting
+        found[row["timepoint_id"]] = Tally(**numbers)
+    return found
 
 
 def by_timepoint(courses, instrument, *, link):

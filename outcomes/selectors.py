@@ -45,7 +45,7 @@ from courses.models import (
     TreatmentCourse,
     TreatmentSession,
 )
-from outcomes.models import CourseSessionCount
+from outcomes.models import CourseOutcome, CourseSessionCount
 from outcomes.volumes import volume_band
 
 # Dextrose concentration bands of a preparation (final % in the syringe).
@@ -258,7 +258,21 @@ def outcome_courses(user, filters):
     # The timepoint and the measure choose which figures to read, not which courses.
     course_filters = {key for key in filters if key not in ("timepoint", "instrument")}
     courses.whole_clinic = not course_filters and user.has_perm("courses.view_all_outcomes")
+    courses.tally_scope = _tally_scope(user, filters, course_filters)
     return courses
+
+
+def _tally_scope(user, filters, course_filters):
+    """The outcomes.TimepointTally rows that add up to these courses' timepoint values: {} for the whole
+    clinic, the practitioner's for their own courses (or the practitioner filter alone); None when other
+    filters need the courses' own rows."""
+    if not user.has_perm("courses.view_all_outcomes"):
+        return None if course_filters else {"practitioner_id": user.pk}
+    if not course_filters:
+        return {}
+    if course_filters == {"practitioner"}:
+        return {"practitioner_id": getattr(filters["practitioner"], "pk", filters["practitioner"])}
+    return None
 
 
 # --- Tables ---------------------------------------------------------------------------------------------
@@ -357,22 +371,32 @@ def _rounded(value, places=1):
 def headline(courses, *, link):
     """The headline counts, each with the link to the courses behind it (the responder figures are read at
     a timepoint: outcomes.responders.headline)."""
-    counts = courses.aggregate(
-        n=Count("pk"),
-        active=Count("pk", filter=Q(status=CourseStatus.ACTIVE)),
-        completed=Count("pk", filter=Q(status=CourseStatus.COMPLETED)),
-        deviations=Count("pk", filter=Q(is_protocol_deviation=True)),
-        # Completed sessions and side effects per course are in the outcome summary: no scan of every
-        # session or of the per-term counts.
-        sessions_completed=Coalesce(Sum("sessions_received"), 0),
-        side_effects=Coalesce(Sum("outcome_summary__side_effects"), 0),
-        serious=Coalesce(Sum("outcome_summary__serious_side_effects"), 0),
-    )
+    statuses = {
+        "n": Count("pk"),
+        "active": Count("pk", filter=Q(status=CourseStatus.ACTIVE)),
+        "completed": Count("pk", filter=Q(status=CourseStatus.COMPLETED)),
+        "deviations": Count("pk", filter=Q(is_protocol_deviation=True)),
+    }
+    # Completed sessions and side effects per course are in the outcome summary: no scan of every session or
+    # of the per-term counts.
+    totals = {
+        "sessions_completed": "sessions_received",
+        "side_effects": "side_effects",
+        "serious": "serious_side_effects",
+    }
+    if getattr(courses, "whole_clinic", False):
+        # Every course, and every summary row: two plain scans instead of joining the clinic's courses to
+        # their summaries (docs/performance.md, "The cold dashboard within 150 ms").
+        counts = TreatmentCourse.objects.aggregate(**statuses)
+        counts.update(CourseOutcome.objects.aggregate(**{k: Coalesce(Sum(f), 0) for k, f in totals.items()}))
+    else:
+        summed = {k: Coalesce(Sum(f"outcome_summary__{f}"), 0) for k, f in totals.items()}
+        counts = courses.aggregate(**statuses, **summed)
     today = timezone.localdate()
     month_start = timezone.make_aware(datetime.datetime.combine(today.replace(day=1), datetime.time.min))
     # This month's sessions only: a range of session_status_time_idx (status, starts_at).
-    this_month = TreatmentSession.objects.filter(
-        course__in=course_ids(courses), status=SessionStatus.COMPLETED, starts_at__gte=month_start
+    this_month = of_courses(
+        TreatmentSession.objects.filter(status=SessionStatus.COMPLETED, starts_at__gte=month_start), courses
     ).count()
     counts.update(
         sessions_this_month=this_month,

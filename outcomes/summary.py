@@ -1,4 +1,5 @@
-"""Keeping `CourseOutcome`, `CourseSessionCount` and `CourseTimepoint` equal to what the course's rows say.
+"""Keeping `CourseOutcome`, `CourseSessionCount` and `CourseTimepoint` equal to what the course's rows say,
+and `TimepointTally` to the sum of the timepoint rows.
 
 `course_outcome_refresh(course)` recomputes one course; outcomes.refresh calls it, in the transaction of the
 write, for every course a service announces as changed (clinic.changes): treatments given or edited, side
@@ -21,7 +22,7 @@ from collections import Counter, defaultdict, namedtuple
 from dataclasses import dataclass
 from itertools import pairwise
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, ExpressionWrapper, F, Q
 from django.db.models.fields import BooleanField
 
@@ -40,7 +41,7 @@ from courses.models import (
 )
 from courses.selectors import AWAITING, LOST, response
 from outcomes import timepoints
-from outcomes.models import CourseOutcome, CourseSessionCount, CourseTimepoint
+from outcomes.models import CourseOutcome, CourseSessionCount, CourseTimepoint, TimepointTally
 from outcomes.selectors import BANDS, WEEK_WINDOWS, band_code, band_of
 from outcomes.volumes import volume_code
 
@@ -442,9 +443,10 @@ def _protocol_timepoints():
 
 def course_outcome_refresh(course):
     """Recompute one course's summary row and counts (`course`: a course or its id), in the transaction of
-    the write that changed them. Twelve queries: the course, the instrument catalogue, its completed visits,
+    the write that changed them. Fourteen queries: the course, the instrument catalogue, its completed visits,
     scores, injected regions and side effects, the UPDATE (an INSERT the first time), the counts' DELETE
-    and INSERT, the protocol timepoints, and the timepoint values' DELETE and INSERT."""
+    and INSERT, the protocol timepoints, and the timepoint values' DELETE and INSERT with the tallies'
+    subtraction of the old values and addition of the new (TimepointTally)."""
     course_id = getattr(course, "pk", course)
     facts = CourseFacts(*_courses().get(pk=course_id))
     instruments, nrs = _instruments()
@@ -457,11 +459,51 @@ def course_outcome_refresh(course):
     regions = _regions(Injection.objects.filter(session__course_id=course_id)).get(course_id, {})
     CourseSessionCount.objects.filter(course_id=course_id).delete()
     CourseSessionCount.objects.bulk_create(_counts(facts, sessions, scores, regions, effects, values))
+    _tally_timepoints(course_id, subtract=True)
     CourseTimepoint.objects.filter(course_id=course_id).delete()
     CourseTimepoint.objects.bulk_create(
         _timepoint_rows(facts, values, _protocol_timepoints(), instruments, nrs)
     )
+    _tally_timepoints(course_id)
     return values
+
+
+TALLY_KEY = ("instrument_id", "timepoint_id", "practitioner_id", "completed", "sessions_received")
+# TimepointTally's sums, as SQL over the CourseTimepoint rows they add up.
+TALLY_SUMS = {
+    "treated": "COUNT(*)",
+    "scored": "COUNT(value)",
+    "unscheduled": "SUM(CASE WHEN value IS NULL AND closes_on IS NULL THEN 1 ELSE 0 END)",
+    "mcid": "SUM(CASE WHEN meets_mcid THEN 1 ELSE 0 END)",
+    "half_evaluable": "SUM(CASE WHEN evaluable_half THEN 1 ELSE 0 END)",
+    "half": "SUM(CASE WHEN meets_half THEN 1 ELSE 0 END)",
+    "improvement_sum": "COALESCE(SUM(improvement), 0)",
+    "improvement_sq": "COALESCE(SUM(improvement * improvement), 0)",
+}
+
+
+def _tally_timepoints(course_id=None, *, subtract=False):
+    """Add one course's timepoint rows to TimepointTally (or take them away, before they are replaced); with
+    no course, fill the emptied table from every row (the rebuild).
+
+    One INSERT … SELECT … GROUP BY whose conflicts add to the existing tallies (ON CONFLICT DO UPDATE, in
+    PostgreSQL and SQLite alike): each transaction adds exactly the rows it wrote and takes away exactly the
+    rows it deleted, so concurrent writes to different courses add up (each locks its tallies in key order).
+    """
+    quote = connection.ops.quote_name
+    table, source = quote(TimepointTally._meta.db_table), quote(CourseTimepoint._meta.db_table)
+    key = ", ".join(TALLY_KEY)
+    sign = "-" if subtract else ""
+    sums = ", ".join(f"{sign}{expression}" for expression in TALLY_SUMS.values())
+    where, params = ("course_id = %s", [course_id]) if course_id is not None else ("1 = 1", [])
+    # Table, column names and sums are this module's constants; the course id is a parameter.
+    select = f"SELECT {key}, {sums} FROM {source} WHERE {where} GROUP BY {key} ORDER BY {key}"  # noqa: S608
+    sql = f"INSERT INTO {table} ({key}, {', '.join(TALLY_SUMS)}) {select}"
+    if course_id is not None:
+        added = ", ".join(f"{name} = {table}.{name} + excluded.{name}" for name in TALLY_SUMS)
+        sql += f" ON CONFLICT ({key}) DO UPDATE SET {added}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 @transaction.atomic
@@ -484,6 +526,7 @@ def course_outcomes_rebuild():
     regions = _regions(Injection.objects.all())
     courses = [CourseFacts(*row) for row in _courses().iterator(chunk_size=REBUILD_BATCH * 5)]
     protocol_timepoints = _protocol_timepoints()
+    TimepointTally.objects.all().delete()
     CourseTimepoint.objects.all().delete()
     CourseOutcome.objects.all().delete()
     CourseSessionCount.objects.all().delete()
@@ -500,6 +543,7 @@ def course_outcomes_rebuild():
         insert_rows(CourseOutcome, outcomes)
         insert_rows(CourseSessionCount, counts, batch_size=REBUILD_BATCH)
         insert_rows(CourseTimepoint, timepoint_rows, batch_size=REBUILD_BATCH)
+    _tally_timepoints()
     # Writes past the services (bulk loads) are why a rebuild runs: cached reports must not outlive them.
     report_data_changed()
     return len(courses)

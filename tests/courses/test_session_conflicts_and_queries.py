@@ -43,10 +43,10 @@ GET_BUDGET = 17
 # the page read: nothing changed since, courses.session_services._standing_rows), protocol, the course's
 # completed sessions, screening, the session's UPDATE with its audit entry and the audit's read of the old
 # row (3); the planned course started, likewise (3); the outcome summary refresh (outcomes/summary.py
-# course_outcome_refresh, twelve queries with its timepoint values); the questionnaire schedule
-# (questionnaires/schedule.py: its rules, the protocol timepoints, the locked course, its sessions and its
-# questionnaires; a questionnaire it adds, the treatment's check-in, is a row write like the others).
-POST_BUDGET = 36
+# course_outcome_refresh, fourteen queries with its timepoint values and their tallies); the questionnaire
+# schedule (questionnaires/schedule.py: its rules, the protocol timepoints, the locked course, its sessions
+# and its questionnaires; a questionnaire it adds, the treatment's check-in, is a row write like the others).
+POST_BUDGET = 38
 WRITES_PER_ROW = 2  # the row's INSERT and its audit entry
 
 

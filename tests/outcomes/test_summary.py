@@ -18,7 +18,7 @@ from courses.models import (
     TreatmentCourse,
 )
 from courses.session_services import session_record
-from outcomes.models import CourseOutcome, CourseSessionCount, CourseTimepoint
+from outcomes.models import CourseOutcome, CourseSessionCount, CourseTimepoint, TimepointTally
 from outcomes.summary import course_outcome_refresh, course_outcomes_rebuild
 from scheduling.diary import visit_cancel
 from tests.factories import (
@@ -53,12 +53,24 @@ def timepoint_values(course=None):
     return sorted(rows.values_list(*fields), key=lambda row: row[:3])
 
 
+def tallies():
+    """The clinic's stored responder tallies that count something: a refresh may leave a row at zero where
+    the courses it counted have moved on, and a rebuild has no such row."""
+    sums = ("scored", "unscheduled", "mcid", "half_evaluable", "half", "improvement_sum", "improvement_sq")
+    emptied = TimepointTally.objects.filter(treated=0)
+    assert not emptied.exclude(**dict.fromkeys(sums, 0)).exists()
+    fields = [f.attname for f in TimepointTally._meta.concrete_fields if f.attname != "id"]
+    return sorted(TimepointTally.objects.exclude(treated=0).values_list(*fields))
+
+
 def assert_equal_to_a_rebuild(course):
     before, before_counts, before_values = stored(course), counts(course), timepoint_values(course)
+    before_tallies = tallies()
     course_outcomes_rebuild()
     assert stored(course) == before
     assert counts(course) == before_counts
     assert timepoint_values(course) == before_values
+    assert tallies() == before_tallies
     return before
 
 
@@ -178,7 +190,8 @@ def test_a_refreshed_row_equals_the_rebuilt_row_for_every_course_of_the_hand_cou
     build_clinic(practitioner, ClinicBuilder())
     course_outcomes_rebuild()
     rebuilt = {row["course_id"]: row for row in CourseOutcome.objects.values()}
-    rebuilt_counts, rebuilt_values = counts(), timepoint_values()
+    rebuilt_counts, rebuilt_values, rebuilt_tallies = counts(), timepoint_values(), tallies()
+    TimepointTally.objects.all().delete()
     CourseTimepoint.objects.all().delete()
     CourseOutcome.objects.all().delete()
     CourseSessionCount.objects.all().delete()
@@ -189,6 +202,7 @@ def test_a_refreshed_row_equals_the_rebuilt_row_for_every_course_of_the_hand_cou
     assert {row["course_id"]: row for row in CourseOutcome.objects.values()} == rebuilt
     assert counts() == rebuilt_counts
     assert timepoint_values() == rebuilt_values
+    assert tallies() == rebuilt_tallies
     # Seven treated courses × five timepoints on the NRS, and C1 (KOOS) and C3 (VISA-A) on their own measure.
     assert len(rebuilt_values) == 7 * 5 + 2 * 5
     assert ("band", "12_5_20") in {row[1:3] for row in rebuilt_counts}

@@ -27,7 +27,14 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from courses.models import CourseStatus, OutcomeInstrument, ProtocolTimepoint, StopReason, Timepoint
+from courses.models import (
+    CourseStatus,
+    OutcomeInstrument,
+    ProtocolSettings,
+    ProtocolTimepoint,
+    StopReason,
+    Timepoint,
+)
 from outcomes import responders, selectors, stats, survival, timepoints
 from outcomes.models import CourseTimepoint
 from tests.factories import OutcomeScoreFactory
@@ -158,6 +165,46 @@ def test_responders_at_the_end_of_course_with_three_denominators(clinic_admin, c
     assert mean.mean == pytest.approx(2.0)
     assert mean.low == pytest.approx(2.0 - 3.182 * (16 / 3 / 4) ** 0.5, abs=1e-3)
     assert mean.high == pytest.approx(2.0 + 3.182 * (16 / 3 / 4) ** 0.5, abs=1e-3)
+
+
+def counted(found):
+    """{timepoint id: the Tally's numbers}; a sum over no improvement is None counted and 0 stored."""
+    return {key: {name: value or 0 for name, value in tally.__dict__.items()} for key, tally in found.items()}
+
+
+def scanned(courses, instrument, today=None):
+    return counted({key[0]: tally for key, tally in responders.tallies(courses, instrument, today=today)})
+
+
+@pytest.mark.parametrize("code", [OutcomeInstrument.PAIN_NRS_CODE, "KOOS"])
+def test_the_stored_tallies_equal_a_count_of_the_timepoint_rows_on_any_day(
+    clinic_admin, practitioner, clinic_data, code
+):
+    instrument = OutcomeInstrument.objects.get(code=code)
+    protocol = ProtocolSettings.load()
+    later = timezone.localdate() + datetime.timedelta(days=200)
+    for today in (None, later):
+        whole = responders.stored_tallies(instrument, {}, protocol, today)
+        assert counted(whole) == scanned(courses_for(clinic_admin), instrument, today)
+        for user in (practitioner, clinic_data["other"]):
+            own = responders.stored_tallies(instrument, {"practitioner_id": user.pk}, protocol, today)
+            assert counted(own) == scanned(courses_for(user), instrument, today)
+    # In 200 days (day 500) the closed courses' 12-month windows (C1's to day 455) have closed unscored: the
+    # five are missing, the active C6 and C8 still awaiting.
+    twelve = responders.stored_tallies(nrs(), {}, protocol, later)[point("w52").pk]
+    assert (twelve.treated, twelve.missing, twelve.awaiting) == (7, 5, 2)
+
+
+def test_the_dashboard_reads_stored_tallies_unfiltered_or_by_practitioner_and_counts_rows_otherwise(
+    clinic_admin, practitioner, clinic_data
+):
+    assert courses_for(clinic_admin).tally_scope == {}
+    assert courses_for(practitioner).tally_scope == {"practitioner_id": practitioner.pk}
+    by_practitioner = courses_for(clinic_admin, practitioner=practitioner)
+    assert by_practitioner.tally_scope == {"practitioner_id": practitioner.pk}
+    assert counted(responders.timepoint_tallies(by_practitioner, nrs())) == scanned(by_practitioner, nrs())
+    assert courses_for(clinic_admin, condition=clinic_data["c1"].condition).tally_scope is None
+    assert courses_for(practitioner, status=CourseStatus.COMPLETED).tally_scope is None
 
 
 def test_later_timepoints_are_missing_or_awaiting_by_their_windows(clinic_admin, clinic_data):
