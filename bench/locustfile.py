@@ -49,7 +49,11 @@ class Clinician(FastHttpUser):
         if PAGE == "session_log_post":
             self._post()
             return
-        with self.client.get(_url(PAGE), name=PAGE, headers=self.headers, catch_response=True) as response:
+        # A redirect is a failure: a page that sends its user elsewhere (to sign in, to the second factor)
+        # was not measured.
+        with self.client.get(
+            _url(PAGE), name=PAGE, headers=self.headers, catch_response=True, allow_redirects=False
+        ) as response:
             if response.status_code != 200:
                 response.failure(f"status {response.status_code}")
             QUERY_COUNTS[response.headers.get("X-Query-Count", "?")] += 1
