@@ -24,7 +24,7 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import transaction  # noqa: E402
-from django.db.models import Count, Q  # noqa: E402
+from django.db.models import Count, Min, Q  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 from pages import API_PAGES, ROLES  # noqa: E402 - bench/, this script's folder
@@ -47,7 +47,7 @@ from courses.models import (  # noqa: E402
     TreatmentCourse,
     TreatmentSession,
 )
-from patients.models import Patient  # noqa: E402
+from patients.models import Consent, Patient  # noqa: E402
 
 POOL_USERNAME = "bench.pool"
 POOL_SIZE = 900  # more than 10 users can complete in one timed run
@@ -81,17 +81,51 @@ def fill_pool(rng):
     diary's 09:00–17:00), so completing each one is a fresh first save at version 1."""
     owner = _pool_practitioner()
     waiting = TreatmentSession.objects.filter(practitioner=owner, status=SessionStatus.SCHEDULED)
+    # Sessions an earlier version of this pool left dated before their patient's consent: their save is
+    # refused (no consent covers the treatment), so they leave the pool, cancelled with the reason.
+    first_consent = dict(
+        Consent.objects.filter(patient__in=waiting.values("patient"))
+        .values("patient")
+        .annotate(first=Min("consented_on"))
+        .values_list("patient", "first")
+    )
+    stale = [
+        pk
+        for pk, patient, starts in waiting.values_list("pk", "patient", "starts_at")
+        if first_consent.get(patient) is None or first_consent[patient] >= timezone.localdate(starts)
+    ]
+    waiting.filter(pk__in=stale).update(
+        status=SessionStatus.CANCELLED,
+        cancelled_at=timezone.now(),
+        cancel_reason="Benchmark pool: dated before the patient's consent.",
+    )
     missing = POOL_SIZE - waiting.count()
     if missing > 0:
         knee = Condition.objects.get(name="Knee osteoarthritis")
+        # The slots first: each run's pool goes further back past the slots earlier runs completed, and a
+        # patient must have consented before the earliest of them (a first treatment needs a consent that
+        # covers its day, courses.safety), or that save would be refused.
+        taken = set(TreatmentSession.objects.filter(practitioner=owner).values_list("starts_at", flat=True))
+        slots = []
+        day = timezone.localdate() - datetime.timedelta(days=1)
+        while len(slots) < missing:
+            if day.weekday() < 5:
+                for minute in (0, 30, 60, 90):
+                    moment = timezone.make_aware(
+                        datetime.datetime.combine(day, datetime.time(7)) + datetime.timedelta(minutes=minute)
+                    )
+                    if moment not in taken:
+                        slots.append(moment)
+            day -= datetime.timedelta(days=1)
+        slots = slots[:missing]
+        earliest = timezone.localdate(min(slots))
         used_patients = set(
             TreatmentSession.objects.filter(practitioner=owner).values_list("patient", flat=True)
         )
         patients = list(
             Patient.objects.filter(
                 archived=False,
-                # Consented before any of the pool's days: a first treatment needs it (courses.safety).
-                consents__consented_on__lte=timezone.localdate() - datetime.timedelta(days=365),
+                consents__consented_on__lte=earliest - datetime.timedelta(days=1),
                 primary_practitioner__username__startswith=USERNAME_PREFIX,
             )
             .exclude(pk__in=used_patients)
@@ -101,18 +135,6 @@ def fill_pool(rng):
         # Only patients the app would inject from the benchmark's lots (no absolute block, no allergy).
         lots = Lot.objects.filter(product__product_type__in=("dextrose", "anaesthetic", "diluent"))
         patients = course_demo.injectable(patients, list(lots.select_related("product")))[:missing]
-        taken = set(TreatmentSession.objects.filter(practitioner=owner).values_list("starts_at", flat=True))
-        slots = []
-        day = timezone.localdate() - datetime.timedelta(days=1)
-        while len(slots) < len(patients):
-            if day.weekday() < 5:
-                for minute in (0, 30, 60, 90):
-                    moment = timezone.make_aware(
-                        datetime.datetime.combine(day, datetime.time(7)) + datetime.timedelta(minutes=minute)
-                    )
-                    if moment not in taken:
-                        slots.append(moment)
-            day -= datetime.timedelta(days=1)
         with transaction.atomic():
             courses = [
                 TreatmentCourse(
