@@ -2,7 +2,9 @@
 
 Everything the clinic holds about the patient: demographics, screenings, consents (the scan's name, not its
 bytes), every course with its extensions and scores, every session with its preparation (lots), injections
-and side effects. Voided entries are included and marked, since they are part of the record.
+and side effects, and the patient's own questionnaires with their answers, the reactions they reported and
+any urgent check-in. Voided entries are included and marked, since they are part of the record. A
+questionnaire link's secret is not: only its digest is held, and it opens nothing after use.
 
 `patient_record()` runs a fixed number of queries however long the history: one per kind of row, then one
 per kind of referenced catalogue or staff member (their names), never one per row.
@@ -22,6 +24,7 @@ from courses.models import (
     Injection,
     Lot,
     OutcomeScore,
+    PatientSideEffectReport,
     Preparation,
     PreparationComponent,
     SideEffect,
@@ -29,11 +32,20 @@ from courses.models import (
     TreatmentSession,
 )
 from patients.models import Consent, Screening
+from questionnaires.models import Answer, Assignment, UrgentAlert
 
-# Derived or internal columns that say nothing the other fields do not.
-SKIPPED_FIELDS = {"search_name", "phone_digits", "version"}
+# Derived or internal columns that say nothing the other fields do not (and a link's secret digest).
+SKIPPED_FIELDS = {"search_name", "phone_digits", "version", "token_hash"}
 # Foreign keys to the record's own rows: their ids are kept, their labels would only repeat the nesting.
-PARENT_FIELDS = {"patient", "course", "session", "reported_session", "attributed_session", "preparation"}
+PARENT_FIELDS = {
+    "patient",
+    "course",
+    "session",
+    "reported_session",
+    "attributed_session",
+    "preparation",
+    "assignment",
+}
 
 
 @dataclass
@@ -128,11 +140,14 @@ class _Labels:
                 if pk is not None:
                     self.wanted[f.related_model].add(pk)
 
+    # What a model's name is made of, read in the same query.
+    NAMED_BY = {Lot: "product", OutcomeScore: "instrument", SideEffect: "term"}
+
     def fetch(self):
         for model, pks in self.wanted.items():
             queryset = model._base_manager.all()
-            if model is Lot:
-                queryset = queryset.select_related("product")
+            if model in self.NAMED_BY:
+                queryset = queryset.select_related(self.NAMED_BY[model])
             self.found[model] = {pk: str(obj) for pk, obj in queryset.in_bulk(pks).items()}
 
     def label(self, model, pk):
@@ -177,10 +192,17 @@ def patient_record(patient, *, exported_by=""):
     side_effects = list(
         SideEffect.all_objects.filter(attributed_session__patient=patient).order_by("onset_date", "pk")
     )
+    assignments = list(Assignment.objects.filter(course__patient=patient).order_by("opens_at", "pk"))
+    answers = list(Answer.objects.filter(assignment__course__patient=patient).order_by("assignment", "pk"))
+    reports = list(
+        PatientSideEffectReport.objects.filter(course__patient=patient).order_by("reported_on", "pk")
+    )
+    alerts = list(UrgentAlert.objects.filter(course__patient=patient).order_by("raised_at", "pk"))
 
     labels = _Labels()
     rows = [patient, *screenings, *consents, *courses, *extensions, *scores, *sessions]
-    for obj in (*rows, *preparations, *components, *injections, *side_effects):
+    questionnaire_rows = (*assignments, *answers, *reports, *alerts)
+    for obj in (*rows, *preparations, *components, *injections, *side_effects, *questionnaire_rows):
         labels.want(obj)
     labels.fetch()
 
@@ -208,6 +230,16 @@ def patient_record(patient, *, exported_by=""):
         sessions_by_course[session.course_id].append(entry)
     extensions_by_course = entries(extensions, "course_id")
     scores_by_course = entries(scores, "course_id")
+    answers_by_assignment = entries(answers, "assignment_id")
+    questionnaires_by_course = defaultdict(list)
+    for assignment in assignments:
+        entry = _entry(assignment, labels)
+        entry.children = {"answers": answers_by_assignment[assignment.pk]}
+        name = labels.label(Assignment.questionnaire.field.related_model, assignment.questionnaire_id)
+        entry.title = f"{name} · opens {_text(assignment.opens_at)} · {assignment.get_status_display()}"
+        questionnaires_by_course[assignment.course_id].append(entry)
+    reports_by_course = entries(reports, "course_id")
+    alerts_by_course = entries(alerts, "course_id")
 
     course_entries = []
     for course in courses:
@@ -218,6 +250,9 @@ def patient_record(patient, *, exported_by=""):
             "extensions": extensions_by_course[course.pk],
             "sessions": sessions_by_course[course.pk],
             "scores": scores_by_course[course.pk],
+            "questionnaires": questionnaires_by_course[course.pk],
+            "reported_side_effects": reports_by_course[course.pk],
+            "urgent_check_ins": alerts_by_course[course.pk],
         }
         course_entries.append(entry)
 

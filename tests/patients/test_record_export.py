@@ -11,16 +11,20 @@ from django.utils import timezone
 
 from courses.models import CourseExtension
 from patients.record_export import patient_record
+from questionnaires.models import Answer, UrgentAlert
 from tests.factories import (
+    AssignmentFactory,
     ConsentFactory,
     InjectionFactory,
     OutcomeScoreFactory,
     PatientFactory,
+    PatientSideEffectReportFactory,
     PreparationComponentFactory,
     ScreeningFactory,
     SideEffectFactory,
     TreatmentCourseFactory,
     TreatmentSessionFactory,
+    shipped_questionnaire,
 )
 
 
@@ -47,7 +51,36 @@ def full_history(patient, *, courses=1, by):
             SideEffectFactory(attributed_session=session)
         OutcomeScoreFactory(course=course)
         OutcomeScoreFactory(course=course).void(by=by, reason="Typed 40 for 4")
+        _check_in(course, session, by)
     return patient
+
+
+def _check_in(course, session, practitioner):
+    """The treatment's check-in, answered: a moderate swelling reported, and a fever that raised an alert."""
+    check_in = AssignmentFactory(
+        course=course,
+        questionnaire=shipped_questionnaire("check-in"),
+        anchor="after",
+        session=session,
+        timepoint=None,
+        status="completed",
+        token_hash=f"{session.pk:064d}",
+    )
+    for item in check_in.questionnaire.items.prefetch_related("choices"):
+        if item.link_id == "pain-now":
+            Answer.objects.create(assignment=check_in, item=item, value_integer=4)
+        elif item.link_id in ("swelling", "fever"):
+            Answer.objects.create(assignment=check_in, item=item, choice=item.choices.get(code="moderate"))
+    PatientSideEffectReportFactory(
+        session=session, assignment=check_in, description="Swelling where injected: Yes, moderate"
+    )
+    UrgentAlert.objects.create(
+        assignment=check_in,
+        course=course,
+        practitioner=practitioner,
+        reason="Fever or a hot, red, swollen joint: Yes, moderate",
+        raised_at=timezone.now(),
+    )
 
 
 @pytest.fixture
@@ -136,11 +169,13 @@ def test_the_record_takes_the_same_queries_for_one_course_or_four(
     small = full_history(PatientFactory(), courses=1, by=clinic_admin)
     large = full_history(PatientFactory(), courses=4, by=clinic_admin)
 
-    # One query per kind of row (10) and one per kind of named catalogue or staff row (user, condition,
-    # lot, site, side-effect term, instrument, the consent a course rests on): the same for any history.
-    with django_assert_num_queries(17):
+    # One query per kind of row (14, the questionnaires, their answers, the reported side effects and the
+    # urgent check-ins included) and one per kind of named catalogue or staff row (user, condition, lot,
+    # site, side-effect term, instrument, the consent a course rests on, questionnaire, question, answer
+    # choice): the same for any history.
+    with django_assert_num_queries(24):
         one = patient_record(small).as_dict()
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(24):
         four = patient_record(large).as_dict()
     assert len(one["courses"]) == 1
     assert len(four["courses"]) == 4
@@ -155,3 +190,26 @@ def test_a_patient_without_history_exports_empty_sections(db, clinic_admin, clie
     assert record["screenings"] == record["consents"] == record["courses"] == []
     page = client_for(clinic_admin).get(reverse("patients:patient-record", args=[patient.pk]))
     assert "No treatment courses." in page.text
+
+
+def test_the_record_holds_the_patients_questionnaires_answers_reports_and_alerts(
+    patient, clinic_admin, client_for
+):
+    record = json.loads(
+        client_for(clinic_admin).get(reverse("patients:patient-record-json", args=[patient.pk])).content
+    )
+    (course,) = record["courses"]
+    (check_in,) = course["questionnaires"]
+    assert check_in["questionnaire"] == "Check-in after a treatment (check-in)"
+    assert "token_hash" not in check_in  # the link's secret digest stays out
+    answers = {answer["item"].split(":")[0]: answer for answer in check_in["answers"]}
+    assert answers["pain-now"]["value_integer"] == 4
+    assert answers["swelling"]["choice"] == "Yes, moderate: it limits what I do"
+    (report,) = course["reported_side_effects"]
+    assert report["description"] == "Swelling where injected: Yes, moderate" and report["status"] == "pending"
+    (alert,) = course["urgent_check_ins"]
+    assert alert["reason"].startswith("Fever")
+
+    page = client_for(clinic_admin).get(reverse("patients:patient-record", args=[patient.pk])).text
+    for shown in ("Check-in after a treatment", "Side effect the patient reported", "Urgent check-in"):
+        assert shown in page
