@@ -236,6 +236,10 @@ class TimepointTally(models.Model):
             models.UniqueConstraint(
                 fields=["instrument", "timepoint", "practitioner", "completed", "sessions_received"],
                 name="timepoint_tally_unique",
+                violation_error_message=(
+                    "These responder tallies are already counted for this instrument, timepoint and "
+                    "practitioner."
+                ),
             ),
         ]
 
