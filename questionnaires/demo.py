@@ -10,6 +10,7 @@ demo patient reports a fever or a hot joint: that raises an urgent alert and an 
 
 from django.utils import timezone
 
+from questionnaires.alerts import NOT_REPORTED
 from questionnaires.models import Anchor, Assignment, AssignmentStatus
 from questionnaires.services import answer_save, assignment_invite, identity_confirm, response_submit
 
@@ -31,10 +32,10 @@ def _raw_answer(item, choices, rng, shown):
         return str(choices[SHOWN_REACTIONS[item.link_id]])
     if item.link_id in REACTIONS:
         chance, severities = REACTIONS[item.link_id]
-        code = rng.choice(severities) if rng.random() < chance else "none"
+        code = rng.choice(severities) if rng.random() < chance else NOT_REPORTED
         return str(choices[code])
     if item.answer_type == "choice" and item.required:
-        return str(choices["none"])  # the fever item, and any other required reaction: "no"
+        return str(choices[NOT_REPORTED])  # the fever item, and any other required reaction: "no"
     return ""
 
 

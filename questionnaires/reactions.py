@@ -9,6 +9,7 @@ tells an infection from a flare (it also raises the urgent alert, questionnaires
 """
 
 from courses.models import SideEffectTerm
+from questionnaires.alerts import NOT_REPORTED, URGENT_ITEMS
 
 # Check-in question → the catalogue term it suggests (None: the practitioner chooses).
 REACTION_ITEMS = {
@@ -22,12 +23,11 @@ REACTION_ITEMS = {
 # The free-text "other" reaction takes its severity from this question.
 OTHER_SEVERITY_ITEM = "other-severity"
 GRADE_BY_SEVERITY = {"mild": 1, "moderate": 2, "severe": 3}
-NOT_REPORTED = "none"
 SHORT_TITLES = {
     "flare": "Pain flare where injected",
     "swelling": "Swelling where injected",
     "bruising": "Bruising where injected",
-    "fever": "Fever, or a hot, red, swollen joint",
+    **URGENT_ITEMS,
     "numbness": "Numbness or tingling near the injection",
 }
 

@@ -27,6 +27,7 @@ def course_questionnaires(context, course):
         if user.has_perm("questionnaires.view_urgentalert")
         else [],
         "can_acknowledge": user.has_perm("questionnaires.change_urgentalert"),
+        "can_decide_reports": user.has_perm("courses.change_patientsideeffectreport"),
         # Only a submitted check-in reports anything: without one, no query.
         "reports": course_patient_reports(course)
         if user.has_perm("courses.view_patientsideeffectreport")
